@@ -1,0 +1,43 @@
+# evalcorr: `make render` builds the site and the PDF, `make test` runs the tests.
+# Everything installs into a project-local virtual environment (.venv) from pyproject.toml.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+
+# The upstream mirror: pass EVALCORR_DATA_DIR=/path, or keep ../shared/data beside the checkout.
+# When neither exists, `make data` downloads from the upstream addresses in data/manifest.yaml.
+EVALCORR_DATA_DIR ?= $(if $(wildcard ../shared/data/README.md),../shared/data,)
+EVALCORR_CACHE_DIR ?= data/cache
+export EVALCORR_DATA_DIR EVALCORR_CACHE_DIR
+
+.PHONY: help venv data render test bench clean
+
+help:
+	@echo "make render   build the data cache, then the site (_site/) and the PDF"
+	@echo "make test     run the test suite"
+	@echo "make data     build the data cache from the mirror ($(or $(EVALCORR_DATA_DIR),upstream download))"
+	@echo "make bench    whole-process timings (medians) of data build, statistics and rendering"
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+data: venv
+	$(PY) -m evalcorr data
+
+render: data
+	$(PY) -m evalcorr render
+
+test: venv
+	$(PY) -m pytest
+
+bench: data
+	$(PY) bench/run.py
+
+clean:
+	rm -rf _site .render-cache $(EVALCORR_CACHE_DIR)

@@ -1,0 +1,3 @@
+from evalcorr.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,59 @@
+"""House style shared by every figure of the report.
+
+One place for sizes, fonts, colour maps and the family palette, so that all chapters look like one
+document. Figure functions call :func:`use_house_style` once and take their colours from here.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+from matplotlib.colors import Normalize, TwoSlopeNorm
+
+# Page width of the PDF body text (inches); site figures are drawn at the same size.
+PAGE_WIDTH = 7.0
+# Diverging map for signed quantities (correlations, transfer effects), always centred at 0.
+# RdBu is legible under the common colour-vision deficiencies (blue = positive, red = negative).
+DIVERGING_CMAP = "RdBu_r"
+# Sequential map for non-negative quantities (accuracies, similarities).
+SEQUENTIAL_CMAP = "viridis"
+
+# Okabe-Ito, the colour-blind-safe qualitative palette, extended with greys for rare groups.
+QUALITATIVE = [
+    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
+    "#D55E00", "#F0E442", "#000000", "#999999", "#6B4C9A",
+]
+
+
+def use_house_style() -> None:
+    """Set matplotlib defaults for all report figures (deterministic SVG, legible fonts)."""
+    mpl.rcParams.update({
+        "figure.figsize": (PAGE_WIDTH, 4.5),
+        "figure.dpi": 100,
+        "savefig.dpi": 150,
+        "savefig.bbox": "tight",
+        "font.size": 9,
+        "axes.titlesize": 10,
+        "axes.labelsize": 9,
+        "xtick.labelsize": 8,
+        "ytick.labelsize": 8,
+        "legend.fontsize": 8,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": mpl.cycler(color=QUALITATIVE),
+        "image.cmap": SEQUENTIAL_CMAP,
+        # Reproducible SVG: fixed id salt, text kept as paths so the PDF needs no extra fonts.
+        "svg.hashsalt": "evalcorr",
+        "svg.fonttype": "path",
+        "pdf.fonttype": 42,
+    })
+
+
+def family_colors(families) -> dict[str, str]:
+    """A stable colour for each family name (sorted order, so the same families get the same colours)."""
+    names = sorted(set(families))
+    return {name: QUALITATIVE[i % len(QUALITATIVE)] for i, name in enumerate(names)}
+
+
+def diverging_norm(limit: float = 1.0) -> Normalize:
+    """A colour normalisation centred at 0 and symmetric in [-limit, limit]."""
+    return TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
