@@ -19,10 +19,11 @@ from evalcorr.figures.correlation import (  # noqa: E402
 )
 
 FAMILY_TASKS = {
-    "MATH": ["math_prealgebra_hard", "math_geometry_hard", "math_algebra_hard"],
     "BBH": ["bbh_logical_deduction_three_objects", "bbh_boolean_expressions", "bbh_geometric_shapes",
             "bbh_salient_translation_error_detection", "bbh_temporal_sequences"],
     "GPQA": ["gpqa_diamond", "gpqa_main"],
+    # after BBH, so the pairs table names the MATH x BBH pairs the other way round from the study
+    "MATH": ["math_prealgebra_hard", "math_geometry_hard", "math_algebra_hard"],
 }
 
 
@@ -59,8 +60,12 @@ def test_select_scatter_pairs_puts_study_pairs_first_and_is_seeded(data):
     chosen = select_scatter_pairs(pairs, 8, seed=3)
     assert len(chosen) == 8
     assert chosen["discussed"].sum() == len(STUDY_PAIRS)
-    first = {frozenset(p) for p in zip(chosen["task_a"][:5], chosen["task_b"][:5])}
-    assert first == {frozenset(p) for p in STUDY_PAIRS}
+    assert list(zip(chosen["task_a"][:5], chosen["task_b"][:5])) == list(STUDY_PAIRS)
+    # flipped rows keep r and n, and their families follow their tasks
+    family = {t: f for f, ts in FAMILY_TASKS.items() for t in ts}
+    assert list(chosen["family_a"]) == [family[t] for t in chosen["task_a"]]
+    lookup = {frozenset((a, b)): r for a, b, r in zip(pairs["task_a"], pairs["task_b"], pairs["r"])}
+    assert list(chosen["r"]) == [lookup[frozenset((a, b))] for a, b in zip(chosen["task_a"], chosen["task_b"])]
     assert len({frozenset(p) for p in zip(chosen["task_a"], chosen["task_b"])}) == 8
     pd.testing.assert_frame_equal(chosen, select_scatter_pairs(pairs, 8, seed=3))
     assert not select_scatter_pairs(pairs, 8, seed=4).equals(chosen)

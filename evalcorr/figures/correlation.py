@@ -89,7 +89,8 @@ def select_scatter_pairs(pairs: pd.DataFrame, n: int = 8, *, seed: int = 0,
     Returns
     -------
     DataFrame
-        ``n`` rows of ``pairs`` (study pairs first), with a boolean column ``discussed``.
+        ``n`` rows of ``pairs`` (study pairs first, oriented as in ``include``), with a boolean
+        column ``discussed``.
     """
     _require_columns(pairs, ["task_a", "task_b"], "pairs")
     keys = [_pair_key(a, b) for a, b in zip(pairs["task_a"], pairs["task_b"])]
@@ -98,9 +99,18 @@ def select_scatter_pairs(pairs: pd.DataFrame, n: int = 8, *, seed: int = 0,
     rest = np.setdiff1d(np.arange(len(pairs)), chosen)
     rng = np.random.default_rng(seed)
     sample = rng.choice(rest, size=min(n - len(chosen), len(rest)), replace=False)
-    rows = pairs.iloc[chosen + sorted(sample.tolist())].copy()
-    rows["discussed"] = [i < len(chosen) for i in range(len(rows))]
-    return rows.reset_index(drop=True)
+    rows = pairs.iloc[chosen + sorted(sample.tolist())].reset_index(drop=True)
+    # Draw the study's pairs the way round the study names them (first task on the x axis).
+    wanted = {_pair_key(a, b): (a, b) for a, b in include}
+    flip = np.array([wanted.get(_pair_key(a, b), (a, b))[0] != a
+                     for a, b in zip(rows["task_a"], rows["task_b"])])
+    for left, right in (("task_a", "task_b"), ("family_a", "family_b")):
+        if left in rows.columns and right in rows.columns and flip.any():
+            a, b = rows[left].copy(), rows[right].copy()
+            rows[left] = a.where(~flip, b)
+            rows[right] = b.where(~flip, a)
+    rows["discussed"] = np.arange(len(rows)) < len(chosen)
+    return rows
 
 
 def pair_scatter_grid(wide: pd.DataFrame, pairs: pd.DataFrame,
@@ -161,9 +171,13 @@ def pair_scatter_grid(wide: pd.DataFrame, pairs: pd.DataFrame,
 
 
 def _within_mask(pairs: pd.DataFrame) -> np.ndarray:
-    if "within" in pairs.columns:
-        return pairs["within"].to_numpy(dtype=bool)
+    """True where both tasks of a pair belong to the same family."""
+    if "same_family" in pairs.columns and not pairs["same_family"].isna().any():
+        return pairs["same_family"].to_numpy(dtype=bool)
     _require_columns(pairs, ["family_a", "family_b"], "pairs")
+    if pairs["family_a"].isna().any() or pairs["family_b"].isna().any():
+        raise EvalcorrError("pairs: some pairs have no family; call correlation_pairs(..., families=...) "
+                            "with the families table of the source.")
     return (pairs["family_a"] == pairs["family_b"]).to_numpy(dtype=bool)
 
 
@@ -177,7 +191,7 @@ def correlation_histogram(pairs: pd.DataFrame, *, bins: int | Sequence[float] = 
     Parameters
     ----------
     pairs : DataFrame
-        Tidy pairs table with ``r`` (or ``value``) and either ``within`` or ``family_a``/``family_b``.
+        Tidy pairs table with ``r`` (or ``value``) and ``same_family`` (or ``family_a``/``family_b``).
     bins : int or sequence
         Number of equal bins spanning the observed range, or explicit bin edges.
     value : str
