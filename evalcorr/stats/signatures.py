@@ -1,0 +1,368 @@
+"""Benchmark signatures: the few features that predict a target's score across models.
+
+A signature is found by greedy forward selection with ordinary least squares: starting from the
+intercept, add the candidate feature that most raises the cross-validated R^2 of a linear regression of
+the target on the selected features, and stop when the best gain falls below ``min_gain`` (or when
+``max_features`` are selected). The function takes any models x features table: scores on other
+benchmarks (as here), token perplexities on benchmark text (as in the benchmark-signature study), or
+model metadata.
+
+Cross-validated R^2 is the pooled out-of-fold R^2, ``1 - sum((y - y_oof)^2) / sum((y - mean(y))^2)``,
+with the same shuffled K folds (seeded) for every candidate and step, so candidates are compared on the
+same splits. Every fold fit is computed from per-fold Gram matrices, which makes one selection step for
+all candidates a single batched solve.
+
+Missing values are handled by complete cases: only models with the target and every candidate feature
+are used (``n`` and ``n_dropped`` in the result say how many). Drop sparse features first if that
+loses too many models.
+
+>>> result = forward_select(features, target, max_features=5)    # doctest: +SKIP
+>>> result.selected, result.cv_r2                                  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from evalcorr.errors import EvalcorrError
+
+STOP_RULES = ("cv-r2-gain", "max-features")
+FEATURE_SETS = ("tasks", "out-of-family", "tasks+metadata")
+
+
+@dataclass(frozen=True)
+class SignatureResult:
+    """The outcome of :func:`forward_select` for one target.
+
+    Attributes
+    ----------
+    target : str
+        name of the target (the ``y`` Series name, or ``"y"``).
+    selected : list of str
+        selected features, in the order they were added.
+    steps : DataFrame
+        one row per step: ``step`` (0 = intercept only), ``feature`` (empty at step 0), ``cv_r2``
+        after the step and ``cv_r2_gain`` over the previous step.
+    coefficients : DataFrame
+        the full-sample least-squares fit on the selected features: ``feature``, ``coef`` (raw
+        units), ``beta`` (standardised: features and target scaled to unit variance, ddof=1).
+    intercept : float
+        intercept of the raw-unit fit.
+    r2 : float
+        in-sample R^2 of the full-sample fit.
+    n, n_dropped : int
+        complete rows used, and rows dropped for a missing target or feature value.
+    cv, seed, stop, min_gain, max_features :
+        the settings the selection ran with.
+    dropped_features : list of str
+        candidates removed before selection because they are constant over the complete rows.
+    """
+
+    target: str
+    selected: list[str]
+    steps: pd.DataFrame
+    coefficients: pd.DataFrame
+    intercept: float
+    r2: float
+    n: int
+    n_dropped: int
+    cv: int
+    seed: int
+    stop: str
+    min_gain: float
+    max_features: int
+    dropped_features: list[str] = field(default_factory=list)
+
+    @property
+    def cv_r2(self) -> float:
+        """Cross-validated R^2 of the final selection (intercept-only when nothing was selected)."""
+        return float(self.steps["cv_r2"].iloc[-1])
+
+    def to_frame(self) -> pd.DataFrame:
+        """Tidy table of the selection: one row per selected feature (step, CV R^2, coefficients)."""
+        steps = self.steps[self.steps["step"] > 0]
+        table = steps.merge(self.coefficients, on="feature", how="left")
+        table.insert(0, "target", self.target)
+        table["n"] = self.n
+        return table.reset_index(drop=True)
+
+
+def _complete_cases(X: pd.DataFrame, y: pd.Series) -> tuple[pd.DataFrame, pd.Series, int]:
+    """Align X and y on their index and keep the rows where y and every feature are present."""
+    if not isinstance(X, pd.DataFrame):
+        raise EvalcorrError("forward_select: `X` must be a DataFrame of models (rows) x features (columns)")
+    if not isinstance(y, pd.Series):
+        raise EvalcorrError("forward_select: `y` must be a Series indexed by model, like the rows of `X`")
+    if X.columns.duplicated().any():
+        dup = list(X.columns[X.columns.duplicated()])
+        raise EvalcorrError(f"forward_select: `X` has duplicated feature names {dup}; rename them")
+    non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    if non_numeric:
+        raise EvalcorrError(
+            f"forward_select: features {non_numeric[:5]} are not numeric; encode them first "
+            "(e.g. one-hot with pandas.get_dummies)")
+    common = X.index.intersection(y.index)
+    if len(common) == 0:
+        raise EvalcorrError("forward_select: `X` and `y` share no index labels (models); align them first")
+    Xc = X.loc[common].astype(float)
+    yc = y.loc[common].astype(float)
+    keep = yc.notna().to_numpy() & Xc.notna().all(axis=1).to_numpy()
+    return Xc[keep], yc[keep], int(len(y) - keep.sum())
+
+
+def _fold_grams(Z: np.ndarray, cv: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training and test Gram matrices ``Z'Z`` of each of ``cv`` shuffled folds (seeded)."""
+    n = len(Z)
+    fold = np.empty(n, dtype=int)
+    fold[np.random.default_rng(seed).permutation(n)] = np.arange(n) % cv
+    total = Z.T @ Z
+    test = np.stack([Z[fold == k].T @ Z[fold == k] for k in range(cv)])
+    return total[None] - test, test
+
+
+def _cv_sse(train: np.ndarray, test: np.ndarray, subsets: np.ndarray, target: int) -> np.ndarray:
+    """Out-of-fold SSE, summed over folds, of the OLS fit on each column subset.
+
+    ``subsets`` is (n_subsets, s) column indices of Z (intercept column included); ``target`` is the
+    column of y. Returns an (n_subsets,) array.
+    """
+    rows, cols = subsets[:, :, None], subsets[:, None, :]
+    a = train[:, rows, cols]                       # (cv, m, s, s)
+    b = train[:, subsets, target]                  # (cv, m, s)
+    # pinv rather than solve: a candidate collinear with the selection gives the minimum-norm fit
+    # (no gain) instead of an error.
+    coef = np.einsum("kmij,kmj->kmi", np.linalg.pinv(a, hermitian=True), b)
+    tg = test[:, rows, cols]
+    ty = test[:, subsets, target]
+    sse = (test[:, target, target][:, None]
+           - 2 * np.einsum("kmi,kmi->km", coef, ty)
+           + np.einsum("kmi,kmij,kmj->km", coef, tg, coef))
+    return sse.sum(axis=0)
+
+
+def forward_select(X: pd.DataFrame, y: pd.Series, max_features: int | None = None, cv: int = 5,
+                   seed: int = 0, stop: str = "cv-r2-gain", min_gain: float = 0.005) -> SignatureResult:
+    """Greedy forward selection of the features that best predict ``y`` (cross-validated OLS).
+
+    Parameters
+    ----------
+    X : DataFrame
+        models (index) x candidate features (numeric columns), NaN where missing.
+    y : Series
+        the target score, indexed by model. Rows are aligned with ``X`` on the index.
+    max_features : int, optional
+        the most features to select (default: all candidates).
+    cv : int
+        number of cross-validation folds (shuffled with ``seed``).
+    seed : int
+        seed of the fold assignment.
+    stop : {"cv-r2-gain", "max-features"}
+        ``"cv-r2-gain"``: stop when the best candidate raises the CV R^2 by less than ``min_gain``;
+        ``"max-features"``: always add the best candidate until ``max_features`` are selected.
+    min_gain : float
+        the smallest CV R^2 gain that admits a feature under ``stop="cv-r2-gain"``.
+
+    Returns
+    -------
+    SignatureResult
+        the selected features in order, the CV R^2 after each step, and the full-sample fit.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.normal(size=(200, 4)), columns=list("abcd"))
+    >>> y = pd.Series(2 * X["a"] - X["c"] + rng.normal(scale=0.1, size=200))
+    >>> forward_select(X, y).selected
+    ['a', 'c']
+    """
+    if stop not in STOP_RULES:
+        raise EvalcorrError(f"forward_select: `stop` must be one of {STOP_RULES}, got {stop!r}")
+    if not (isinstance(cv, int | np.integer) and cv >= 2):
+        raise EvalcorrError(f"forward_select: `cv` must be an integer >= 2, got {cv!r}")
+    Xc, yc, n_dropped = _complete_cases(X, y)
+    n = len(yc)
+    if n < 2 * cv:
+        raise EvalcorrError(
+            f"forward_select: only {n} models have the target and every candidate feature "
+            f"(need at least {2 * cv} for {cv}-fold CV); drop sparse features or lower `cv`")
+    sd = Xc.std(axis=0, ddof=1)
+    constant = list(Xc.columns[~(sd > 0)])
+    Xc = Xc.loc[:, sd > 0]
+    if yc.std(ddof=1) == 0:
+        raise EvalcorrError(f"forward_select: the target {y.name!r} is constant over the complete rows")
+    p = Xc.shape[1]
+    max_features = p if max_features is None else int(max_features)
+    if max_features < 0:
+        raise EvalcorrError(f"forward_select: `max_features` must be >= 0, got {max_features}")
+    max_features = min(max_features, p, n - n // cv - 2)
+
+    # Standardising first changes no OLS prediction (the fit is affine invariant) but keeps the Gram
+    # matrices well conditioned. Z = [intercept, features..., target].
+    x = Xc.to_numpy()
+    xz = (x - x.mean(axis=0)) / x.std(axis=0, ddof=1)
+    yv = yc.to_numpy()
+    yz = (yv - yv.mean()) / yv.std(ddof=1)
+    Z = np.column_stack([np.ones(n), xz, yz])
+    target = p + 1
+    train, test = _fold_grams(Z, cv, seed)
+    total_ss = float(((yz - yz.mean()) ** 2).sum())
+
+    chosen: list[int] = []
+    cv_r2 = 1 - _cv_sse(train, test, np.zeros((1, 1), dtype=int), target)[0] / total_ss
+    steps = [(0, "", cv_r2, np.nan)]
+    remaining = list(range(1, p + 1))
+    while remaining and len(chosen) < max_features:
+        subsets = np.array([[0, *chosen, c] for c in remaining])
+        scores = 1 - _cv_sse(train, test, subsets, target) / total_ss
+        best = int(np.argmax(scores))
+        gain = scores[best] - cv_r2
+        if stop == "cv-r2-gain" and gain < min_gain:
+            break
+        chosen.append(remaining.pop(best))
+        cv_r2 = scores[best]
+        steps.append((len(chosen), Xc.columns[chosen[-1] - 1], cv_r2, gain))
+
+    selected = [str(Xc.columns[c - 1]) for c in chosen]
+    design = np.column_stack([np.ones(n), x[:, [c - 1 for c in chosen]]])
+    coef, *_ = np.linalg.lstsq(design, yv, rcond=None)
+    fitted = design @ coef
+    r2 = 1 - ((yv - fitted) ** 2).sum() / ((yv - yv.mean()) ** 2).sum()
+    beta = coef[1:] * x[:, [c - 1 for c in chosen]].std(axis=0, ddof=1) / yv.std(ddof=1)
+    return SignatureResult(
+        target=str(y.name) if y.name is not None else "y",
+        selected=selected,
+        steps=pd.DataFrame(steps, columns=["step", "feature", "cv_r2", "cv_r2_gain"]).astype({"feature": str}),
+        coefficients=pd.DataFrame({"feature": pd.Series(selected, dtype=str), "coef": coef[1:], "beta": beta}),
+        intercept=float(coef[0]),
+        r2=float(r2),
+        n=n,
+        n_dropped=n_dropped,
+        cv=int(cv),
+        seed=int(seed),
+        stop=stop,
+        min_gain=float(min_gain),
+        max_features=max_features,
+        dropped_features=constant,
+    )
+
+
+def model_metadata(scores: pd.DataFrame, *, min_models: int = 20) -> pd.DataFrame:
+    """Model metadata features from a tidy scores frame: log10 parameters and architecture one-hot.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        tidy scores (``evalcorr.load_scores``) with columns ``model`` and, where known, ``params_b``
+        and ``architecture``.
+    min_models : int
+        an architecture gets its own indicator column only when at least this many models have it;
+        rarer architectures share the all-zero baseline with models of unknown architecture.
+
+    Returns
+    -------
+    DataFrame
+        one row per model: ``log10_params_b`` (NaN where unknown or not positive) and one 0/1
+        column ``arch: NAME`` per common architecture.
+    """
+    missing = {"model"} - set(scores.columns)
+    if missing:
+        raise EvalcorrError("model_metadata: `scores` needs a `model` column (a tidy scores frame)")
+    cols = [c for c in ("params_b", "architecture") if c in scores.columns]
+    per_model = scores[["model", *cols]].drop_duplicates("model").set_index("model")
+    out = pd.DataFrame(index=per_model.index)
+    if "params_b" in per_model:
+        params = pd.to_numeric(per_model["params_b"], errors="coerce").astype(float)
+        out["log10_params_b"] = np.log10(params.where(params > 0))
+    if "architecture" in per_model:
+        arch = per_model["architecture"].astype("string")
+        counts = arch.value_counts()
+        for name in sorted(counts[counts >= min_models].index):
+            out[f"arch: {name}"] = (arch == name).fillna(False).astype(float)
+    return out
+
+
+def candidate_features(wide: pd.DataFrame, target: str, *, families: pd.Series | None = None,
+                       features: str = "tasks", metadata: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The candidate feature table for one target task.
+
+    Parameters
+    ----------
+    wide : DataFrame
+        models x tasks scores.
+    target : str
+        the target task (a column of ``wide``).
+    families : Series, optional
+        task -> family; needed for ``features="out-of-family"``.
+    features : {"tasks", "out-of-family", "tasks+metadata"}
+        every other task; only the tasks of other families; or every other task plus ``metadata``.
+    metadata : DataFrame, optional
+        models x metadata features (e.g. :func:`model_metadata`); needed for ``"tasks+metadata"``.
+    """
+    if target not in wide.columns:
+        raise EvalcorrError(
+            f"unknown target {target!r}; choose one of the tasks: {', '.join(map(str, wide.columns))}")
+    if features not in FEATURE_SETS:
+        raise EvalcorrError(f"`features` must be one of {FEATURE_SETS}, got {features!r}")
+    others = [c for c in wide.columns if c != target]
+    if features == "out-of-family":
+        if families is None:
+            raise EvalcorrError("features='out-of-family' needs `families` (a task -> family Series)")
+        unknown = [t for t in wide.columns if t not in families.index]
+        if unknown:
+            raise EvalcorrError(f"tasks {unknown[:5]} have no family in `families`; pass the full table")
+        others = [c for c in others if families[c] != families[target]]
+    table = wide[others]
+    if features == "tasks+metadata":
+        if metadata is None:
+            raise EvalcorrError("features='tasks+metadata' needs `metadata` (e.g. model_metadata(scores))")
+        table = table.join(metadata.reindex(wide.index))
+    return table
+
+
+def signatures(wide: pd.DataFrame, *, targets: list[str] | None = None, families: pd.Series | None = None,
+               features: str = "tasks", metadata: pd.DataFrame | None = None,
+               **select_kwargs) -> dict[str, SignatureResult]:
+    """Forward-selected signatures of several target tasks from the same kind of candidates.
+
+    Parameters
+    ----------
+    wide : DataFrame
+        models x tasks scores; every column is a target unless ``targets`` is given.
+    targets : list of str, optional
+        the target tasks (default: every column of ``wide``).
+    families, features, metadata :
+        passed to :func:`candidate_features`.
+    **select_kwargs :
+        passed to :func:`forward_select` (``max_features``, ``cv``, ``seed``, ``stop``, ``min_gain``).
+
+    Returns
+    -------
+    dict
+        target -> :class:`SignatureResult`, in the order of ``targets``.
+    """
+    targets = list(wide.columns) if targets is None else list(targets)
+    out = {}
+    for target in targets:
+        X = candidate_features(wide, target, families=families, features=features, metadata=metadata)
+        out[target] = forward_select(X, wide[target].rename(target), **select_kwargs)
+    return out
+
+
+def signature_summary(results: dict[str, SignatureResult]) -> pd.DataFrame:
+    """One row per target: n, number of selected features, CV R^2, in-sample R^2, first feature."""
+    rows = [{
+        "target": r.target, "n": r.n, "n_features": len(r.selected), "cv_r2": r.cv_r2, "r2": r.r2,
+        "first_feature": r.selected[0] if r.selected else "",
+    } for r in results.values()]
+    return pd.DataFrame(rows, columns=["target", "n", "n_features", "cv_r2", "r2", "first_feature"])
+
+
+def signature_table(results: dict[str, SignatureResult]) -> pd.DataFrame:
+    """Long table of every selection: target, step, feature, cv_r2, cv_r2_gain, coef, beta, n."""
+    frames = [r.to_frame() for r in results.values()]
+    columns = ["target", "step", "feature", "cv_r2", "cv_r2_gain", "coef", "beta", "n"]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)

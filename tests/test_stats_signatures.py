@@ -1,0 +1,156 @@
+"""Tests of evalcorr.stats.signatures: forward selection on synthetic data with a known answer."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.linear_model import LinearRegression
+from sklearn.metrics import r2_score
+
+from evalcorr.errors import EvalcorrError
+from evalcorr.stats.signatures import (
+    candidate_features, forward_select, model_metadata, signature_summary, signature_table, signatures,
+)
+
+
+def synthetic(n=400, p=15, seed=1, noise=0.5):
+    """Features f0..f{p-1}; y depends on f2, f5 and f9 only."""
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, p)), columns=[f"f{i}" for i in range(p)],
+                     index=[f"model{i}" for i in range(n)])
+    y = 2.0 * X["f2"] - 1.0 * X["f5"] + 0.6 * X["f9"] + rng.normal(scale=noise, size=n)
+    return X, y.rename("target")
+
+
+def test_recovers_true_predictors_in_order_of_strength_and_no_noise():
+    X, y = synthetic()
+    result = forward_select(X, y)
+    assert result.selected == ["f2", "f5", "f9"]
+    assert result.target == "target"
+    gains = result.steps["cv_r2_gain"].iloc[1:]
+    assert (gains >= 0.005).all()
+    assert result.steps["cv_r2"].is_monotonic_increasing
+
+
+def test_final_fit_matches_plain_least_squares():
+    X, y = synthetic()
+    result = forward_select(X, y, max_features=3)
+    design = np.column_stack([np.ones(len(X)), X[result.selected].to_numpy()])
+    coef, *_ = np.linalg.lstsq(design, y.to_numpy(), rcond=None)
+    np.testing.assert_allclose(result.coefficients["coef"], coef[1:], rtol=1e-10)
+    assert result.intercept == pytest.approx(coef[0], abs=1e-12)
+    fitted = design @ coef
+    assert result.r2 == pytest.approx(r2_score(y, fitted), rel=1e-12)
+    # standardised coefficients: the lstsq fit on z-scored features and target
+    z = (X[result.selected] - X[result.selected].mean()) / X[result.selected].std()
+    zy = (y - y.mean()) / y.std()
+    beta, *_ = np.linalg.lstsq(np.column_stack([np.ones(len(z)), z]), zy.to_numpy(), rcond=None)
+    np.testing.assert_allclose(result.coefficients["beta"], beta[1:], rtol=1e-10)
+
+
+def test_cv_r2_matches_sklearn_with_the_same_folds():
+    X, y = synthetic(n=203)
+    result = forward_select(X, y, cv=4, seed=3, max_features=2, stop="max-features")
+    n = len(X)
+    fold = np.empty(n, dtype=int)
+    fold[np.random.default_rng(3).permutation(n)] = np.arange(n) % 4
+    for step in (1, 2):
+        features = result.selected[:step]
+        predicted = np.empty(n)
+        for k in range(4):
+            model = LinearRegression().fit(X.loc[fold != k, features], y[fold != k])
+            predicted[fold == k] = model.predict(X.loc[fold == k, features])
+        assert result.steps["cv_r2"].iloc[step] == pytest.approx(r2_score(y, predicted), abs=1e-10)
+
+
+def test_max_features_and_stop_rules():
+    X, y = synthetic()
+    assert forward_select(X, y, max_features=1).selected == ["f2"]
+    forced = forward_select(X, y, max_features=6, stop="max-features")
+    assert len(forced.selected) == 6 and forced.selected[:3] == ["f2", "f5", "f9"]
+    # var(y) = 4 + 1 + 0.36 + 0.25: f5 adds about 0.18 of CV R^2, f9 about 0.06
+    strict = forward_select(X, y, min_gain=0.1)
+    assert strict.selected == ["f2", "f5"]
+
+
+def test_missing_values_use_complete_rows_and_are_counted():
+    X, y = synthetic()
+    X.iloc[:10, 4] = np.nan
+    y.iloc[20:25] = np.nan
+    result = forward_select(X, y)
+    assert result.n == len(X) - 15 and result.n_dropped == 15
+    assert result.selected == ["f2", "f5", "f9"]
+
+
+def test_collinear_and_constant_candidates_are_harmless():
+    X, y = synthetic()
+    X["f2_copy"] = X["f2"] * 3 + 1
+    X["constant"] = 1.0
+    result = forward_select(X, y)
+    assert sorted(result.selected) == sorted(["f2", "f5", "f9"]) or "f2_copy" in result.selected
+    assert len(result.selected) == 3
+    assert result.dropped_features == ["constant"]
+
+
+def test_pure_noise_selects_nothing():
+    rng = np.random.default_rng(5)
+    X = pd.DataFrame(rng.normal(size=(1000, 10)), columns=list("abcdefghij"))
+    y = pd.Series(rng.normal(size=1000), name="noise")
+    result = forward_select(X, y)
+    assert result.selected == []
+    assert result.cv_r2 < 0  # the intercept-only model predicts held-out noise slightly worse than its mean
+    assert result.to_frame().empty
+
+
+def test_bad_input_gives_clear_errors():
+    X, y = synthetic()
+    with pytest.raises(EvalcorrError, match="stop"):
+        forward_select(X, y, stop="aic")
+    with pytest.raises(EvalcorrError, match="not numeric"):
+        forward_select(X.assign(arch="llama"), y)
+    with pytest.raises(EvalcorrError, match="share no index"):
+        forward_select(X, y.set_axis(range(len(y))))
+    few = X.copy()
+    few.iloc[5:, 0] = np.nan
+    with pytest.raises(EvalcorrError, match="only 5 models"):
+        forward_select(few, y)
+
+
+def test_candidate_features_modes_and_unknown_target():
+    X, y = synthetic(p=10)
+    wide = X.assign(target=y)
+    families = pd.Series({f"f{i}": "AB"[i % 2] for i in range(10)} | {"target": "A"})
+    assert list(candidate_features(wide, "target").columns) == [f"f{i}" for i in range(10)]
+    oof = candidate_features(wide, "target", families=families, features="out-of-family")
+    assert list(oof.columns) == ["f1", "f3", "f5", "f7", "f9"]
+    meta = pd.DataFrame({"log10_params_b": np.arange(len(X), dtype=float)}, index=X.index[::-1])
+    with_meta = candidate_features(wide, "target", features="tasks+metadata", metadata=meta)
+    assert with_meta["log10_params_b"].iloc[0] == len(X) - 1  # aligned on model, not position
+    with pytest.raises(EvalcorrError, match="unknown target 'nope'"):
+        candidate_features(wide, "nope")
+    with pytest.raises(EvalcorrError, match="needs `families`"):
+        candidate_features(wide, "target", features="out-of-family")
+
+
+def test_model_metadata_log_params_and_common_architectures():
+    scores = pd.DataFrame({
+        "model": ["a", "a", "b", "c", "d", "e"],
+        "params_b": [7.0, 7.0, 70.0, np.nan, 0.0, 1.0],
+        "architecture": ["Llama", "Llama", "Llama", "Qwen2", "Rare", pd.NA],
+    })
+    meta = model_metadata(scores, min_models=2)
+    assert list(meta.columns) == ["log10_params_b", "arch: Llama"]
+    np.testing.assert_allclose(meta.loc[["a", "b", "e"], "log10_params_b"], [np.log10(7), np.log10(70), 0.0])
+    assert meta["log10_params_b"][["c", "d"]].isna().all()
+    assert meta["arch: Llama"].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0]
+
+
+def test_signatures_for_many_targets_and_tables():
+    X, y = synthetic(p=10)
+    wide = X.assign(target=y)
+    results = signatures(wide, targets=["target", "f2"], max_features=3)
+    summary = signature_summary(results)
+    assert summary["target"].tolist() == ["target", "f2"]
+    assert summary.loc[0, "first_feature"] == "f2"
+    table = signature_table(results)
+    assert table.loc[table["target"] == "f2", "feature"].iloc[0] == "target"
+    assert set(table.columns) >= {"target", "step", "feature", "cv_r2", "beta"}
