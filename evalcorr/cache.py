@@ -1,0 +1,222 @@
+"""The tidy parquet cache: one ``<source id>.parquet`` per source, rebuilt only when its inputs change.
+
+A build verifies the source's raw files (evalcorr.fetch), runs its parser (evalcorr.parsers),
+validates the result (evalcorr.schema) and writes the parquet atomically (temporary file, then
+rename) beside a stamp ``<source id>.json``. The stamp records the *input key*: a sha256 over the
+sha256 of every input file, the source of the data code (the parser modules, schema, families
+table, Every Eval Ever reader) and the cache format. A build whose key matches the stamp does no
+parsing.
+
+The cache lives in ``EVALCORR_CACHE_DIR`` (default ``data/cache`` under the project root) and is
+never committed; it can always be rebuilt from the mirror or upstream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from evalcorr import fetch
+from evalcorr.errors import DataError
+from evalcorr.manifest import PROJECT_ROOT, files_needed, get_source
+
+FORMAT_VERSION = 1
+
+# Everything besides the raw files that decides what a parser produces. A change to any of them
+# invalidates every source's cache (simple and safe: the parsers share helpers).
+_CODE_INPUTS = ("evalcorr/schema.py", "evalcorr/families.py", "evalcorr/eee.py", "data/families.csv")
+
+
+def default_cache_dir() -> Path:
+    """``EVALCORR_CACHE_DIR`` when set (relative paths are taken from the project root), else
+    ``data/cache`` under the project root."""
+    env = os.environ.get("EVALCORR_CACHE_DIR", "").strip()
+    path = Path(env).expanduser() if env else Path("data/cache")
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def parquet_path(source_id: str, cache_dir: str | Path | None = None) -> Path:
+    """Where the tidy table of a source is cached."""
+    return Path(cache_dir or default_cache_dir()) / f"{source_id}.parquet"
+
+
+def stamp_path(source_id: str, cache_dir: str | Path | None = None) -> Path:
+    """The JSON stamp beside a source's parquet (input key and a summary of the table)."""
+    return Path(cache_dir or default_cache_dir()) / f"{source_id}.json"
+
+
+def parser_module(source_id: str):
+    """The parser module of a source, or a DataError saying that none exists yet."""
+    from evalcorr.parsers import PARSERS, parser_for
+
+    if source_id not in PARSERS:
+        get_source(source_id)  # an unknown id gets the manifest's error
+        known = ", ".join(sorted(PARSERS)) or "none yet"
+        raise DataError(f"source {source_id!r} has no parser yet: add evalcorr/parsers/<module>.py and "
+                        f"register it in PARSERS (evalcorr/parsers/__init__.py). Sources with a parser: {known}")
+    return parser_for(source_id)
+
+
+def _code_files(parser) -> list[Path]:
+    parser_dir = PROJECT_ROOT / "evalcorr" / "parsers"
+    files = {Path(parser.__file__).resolve()}
+    files |= {p.resolve() for p in parser_dir.glob("*.py") if p.name != "__init__.py"}
+    files |= {PROJECT_ROOT / rel for rel in _CODE_INPUTS}
+    return sorted(f for f in files if f.is_file())
+
+
+def input_key(source_id: str, parser=None) -> str:
+    """sha256 over everything a source's table depends on: its id, the manifest sha256 of every
+    input file (these are verified before parsing), the data code and the cache format."""
+    parser = parser or parser_module(source_id)
+    digest = hashlib.sha256(f"evalcorr-cache-v{FORMAT_VERSION}\0{source_id}\0".encode())
+    for file in files_needed(source_id):
+        digest.update(f"{file.path}\0{file.sha256}\0".encode())
+    for code in _code_files(parser):
+        name = code.relative_to(PROJECT_ROOT).as_posix() if code.is_relative_to(PROJECT_ROOT) else code.name
+        digest.update(name.encode() + b"\0" + code.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def read_stamp(source_id: str, cache_dir: str | Path | None = None) -> dict | None:
+    """The stamp of a cached source, or None when it was never built (or the stamp is unreadable)."""
+    try:
+        return json.loads(stamp_path(source_id, cache_dir).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_fresh(source_id: str, cache_dir: str | Path | None = None, parser=None) -> bool:
+    """True when the cached table exists and was built from the current inputs."""
+    stamp = read_stamp(source_id, cache_dir)
+    return (stamp is not None and parquet_path(source_id, cache_dir).is_file()
+            and stamp.get("key") == input_key(source_id, parser))
+
+
+def summarise(df, kind: str) -> dict:
+    """Counts shown by ``python -m evalcorr sources``: rows, models, tasks, snapshots."""
+    if kind == "scores":
+        tasks = df.loc[df["level"] == "task", "task"] if "level" in df else df["task"]
+        snapshots = sorted(df["snapshot"].astype(str).unique())
+    else:
+        tasks = df["eval_task"]
+        snapshots = []
+    return {"rows": int(len(df)), "models": int(df["model"].nunique()), "tasks": int(tasks.nunique()),
+            "snapshots": snapshots}
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What :func:`build` did for one source."""
+
+    source_id: str
+    path: Path
+    built: bool  # False: the cache was already up to date
+    rows: int
+    seconds: float
+
+
+def _write_atomic(df, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_text_atomic(text: str, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def build(
+    source_id: str,
+    *,
+    mirror: str | Path | None = None,
+    base_url: str | None = None,
+    cache_dir: str | Path | None = None,
+    force: bool = False,
+    verify: bool = True,
+    progress: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build (or confirm) the cached tidy table of one source.
+
+    Parameters
+    ----------
+    source_id : manifest id of the source.
+    mirror, base_url : where raw files come from (see :func:`evalcorr.fetch.materialise`).
+    cache_dir : cache directory; default :func:`default_cache_dir`.
+    force : rebuild even when the stamp matches the inputs.
+    verify : check the sha256 of the raw files even when the cache is up to date (``make data``
+        does; loaders skip it for a fresh cache).
+    progress : show download progress bars.
+    log : called with one line per source (e.g. ``print``); silent when None.
+
+    Raises
+    ------
+    DataError
+        No parser for the source, a missing raw file, a parser result that is not a non-empty
+        DataFrame, or a table that fails schema validation; ChecksumError for a corrupt file.
+    """
+    started = time.perf_counter()
+    source = get_source(source_id)
+    parser = parser_module(source_id)
+    cache_dir = Path(cache_dir or default_cache_dir())
+    out = parquet_path(source_id, cache_dir)
+    key = input_key(source_id, parser)
+    stamp = read_stamp(source_id, cache_dir)
+    fresh = not force and stamp is not None and stamp.get("key") == key and out.is_file()
+
+    if fresh and not verify:
+        return BuildResult(source_id, out, False, stamp["rows"], time.perf_counter() - started)
+    files = fetch.materialise(files_needed(source_id), mirror=mirror, base_url=base_url,
+                              cache_dir=cache_dir, progress=progress)
+    if fresh:
+        seconds = time.perf_counter() - started
+        if log:
+            log(f"{source_id}: up to date ({stamp['rows']:,} rows; {len(files)} files verified)")
+        return BuildResult(source_id, out, False, stamp["rows"], seconds)
+
+    df = parser.parse(files)
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"parser {parser.__name__} returned {type(df).__name__} for source {source_id!r}; "
+                        "a parser must return a pandas DataFrame")
+    if df.empty:
+        raise DataError(f"parser {parser.__name__} returned an empty table for source {source_id!r} "
+                        f"from {', '.join(files)}; check the files and the parser")
+    kind = getattr(parser, "KIND", source.kind)
+    if kind != source.kind:
+        raise DataError(f"parser {parser.__name__} declares KIND={kind!r} but the manifest says source "
+                        f"{source_id!r} is {source.kind!r}; make them agree")
+    from evalcorr import schema
+
+    validate = schema.validate_scores if kind == "scores" else schema.validate_transfer
+    validate(df, source_id)
+    df = df.reset_index(drop=True)
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomic(df, out)
+    summary = summarise(df, kind)
+    _write_text_atomic(json.dumps({"source": source_id, "kind": kind, "key": key,
+                                   "inputs": {f.path: f.sha256 for f in files_needed(source_id)},
+                                   **summary}, indent=1), stamp_path(source_id, cache_dir))
+    seconds = time.perf_counter() - started
+    if log:
+        log(f"{source_id}: built {summary['rows']:,} rows ({summary['models']:,} models x "
+            f"{summary['tasks']:,} tasks) in {seconds:.1f} s -> {out}")
+    return BuildResult(source_id, out, True, summary["rows"], seconds)
+
+
+def ensure(source_id: str, *, data_dir: str | Path | None = None, cache_dir: str | Path | None = None) -> Path:
+    """The parquet of a source, built first when it is missing or its inputs changed."""
+    return build(source_id, mirror=data_dir, cache_dir=cache_dir, verify=False).path

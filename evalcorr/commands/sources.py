@@ -1,0 +1,53 @@
+"""`python -m evalcorr sources`: one line per data source with its size, snapshot, licence and cache state.
+
+Counts come from the cache stamps, so the command is instant and never builds anything; a source
+that is not cached (or whose inputs changed since) shows ``no`` / ``stale`` and empty counts.
+"""
+
+from __future__ import annotations
+
+
+def configure(parser) -> None:
+    parser.add_argument("--cache-dir", metavar="DIR", help="cache directory (default: EVALCORR_CACHE_DIR or data/cache)")
+
+
+def snapshot_label(snapshots: list[str]) -> str:
+    """``2024-06-24 .. 2026-01-08 (10)`` for several snapshots, the snapshot itself for one."""
+    if not snapshots:
+        return ""
+    if len(snapshots) == 1:
+        return snapshots[0]
+    return f"{snapshots[0]} .. {snapshots[-1]} ({len(snapshots)})"
+
+
+def sources_status(cache_dir=None) -> list[dict]:
+    """One dict per manifest source: id, kind, models, tasks, rows, snapshot, licence, cached."""
+    from evalcorr import cache
+    from evalcorr.errors import DataError
+    from evalcorr.loaders import _natural_key
+    from evalcorr.manifest import load_manifest
+
+    rows = []
+    for source in load_manifest().values():
+        stamp = cache.read_stamp(source.id, cache_dir)
+        try:
+            fresh = cache.is_fresh(source.id, cache_dir)
+            cached = "yes" if fresh else ("stale" if stamp else "no")
+        except DataError:  # no parser yet
+            fresh, cached = False, "no parser"
+        show = stamp if (stamp and fresh) else {}
+        rows.append({
+            "id": source.id, "kind": source.kind,
+            "models": show.get("models", ""), "tasks": show.get("tasks", ""), "rows": show.get("rows", ""),
+            "snapshot": snapshot_label(sorted(show.get("snapshots", []), key=_natural_key)),
+            "licence": source.licence.split(" (")[0], "cached": cached,
+        })
+    return rows
+
+
+def run(args) -> int:
+    from tabulate import tabulate
+
+    rows = sources_status(args.cache_dir)
+    print(tabulate(rows, headers="keys", tablefmt="simple", intfmt=","))
+    return 0

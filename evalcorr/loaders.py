@@ -1,0 +1,212 @@
+"""The public data API: tidy scores, wide model x task matrices, transfer results, families.
+
+Every loader reads the source's cached parquet (evalcorr.cache), building it first when it is
+missing or out of date (from the mirror ``EVALCORR_DATA_DIR``, default ``../shared/data``).
+
+>>> import evalcorr
+>>> wide = evalcorr.load_wide("helm-mmlu")                  # doctest: +SKIP
+>>> wide.shape                                              # doctest: +SKIP
+(79, 57)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from evalcorr import cache
+from evalcorr.errors import DataError
+from evalcorr.manifest import PROJECT_ROOT, get_source, load_manifest
+
+FAMILIES_PATH = PROJECT_ROOT / "data" / "families.csv"
+METADATA_COLUMNS = ("params_b", "architecture", "precision", "base_family", "model_type",
+                    "pretrain_tokens_t", "flops_1e21")
+LEVELS = ("task", "aggregate")
+
+
+@lru_cache(maxsize=32)
+def _read_parquet(path: Path, _mtime_ns: int) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+def _load(source_id: str, kind: str, data_dir, cache_dir) -> pd.DataFrame:
+    source = get_source(source_id)
+    if source.kind != kind:
+        other = "load_transfer" if source.kind == "transfer" else "load_scores / load_wide"
+        raise DataError(f"source {source_id!r} holds {source.kind} results, not {kind}; use evalcorr.{other}")
+    path = cache.ensure(source_id, data_dir=data_dir, cache_dir=cache_dir)
+    # a shallow copy: with copy-on-write, changes by the caller never reach the memoised frame
+    return _read_parquet(path, path.stat().st_mtime_ns).copy(deep=False)
+
+
+def _as_list(value) -> list | None:
+    if value is None:
+        return None
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _select(df: pd.DataFrame, column: str, wanted, source_id: str, argument: str) -> pd.DataFrame:
+    """Rows whose ``column`` is one of ``wanted``; a DataError naming unknown values."""
+    wanted = _as_list(wanted)
+    if wanted is None:
+        return df
+    available = list(pd.unique(df[column]))
+    unknown = [w for w in wanted if w not in set(available)]
+    if unknown:
+        shown = ", ".join(map(str, available[:30])) + (" ..." if len(available) > 30 else "")
+        raise DataError(f"{argument}={unknown!r}: not in source {source_id!r}; available: {shown}")
+    return df[df[column].isin(wanted)]
+
+
+def _natural_key(text: str):
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", str(text))]
+
+
+def snapshots(source_id: str, *, data_dir=None, cache_dir=None) -> list[str]:
+    """The snapshots of a scores source, oldest first (dates and version numbers sort naturally)."""
+    return sorted(pd.unique(_load(source_id, "scores", data_dir, cache_dir)["snapshot"]), key=_natural_key)
+
+
+def load_scores(
+    source_id: str,
+    *,
+    snapshot: str | Iterable[str] | None = None,
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """The tidy scores of a source (schema: docs/architecture.md, "Tidy scores").
+
+    Parameters
+    ----------
+    source_id : manifest id, e.g. ``"open-llm-leaderboard-v2"``, ``"helm-mmlu"``.
+    snapshot : one snapshot or several; None keeps every snapshot.
+    data_dir : mirror directory used if the cache must be built (default ``EVALCORR_DATA_DIR``,
+        else ``../shared/data``).
+    cache_dir : cache directory (default ``EVALCORR_CACHE_DIR``, else ``data/cache``).
+
+    Raises
+    ------
+    DataError
+        Unknown source, a transfer source, an unknown snapshot, or a failing cache build.
+    """
+    df = _load(source_id, "scores", data_dir, cache_dir)
+    return _select(df, "snapshot", snapshot, source_id, "snapshot").reset_index(drop=True)
+
+
+def load_wide(
+    source_id: str,
+    *,
+    snapshot: str | None = None,
+    level: str | None = "task",
+    tasks: Iterable[str] | None = None,
+    metric: str | None = None,
+    min_models: int = 0,
+    min_tasks: int = 0,
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """Scores as a models x tasks matrix, NaN where a model has no score for a task.
+
+    Parameters
+    ----------
+    source_id : manifest id of a scores source.
+    snapshot : the snapshot to use. When None and the source has several snapshots, the **latest**
+        one is used (dates and versions sorted naturally; see :func:`snapshots`).
+    level : ``"task"`` (leaf tasks, the default), ``"aggregate"`` (published group scores) or None
+        (both).
+    tasks : keep only these task ids, in this order; unknown ids raise DataError.
+    metric : keep only this metric; needed when a task is published under several metrics.
+    min_models : drop tasks scored for fewer models than this (applied first).
+    min_tasks : then drop models with scores on fewer tasks than this.
+    data_dir, cache_dir : as in :func:`load_scores`.
+
+    Returns
+    -------
+    DataFrame
+        Index ``model`` (source order), columns ``task`` (source order, or the order of ``tasks``),
+        float scores as stored in the tidy table (see its ``scale``). Missing values stay NaN: no
+        imputation, no silent dropping beyond ``min_models`` / ``min_tasks``.
+    """
+    df = _load(source_id, "scores", data_dir, cache_dir)
+    if snapshot is None:
+        available = sorted(pd.unique(df["snapshot"]), key=_natural_key)
+        snapshot = available[-1]
+    df = _select(df, "snapshot", snapshot, source_id, "snapshot")
+    if level is not None:
+        if level not in LEVELS:
+            raise DataError(f"level={level!r}: use one of {', '.join(LEVELS)} or None for both")
+        df = _select(df, "level", level, source_id, "level")
+    df = _select(df, "metric", metric, source_id, "metric")
+    df = _select(df, "task", tasks, source_id, "tasks")
+    duplicated = df.duplicated(["model", "task"])
+    if duplicated.any():
+        task = df.loc[duplicated, "task"].iloc[0]
+        metrics = sorted(pd.unique(df.loc[df["task"] == task, "metric"]))
+        raise DataError(f"source {source_id!r}: task {task!r} has several scores per model (metrics "
+                        f"{metrics}); choose one with metric=...")
+    wide = df.pivot(index="model", columns="task", values="score")
+    wide = wide.reindex(index=pd.unique(df["model"]), columns=_as_list(tasks) or pd.unique(df["task"]))
+    wide = wide.loc[:, wide.notna().sum() >= min_models]
+    wide = wide.loc[wide.notna().sum(axis=1) >= min_tasks]
+    wide.index.name, wide.columns.name = "model", "task"
+    return wide.astype("float64")
+
+
+def load_transfer(
+    source_id: str,
+    *,
+    model: str | Iterable[str] | None = None,
+    setting: str | Iterable[str] | None = None,
+    stage: str | Iterable[str] | None = None,
+    metric: str | Iterable[str] | None = None,
+    data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+) -> pd.DataFrame:
+    """The tidy transfer results of a source (docs/architecture.md, "Tidy transfer").
+
+    ``model``, ``setting``, ``stage`` and ``metric`` each keep one value or a list of values; a
+    value the source does not have raises DataError listing the available ones.
+
+    >>> raw = load_transfer("transfer-scaling", model="babbage-002", stage="after_A")  # doctest: +SKIP
+    """
+    df = _load(source_id, "transfer", data_dir, cache_dir)
+    for column, wanted in (("model", model), ("setting", setting), ("stage", stage), ("metric", metric)):
+        df = _select(df, column, wanted, source_id, column)
+    return df.reset_index(drop=True)
+
+
+def load_families(source_id: str | None = None) -> pd.DataFrame:
+    """The families table (data/families.csv): every task of every source -> family, subfamily,
+    display name; only the rows of ``source_id`` when given."""
+    if not FAMILIES_PATH.is_file():
+        raise DataError(f"families table {FAMILIES_PATH} not found; it is part of the project checkout")
+    families = pd.read_csv(FAMILIES_PATH, dtype=str, keep_default_na=False)
+    if source_id is None:
+        return families
+    get_source(source_id)
+    return _select(families, "source", source_id, source_id, "source_id").reset_index(drop=True)
+
+
+def metadata_coverage(source_ids: Iterable[str] | None = None, *, data_dir=None, cache_dir=None) -> pd.DataFrame:
+    """Share of each scores source's models with known model metadata.
+
+    Returns one row per source: ``source``, ``models`` and, for each metadata column
+    (params_b, architecture, precision, base_family, model_type, pretrain_tokens_t, flops_1e21),
+    the fraction of models with a non-missing value. ``source_ids`` defaults to every scores
+    source that has a parser.
+    """
+    from evalcorr.parsers import PARSERS
+
+    if source_ids is None:
+        source_ids = [s.id for s in load_manifest().values() if s.kind == "scores" and s.id in PARSERS]
+    rows = []
+    for source_id in source_ids:
+        scores = load_scores(source_id, data_dir=data_dir, cache_dir=cache_dir)
+        per_model = scores.groupby("model", sort=False)[list(METADATA_COLUMNS)].first()
+        rows.append({"source": source_id, "models": len(per_model),
+                     **{column: float(per_model[column].notna().mean()) for column in METADATA_COLUMNS}})
+    return pd.DataFrame(rows, columns=["source", "models", *METADATA_COLUMNS])

@@ -1,0 +1,208 @@
+"""Test helpers for the data layer: a tiny mirror + manifest, toy parsers, a local HTTP mirror server.
+
+Shared by test_manifest, test_fetch, test_cache, test_loaders and test_cli_data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import yaml
+
+TOY_SCORES_CSV = """snapshot,model,task,level,score,params_b
+2024-01,org/a,alpha,task,0.50,7
+2024-01,org/a,beta,task,0.25,7
+2024-01,org/b,alpha,task,0.75,
+2024-01,org/a,overall,aggregate,0.40,7
+2024-06,org/a,alpha,task,0.60,7
+2024-06,org/a,beta,task,0.30,7
+2024-06,org/b,alpha,task,0.80,
+2024-06,org/c,beta,task,0.10,1.5
+2024-06,org/c,gamma,task,0.90,1.5
+2024-06,org/a,overall,aggregate,0.45,7
+"""
+
+TOY_TRANSFER_CSV = """model,train_task,eval_task,stage,metric,value
+m1,a,b,after_A,accuracy,0.27
+m1,b,a,after_A,accuracy,0.10
+m1,,a,untuned,accuracy,0.05
+m2,a,b,after_A,accuracy,0.40
+"""
+
+TOY_PARSERS = '''
+from pathlib import Path
+
+import pandas as pd
+
+CALLS = Path(__file__).with_name("calls.log")
+
+
+def _count(name):
+    with CALLS.open("a") as handle:
+        handle.write(name + "\\n")
+'''
+
+TOY_SCORES_PARSER = TOY_PARSERS + '''
+KIND = "scores"
+
+
+def parse(files):
+    _count("toy-scores")
+    raw = pd.read_csv(files["toy/scores.csv"], dtype={"snapshot": "str"})
+    n = len(raw)
+    na_text = pd.Series([None] * n, dtype="str")
+    return pd.DataFrame({
+        "source": "toy-scores", "snapshot": raw["snapshot"], "model": raw["model"], "task": raw["task"],
+        "benchmark": "Toy", "family": "Toy", "subfamily": "", "display": raw["task"].str.title(),
+        "level": raw["level"], "metric": "acc", "score": raw["score"].astype("float64"), "scale": "fraction",
+        "n_items": pd.array([100] * n, dtype="Int64"), "params_b": raw["params_b"].astype("float64"),
+        "architecture": na_text, "precision": na_text, "base_family": na_text, "model_type": na_text,
+        "pretrain_tokens_t": float("nan"), "flops_1e21": float("nan"),
+    })
+'''
+
+TOY_TRANSFER_PARSER = TOY_PARSERS + '''
+KIND = "transfer"
+
+
+def parse(files):
+    _count("toy-transfer")
+    raw = pd.read_csv(files["toy/transfer.csv"], dtype="str", keep_default_na=False)
+    return pd.DataFrame({
+        "source": "toy-transfer", "model": raw["model"], "setting": "default", "train_task": raw["train_task"],
+        "eval_task": raw["eval_task"], "stage": raw["stage"], "metric": raw["metric"],
+        "value": raw["value"].astype("float64"),
+    })
+'''
+
+TOY_EMPTY_PARSER = TOY_PARSERS + '''
+KIND = "scores"
+
+
+def parse(files):
+    _count("toy-empty")
+    return pd.DataFrame()
+'''
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def source_entry(source_id: str, kind: str, files: dict[str, bytes], uses=()) -> dict:
+    """A manifest entry for files whose bytes are given; urls point at a fake upstream host."""
+    return {
+        "id": source_id, "title": f"Toy source {source_id}", "kind": kind,
+        "upstream": {"repository": "https://github.com/example/toy", "commit": "0" * 40},
+        "licence": "MIT", "citation": {"keys": ["toy2024"], "text": "Toy et al. (2024)."},
+        "snapshot": "toy", "uses": list(uses),
+        "files": [{"path": path, "upstream_path": path, "url": f"https://upstream.invalid/{path}",
+                   "sha256": sha256(data), "size": len(data)} for path, data in files.items()],
+    }
+
+
+TOY_FILES = {
+    "toy-scores": ("scores", {"toy/scores.csv": TOY_SCORES_CSV.encode()}),
+    "toy-transfer": ("transfer", {"toy/transfer.csv": TOY_TRANSFER_CSV.encode()}),
+    "toy-empty": ("scores", {"toy/empty.csv": b"model,task\n"}),
+}
+
+
+def make_world(root: Path, monkeypatch) -> dict:
+    """A mirror, a manifest and registered toy parsers under ``root``; returns their paths.
+
+    Sets MANIFEST_PATH, EVALCORR_DATA_DIR (the mirror) and EVALCORR_CACHE_DIR (``root/cache``).
+    """
+    from evalcorr import manifest
+    from evalcorr.parsers import PARSERS
+
+    mirror = root / "mirror"
+    sources = []
+    for source_id, (kind, files) in TOY_FILES.items():
+        for path, data in files.items():
+            (mirror / path).parent.mkdir(parents=True, exist_ok=True)
+            (mirror / path).write_bytes(data)
+        sources.append(source_entry(source_id, kind, files))
+    manifest_path = root / "manifest.yaml"
+    manifest_path.write_text(yaml.safe_dump({"version": 1, "sources": sources}, sort_keys=False))
+
+    package = root / "toyparsers"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "toy_scores.py").write_text(TOY_SCORES_PARSER)
+    (package / "toy_transfer.py").write_text(TOY_TRANSFER_PARSER)
+    (package / "toy_empty.py").write_text(TOY_EMPTY_PARSER)
+    monkeypatch.syspath_prepend(str(root))
+    for source_id in TOY_FILES:
+        monkeypatch.setitem(PARSERS, source_id, f"toyparsers.{source_id.replace('-', '_')}")
+
+    monkeypatch.setattr(manifest, "MANIFEST_PATH", manifest_path)
+    monkeypatch.setenv("EVALCORR_DATA_DIR", str(mirror))
+    monkeypatch.setenv("EVALCORR_CACHE_DIR", str(root / "cache"))
+    return {"mirror": mirror, "manifest": manifest_path, "cache": root / "cache", "calls": package / "calls.log"}
+
+
+def parse_calls(world: dict) -> list[str]:
+    """Names of the toy parsers run so far, in order."""
+    return world["calls"].read_text().split() if world["calls"].exists() else []
+
+
+class _MirrorHandler(BaseHTTPRequestHandler):
+    """Serves files of ``server.root``; honours ``Range: bytes=N-`` unless ``server.ignore_range``;
+    ``server.truncate`` maps a path to a byte count after which the first response is cut off."""
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+    def do_GET(self):  # noqa: N802 (http.server API)
+        server = self.server
+        server.requests.append((self.path, self.headers.get("Range")))
+        path = server.root / self.path.lstrip("/").replace("%20", " ")
+        if not path.is_file():
+            self.send_error(404, "Not Found")
+            return
+        data = path.read_bytes()
+        start = 0
+        header = self.headers.get("Range")
+        if header and not server.ignore_range:
+            start = int(header.removeprefix("bytes=").split("-")[0])
+            if start >= len(data):
+                self.send_error(416, "Range Not Satisfiable")
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        cut = server.truncate.pop(self.path.lstrip("/"), None)
+        if cut is not None:
+            self.wfile.write(body[:cut])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+
+@contextmanager
+def mirror_server(root: Path, *, ignore_range: bool = False, truncate: dict[str, int] | None = None):
+    """A real HTTP server on 127.0.0.1 (free port) serving ``root``; yields it (``.url``, ``.requests``)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _MirrorHandler)
+    server.root = Path(root)
+    server.ignore_range = ignore_range
+    server.truncate = dict(truncate or {})
+    server.requests = []
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
