@@ -1,0 +1,271 @@
+"""Factor structure of a models x tasks score matrix.
+
+Built on the principal components of :func:`evalcorr.stats.pca.principal_components` (complete rows,
+correlation matrix by default):
+
+- :func:`scree`: the variance of each component;
+- :func:`parallel_analysis`: Horn's rule for the number of factors, keeping the leading components
+  whose eigenvalue exceeds the chosen quantile of the eigenvalues of random normal data of the same
+  shape;
+- :func:`factor_loadings`: principal-component loadings (task-component correlations) of the first k
+  components, rotated by :func:`varimax`;
+- :func:`bootstrap_congruence`: the stability of those loadings when models are resampled, measured by
+  Tucker's congruence coefficient after matching and sign-aligning the factors.
+
+>>> pa = parallel_analysis(wide)                          # doctest: +SKIP
+>>> loadings = factor_loadings(wide, pa.n_factors)         # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from evalcorr.errors import EvalcorrError
+from evalcorr.stats.pca import complete_rows, principal_components
+
+
+def scree(wide: pd.DataFrame, standardize: bool = True) -> pd.DataFrame:
+    """The variance of each principal component of ``wide`` (complete rows).
+
+    Returns
+    -------
+    DataFrame
+        one row per component: ``component`` (1-based), ``eigenvalue``, ``variance_ratio``,
+        ``cumulative`` (running sum of the ratio) and ``n`` (models used).
+    """
+    pca = principal_components(wide, standardize=standardize)
+    ratio = pca.explained_variance_ratio.to_numpy()
+    return pd.DataFrame({
+        "component": np.arange(1, len(ratio) + 1),
+        "eigenvalue": pca.explained_variance.to_numpy(),
+        "variance_ratio": ratio,
+        "cumulative": np.cumsum(ratio),
+        "n": pca.n_models,
+    })
+
+
+@dataclass(frozen=True)
+class ParallelAnalysis:
+    """Horn's parallel analysis.
+
+    Attributes
+    ----------
+    table : DataFrame
+        one row per component: ``component``, ``observed`` eigenvalue, ``random_mean`` and
+        ``random_quantile`` (the threshold) of the random-data eigenvalues, ``retained``.
+    n_factors : int
+        number of leading components whose observed eigenvalue exceeds the threshold.
+    n_models, n_tasks, n_iter, quantile, seed :
+        the shape of the complete-case data and the settings.
+    """
+
+    table: pd.DataFrame
+    n_factors: int
+    n_models: int
+    n_tasks: int
+    n_iter: int
+    quantile: float
+    seed: int
+
+
+def parallel_analysis(wide: pd.DataFrame, n_iter: int = 100, quantile: float = 0.95,
+                      seed: int = 0) -> ParallelAnalysis:
+    """Number of factors by Horn's parallel analysis on the correlation matrix.
+
+    Each component is compared with the ``quantile`` of the same-rank eigenvalue over ``n_iter``
+    matrices of independent standard normal data with the shape of the complete rows of ``wide``.
+    The retained factors are the leading components that beat it (counting stops at the first that
+    does not).
+
+    Parameters
+    ----------
+    wide : DataFrame
+        models x tasks; rows with a missing score are dropped.
+    n_iter : int
+        number of random data sets.
+    quantile : float
+        the quantile of the random eigenvalues used as threshold (0.95 is Glorfeld's variant).
+    seed : int
+        seed of the random data.
+    """
+    if not 0 < quantile < 1:
+        raise EvalcorrError(f"parallel_analysis: `quantile` must be in (0, 1), got {quantile}")
+    if n_iter < 1:
+        raise EvalcorrError(f"parallel_analysis: `n_iter` must be >= 1, got {n_iter}")
+    observed = scree(wide)
+    n, k = int(observed["n"].iloc[0]), int(len(complete_rows(wide).columns))
+    rng = np.random.default_rng(seed)
+    random = np.stack([
+        principal_components(pd.DataFrame(rng.standard_normal((n, k)))).explained_variance.to_numpy()
+        for _ in range(n_iter)
+    ])
+    m = len(observed)
+    threshold = np.quantile(random[:, :m], quantile, axis=0)
+    above = observed["eigenvalue"].to_numpy() > threshold
+    n_factors = int(np.argmin(above)) if not above.all() else m
+    table = pd.DataFrame({
+        "component": observed["component"],
+        "observed": observed["eigenvalue"],
+        "random_mean": random[:, :m].mean(axis=0),
+        "random_quantile": threshold,
+        "retained": np.arange(m) < n_factors,
+    })
+    return ParallelAnalysis(table=table, n_factors=n_factors, n_models=n, n_tasks=k, n_iter=n_iter,
+                            quantile=quantile, seed=seed)
+
+
+def varimax_criterion(loadings) -> float:
+    """Kaiser's varimax criterion: the summed (over factors) variance of the squared loadings."""
+    squared = np.asarray(loadings, dtype=float) ** 2
+    return float(squared.var(axis=0).sum())
+
+
+def varimax(loadings, normalize: bool = False, max_iter: int = 500, tol: float = 1e-8):
+    """Varimax rotation of a loadings matrix (Kaiser 1958, the SVD algorithm).
+
+    Parameters
+    ----------
+    loadings : array-like or DataFrame
+        variables x factors.
+    normalize : bool
+        Kaiser normalisation: rotate the rows scaled to unit length, then scale back (R's default).
+    max_iter, tol :
+        stop when the relative increase of the criterion falls below ``tol``.
+
+    Returns
+    -------
+    rotated, rotation
+        the rotated loadings (a DataFrame when the input is one) and the orthogonal rotation matrix,
+        with ``rotated == loadings @ rotation`` (before normalisation is undone).
+    """
+    a = np.asarray(loadings, dtype=float)
+    p, k = a.shape
+    norms = np.sqrt((a**2).sum(axis=1, keepdims=True)) if normalize else np.ones((p, 1))
+    norms[norms == 0] = 1.0
+    x = a / norms
+    rotation = np.eye(k)
+    objective = 0.0
+    for _ in range(max_iter):
+        lam = x @ rotation
+        u, s, vt = np.linalg.svd(x.T @ (lam**3 - lam @ np.diag((lam**2).sum(axis=0)) / p))
+        rotation = u @ vt
+        previous, objective = objective, s.sum()
+        if previous != 0 and objective < previous * (1 + tol):
+            break
+    rotated = (x @ rotation) * norms
+    if isinstance(loadings, pd.DataFrame):
+        rotated = pd.DataFrame(rotated, index=loadings.index, columns=loadings.columns)
+    return rotated, rotation
+
+
+def factor_loadings(wide: pd.DataFrame, n_factors: int, rotation: str | None = "varimax") -> pd.DataFrame:
+    """Principal-component factor loadings of the first ``n_factors`` components, rotated.
+
+    The unrotated loadings are the correlations of each task with each component (eigenvector times
+    the square root of its eigenvalue). After rotation, factors are ordered by the variance they
+    carry (sum of squared loadings) and each is signed so that its loadings sum to a positive number.
+
+    Parameters
+    ----------
+    wide : DataFrame
+        models x tasks; complete rows are used.
+    n_factors : int
+        number of factors to keep (e.g. ``parallel_analysis(wide).n_factors``).
+    rotation : {"varimax", None}
+        the rotation; None keeps the principal-component loadings.
+
+    Returns
+    -------
+    DataFrame
+        tasks x factors ``F1..Fk``.
+    """
+    if rotation not in ("varimax", None):
+        raise EvalcorrError(f"factor_loadings: `rotation` must be 'varimax' or None, got {rotation!r}")
+    if n_factors < 1:
+        raise EvalcorrError(f"factor_loadings: `n_factors` must be >= 1, got {n_factors}")
+    pca = principal_components(wide, n_components=n_factors)
+    raw = pca.loadings.to_numpy() * np.sqrt(pca.explained_variance.to_numpy())
+    rotated = varimax(raw)[0] if rotation == "varimax" and n_factors > 1 else raw
+    order = np.argsort(-(rotated**2).sum(axis=0), kind="stable")
+    rotated = rotated[:, order]
+    signs = np.sign(rotated.sum(axis=0))
+    signs[signs == 0] = 1.0
+    names = [f"F{i + 1}" for i in range(n_factors)]
+    return pd.DataFrame(rotated * signs, index=pca.loadings.index, columns=names)
+
+
+def factor_variance(loadings: pd.DataFrame) -> pd.Series:
+    """Share of the total standardised variance each factor carries (sum of squared loadings / tasks)."""
+    return (loadings**2).sum(axis=0) / len(loadings)
+
+
+def tucker_congruence(a, b) -> np.ndarray:
+    """Tucker's congruence coefficient between every column of ``a`` and every column of ``b``.
+
+    ``phi(x, y) = sum(x * y) / sqrt(sum(x^2) * sum(y^2))``; returns an (a columns x b columns) array.
+    """
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return (a.T @ b) / np.sqrt(np.outer((a**2).sum(axis=0), (b**2).sum(axis=0)))
+
+
+def match_factors(reference, candidate) -> tuple[np.ndarray, np.ndarray]:
+    """Match the factors of ``candidate`` to those of ``reference`` and align their signs.
+
+    The assignment maximises the total absolute congruence (Hungarian algorithm); a matched factor
+    whose congruence is negative is flipped.
+
+    Returns
+    -------
+    aligned, congruence
+        ``candidate``'s columns reordered and sign-flipped to follow ``reference``, and the
+        congruence of each reference factor with its match (non-negative).
+    """
+    phi = tucker_congruence(reference, candidate)
+    rows, cols = linear_sum_assignment(-np.abs(phi))
+    signs = np.sign(phi[rows, cols])
+    signs[signs == 0] = 1.0
+    aligned = np.asarray(candidate, dtype=float)[:, cols] * signs
+    return aligned, np.abs(phi[rows, cols])
+
+
+def bootstrap_congruence(wide: pd.DataFrame, n_factors: int, n_boot: int = 200, seed: int = 0,
+                         rotation: str | None = "varimax") -> pd.DataFrame:
+    """Stability of the factor loadings under resampling of models (bootstrap over complete rows).
+
+    Each resample refits :func:`factor_loadings`; its factors are matched and sign-aligned to those of
+    the full sample (:func:`match_factors`) and compared by Tucker's congruence (1 = identical
+    pattern; 0.95 and above is usually read as the same factor, 0.85-0.94 as fair similarity).
+
+    Returns
+    -------
+    DataFrame
+        one row per resample and factor: ``resample``, ``factor``, ``congruence``.
+    """
+    data = complete_rows(wide)
+    reference = factor_loadings(data, n_factors, rotation=rotation)
+    rng = np.random.default_rng(seed)
+    n = len(data)
+    rows = []
+    for b in range(n_boot):
+        sample = data.iloc[rng.integers(0, n, size=n)]
+        loadings = factor_loadings(sample, n_factors, rotation=rotation)
+        _, phi = match_factors(reference.to_numpy(), loadings.to_numpy())
+        rows += [(b, name, value) for name, value in zip(reference.columns, phi)]
+    return pd.DataFrame(rows, columns=["resample", "factor", "congruence"])
+
+
+def congruence_summary(boot: pd.DataFrame) -> pd.DataFrame:
+    """Per factor: median, 5th and 95th percentile of the bootstrap congruence, share >= 0.95."""
+    grouped = boot.groupby("factor", sort=False)["congruence"]
+    return pd.DataFrame({
+        "median": grouped.median(),
+        "q05": grouped.quantile(0.05),
+        "q95": grouped.quantile(0.95),
+        "share_ge_095": grouped.apply(lambda s: float((s >= 0.95).mean())),
+        "n_boot": grouped.size(),
+    }).reset_index()
