@@ -169,6 +169,10 @@ def build(
     started = time.perf_counter()
     source = get_source(source_id)
     parser = parser_module(source_id)
+    kind = getattr(parser, "KIND", None)
+    if kind != source.kind:
+        raise DataError(f"parser {parser.__name__} declares KIND={kind!r} but the manifest says source "
+                        f"{source_id!r} is {source.kind!r}; make them agree")
     cache_dir = Path(cache_dir or default_cache_dir())
     out = parquet_path(source_id, cache_dir)
     key = input_key(source_id, parser)
@@ -194,10 +198,6 @@ def build(
     if df.empty:
         raise DataError(f"parser {parser.__name__} returned an empty table for source {source_id!r} "
                         f"from {', '.join(files)}; check the files and the parser")
-    kind = getattr(parser, "KIND", source.kind)
-    if kind != source.kind:
-        raise DataError(f"parser {parser.__name__} declares KIND={kind!r} but the manifest says source "
-                        f"{source_id!r} is {source.kind!r}; make them agree")
     from evalcorr import schema
 
     validate = schema.validate_scores if kind == "scores" else schema.validate_transfer

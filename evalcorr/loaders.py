@@ -20,9 +20,8 @@ import pandas as pd
 
 from evalcorr import cache
 from evalcorr.errors import DataError
-from evalcorr.manifest import PROJECT_ROOT, get_source, load_manifest
+from evalcorr.manifest import get_source, load_manifest
 
-FAMILIES_PATH = PROJECT_ROOT / "data" / "families.csv"
 METADATA_COLUMNS = ("params_b", "architecture", "precision", "base_family", "model_type",
                     "pretrain_tokens_t", "flops_1e21")
 LEVELS = ("task", "aggregate")
@@ -180,15 +179,14 @@ def load_transfer(
 
 
 def load_families(source_id: str | None = None) -> pd.DataFrame:
-    """The families table (data/families.csv): every task of every source -> family, subfamily,
-    display name; only the rows of ``source_id`` when given."""
-    if not FAMILIES_PATH.is_file():
-        raise DataError(f"families table {FAMILIES_PATH} not found; it is part of the project checkout")
-    families = pd.read_csv(FAMILIES_PATH, dtype=str, keep_default_na=False)
-    if source_id is None:
-        return families
-    get_source(source_id)
-    return _select(families, "source", source_id, source_id, "source_id").reset_index(drop=True)
+    """The families table (data/families.csv): every task of every source -> benchmark, family,
+    subfamily, display name and level; only the rows of ``source_id`` when given.
+
+    Delegates to :func:`evalcorr.families.load_families`, which validates the table.
+    """
+    from evalcorr import families
+
+    return families.load_families(source_id)
 
 
 def metadata_coverage(source_ids: Iterable[str] | None = None, *, data_dir=None, cache_dir=None) -> pd.DataFrame:

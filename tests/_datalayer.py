@@ -6,6 +6,7 @@ Shared by test_manifest, test_fetch, test_cache, test_loaders and test_cli_data.
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -137,6 +138,8 @@ def make_world(root: Path, monkeypatch) -> dict:
     (package / "toy_transfer.py").write_text(TOY_TRANSFER_PARSER)
     (package / "toy_empty.py").write_text(TOY_EMPTY_PARSER)
     monkeypatch.syspath_prepend(str(root))
+    for name in [m for m in sys.modules if m == "toyparsers" or m.startswith("toyparsers.")]:
+        monkeypatch.delitem(sys.modules, name)  # each test imports its own toy parsers
     for source_id in TOY_FILES:
         monkeypatch.setitem(PARSERS, source_id, f"toyparsers.{source_id.replace('-', '_')}")
 

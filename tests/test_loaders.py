@@ -1,0 +1,85 @@
+"""evalcorr.loaders: the public data API, on toy sources and on the real mirror."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evalcorr
+from _datalayer import make_world, parse_calls
+from evalcorr import loaders
+from evalcorr.errors import DataError
+
+
+@pytest.fixture
+def world(tmp_path, monkeypatch):
+    return make_world(tmp_path, monkeypatch)
+
+
+def test_load_scores_builds_the_cache_on_first_use(world):
+    scores = evalcorr.load_scores("toy-scores")
+    assert len(scores) == 10 and (world["cache"] / "toy-scores.parquet").is_file()
+    evalcorr.load_scores("toy-scores")
+    assert parse_calls(world) == ["toy-scores"]
+
+
+def test_load_scores_snapshot_selection(world):
+    assert set(evalcorr.load_scores("toy-scores", snapshot="2024-01")["snapshot"]) == {"2024-01"}
+    assert len(evalcorr.load_scores("toy-scores", snapshot=["2024-01", "2024-06"])) == 10
+    with pytest.raises(DataError, match=r"snapshot=\['2025'\]: not in source 'toy-scores'; available: 2024-01"):
+        evalcorr.load_scores("toy-scores", snapshot="2025")
+    assert loaders.snapshots("toy-scores") == ["2024-01", "2024-06"]
+
+
+def test_load_wide_uses_the_latest_snapshot_and_keeps_nan(world):
+    wide = evalcorr.load_wide("toy-scores")
+    expected = pd.DataFrame({"alpha": [0.60, 0.80, np.nan], "beta": [0.30, np.nan, 0.10],
+                             "gamma": [np.nan, np.nan, 0.90]},
+                            index=pd.Index(["org/a", "org/b", "org/c"], name="model"))
+    expected.columns.name = "task"
+    pd.testing.assert_frame_equal(wide, expected, check_index_type=False, check_column_type=False)
+    older = evalcorr.load_wide("toy-scores", snapshot="2024-01")
+    assert older.loc["org/a", "alpha"] == 0.50 and list(older.columns) == ["alpha", "beta"]
+
+
+def test_load_wide_levels_tasks_and_thresholds(world):
+    assert evalcorr.load_wide("toy-scores", level="aggregate").to_dict() == {"overall": {"org/a": 0.45}}
+    assert list(evalcorr.load_wide("toy-scores", level=None).columns) == ["alpha", "beta", "gamma", "overall"]
+    assert list(evalcorr.load_wide("toy-scores", tasks=["gamma", "alpha"]).columns) == ["gamma", "alpha"]
+    assert list(evalcorr.load_wide("toy-scores", min_models=2).columns) == ["alpha", "beta"]
+    trimmed = evalcorr.load_wide("toy-scores", min_models=2, min_tasks=2)
+    assert list(trimmed.index) == ["org/a"]
+    with pytest.raises(DataError, match=r"tasks=\['delta'\]: not in source 'toy-scores'; available: alpha, beta"):
+        evalcorr.load_wide("toy-scores", tasks=["alpha", "delta"])
+    with pytest.raises(DataError, match="level='leaf'"):
+        evalcorr.load_wide("toy-scores", level="leaf")
+
+
+def test_kind_mismatch_and_unknown_source(world):
+    with pytest.raises(DataError, match="holds transfer results.*use evalcorr.load_transfer"):
+        evalcorr.load_scores("toy-transfer")
+    with pytest.raises(DataError, match="holds scores results.*load_scores"):
+        evalcorr.load_transfer("toy-scores")
+    with pytest.raises(DataError, match="unknown source 'nope'"):
+        evalcorr.load_wide("nope")
+
+
+def test_load_transfer_filters(world):
+    transfer = evalcorr.load_transfer("toy-transfer")
+    assert len(transfer) == 4 and transfer.loc[2, "train_task"] == ""
+    m1 = evalcorr.load_transfer("toy-transfer", model="m1", stage="after_A")
+    assert m1[["train_task", "eval_task", "value"]].values.tolist() == [["a", "b", 0.27], ["b", "a", 0.10]]
+    with pytest.raises(DataError, match=r"stage=\['after_B'\].*available: after_A, untuned"):
+        evalcorr.load_transfer("toy-transfer", stage="after_B")
+
+
+def test_returned_frames_do_not_leak_into_the_memo(world):
+    first = evalcorr.load_scores("toy-scores", snapshot="2024-06")
+    first.loc[0, "score"] = -1.0
+    assert (evalcorr.load_scores("toy-scores")["score"] >= 0).all()
+
+
+def test_metadata_coverage(world):
+    coverage = loaders.metadata_coverage(["toy-scores"]).set_index("source")
+    assert coverage.loc["toy-scores", "models"] == 3
+    assert coverage.loc["toy-scores", "params_b"] == pytest.approx(2 / 3)
+    assert coverage.loc["toy-scores", "architecture"] == 0.0
