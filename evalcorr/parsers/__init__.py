@@ -11,7 +11,12 @@ frame follows the tidy schema of docs/architecture.md and is validated by evalco
 from importlib import import_module
 
 # source id -> parser module (filled in as parsers land)
-PARSERS: dict[str, str] = {}
+PARSERS: dict[str, str] = {
+    "open-llm-leaderboard-v2": "evalcorr.parsers.open_llm_leaderboard_v2",
+    "helm-mmlu": "evalcorr.parsers.helm_mmlu",
+    "helm-lite": "evalcorr.parsers.helm_lite",
+    "helm-classic": "evalcorr.parsers.helm_classic",
+}
 
 
 def parser_for(source_id: str):
