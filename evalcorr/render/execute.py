@@ -1,0 +1,487 @@
+"""Execute a ``.qmd`` page in a Jupyter kernel and turn it into pandoc Markdown (the offline renderer's first half).
+
+The publisher (cross-references, callouts, citations, pandoc, site, PDF) calls one function::
+
+    page = execute_page("chapters/helm.qmd", project_root=root, figures_dir=build / "figures",
+                        defaults={"execute": {"echo": False}})
+
+and gets an :class:`ExecutedPage`:
+
+``source``
+    the ``.qmd`` path;
+``meta``
+    the page's YAML front matter merged over ``defaults`` (nested mappings merged key by key);
+``markdown``
+    pandoc Markdown, ready for the publisher: the page's Markdown text unchanged (callouts, ``@fig-x``
+    / ``@tbl-x`` references and ``[@key]`` citations are left as written), with every cell replaced
+    by what Quarto would show for it;
+``figures``
+    the figure files written under ``figures_dir``.
+
+What a cell becomes (Quarto semantics; options from ``#|`` lines, else ``execute:`` or top-level keys of
+the front matter / ``defaults``, else Quarto's defaults):
+
+- ``echo: true`` -> the code as a ```` ```python ```` block (option lines removed);
+- ``include: false`` -> run, nothing emitted; ``output: false`` -> run, no outputs; ``eval: false`` -> not run;
+- ``output: asis`` -> printed stdout (and text/markdown or text/plain results) inserted as raw Markdown;
+- a matplotlib figure -> an SVG file (PNG when the SVG exceeds :data:`SVG_MAX_BYTES` or only PNG is
+  given) named ``<page stem>-<label>.svg`` (``<page stem>-cell<N>-<k>.svg`` without a ``fig-`` label) and
+  ``![fig-cap](<link>){#fig-label fig-alt="fig-alt"}``; without ``fig-alt`` the caption is the alt text
+  and a warning is logged;
+- a ``tbl-`` labelled cell with ``tbl-cap`` -> its asis table followed by ``: tbl-cap {#tbl-label}``;
+- text/html results -> raw ```` ```{=html} ```` blocks (dropped by the PDF); text/markdown -> Markdown;
+  other plain-text results and non-asis stdout -> ```` ``` ```` output blocks;
+- stderr and warnings -> not on the page; written to the render log (stderr).
+
+Inline `` `{python} expr` `` is evaluated in the same kernel after the cells above it and replaced by
+``str(value)`` with Markdown punctuation backslash-escaped.
+
+Figure links are relative to ``link_base`` (default: the parent of ``figures_dir``), e.g.
+``figures/helm-fig-corr.svg``; pass the directory the page's HTML lands in when that differs.
+
+All cells run in one kernel per page, started with this interpreter (the project's venv python) and
+the project root as working directory. The kernel first runs a hidden setup: matplotlib inline with
+SVG output and deterministic files (``svg.hashsalt``, no ``Date`` metadata), the house style
+(:func:`evalcorr.figures.style.use_house_style`), figures closed once displayed, no output history.
+A cell that raises stops the page with :class:`evalcorr.errors.RenderError` naming page, cell and
+traceback. Unchanged pages are served from :mod:`evalcorr.render.pagecache` without a kernel.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+from evalcorr.errors import RenderError
+from evalcorr.render.pagecache import PageCache
+from evalcorr.render.qmd import CodeCell, InlineExpr, MarkdownBlock, QmdDocument, parse_qmd
+
+# SVG files above this size are replaced by PNG (dense scatter plots make multi-megabyte SVGs).
+SVG_MAX_BYTES = 1_500_000
+# Quarto's defaults for the execution options the renderer honours.
+OPTION_DEFAULTS = {"echo": True, "eval": True, "include": True, "output": True}
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# Characters that pandoc Markdown would read as markup (emphasis, links, math, citations, raw HTML...).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$|~^@#])")
+
+# Hidden code run first in every kernel. Figures are rendered by our own formatters so that SVG is
+# deterministic and falls back to PNG when too large; closing each figure once it has been displayed
+# keeps memory flat and stops the inline backend from showing a returned figure a second time.
+SETUP_CODE = f"""
+def __evalcorr_setup():
+    import matplotlib
+    from IPython import get_ipython
+    ip = get_ipython()
+    ip.run_line_magic("matplotlib", "inline")
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+    from IPython.core.pylabtools import print_figure
+    from evalcorr.figures.style import use_house_style
+
+    use_house_style()
+    matplotlib.rcParams["svg.hashsalt"] = "evalcorr"
+    ip.displayhook.cache_size = 0  # no Out[n] history holding figures alive
+
+    def svg(fig):
+        data = print_figure(fig, "svg", bbox_inches="tight", metadata={{"Date": None}})
+        plt.close(fig)
+        too_big = data is not None and len(data.encode()) > {SVG_MAX_BYTES}
+        fig.__dict__["_evalcorr_svg_too_big"] = too_big
+        return None if too_big else data
+
+    def png(fig):
+        too_big = fig.__dict__.pop("_evalcorr_svg_too_big", None)
+        if too_big is None:  # the SVG formatter did not run first
+            data = print_figure(fig, "svg", bbox_inches="tight", metadata={{"Date": None}})
+            too_big = data is not None and len(data.encode()) > {SVG_MAX_BYTES}
+        if not too_big:
+            return None
+        return print_figure(fig, "png", bbox_inches="tight", dpi=matplotlib.rcParams["savefig.dpi"],
+                            metadata={{"Software": None}})
+
+    formatters = ip.display_formatter.formatters
+    formatters["image/svg+xml"].for_type(Figure, svg)
+    formatters["image/png"].for_type(Figure, png)
+    for mime in ("application/pdf", "image/jpeg"):
+        formatters[mime].pop(Figure, None)
+
+__evalcorr_setup()
+del __evalcorr_setup
+"""
+
+
+@dataclass
+class ExecutedPage:
+    """A page after execution: what the publisher needs to build HTML and Typst from it."""
+
+    source: Path
+    meta: dict
+    markdown: str
+    figures: list[Path] = field(default_factory=list)
+    cached: bool = False  # served from the page cache without a kernel
+    cells_executed: int = 0
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=600,
+                 link_base=None, cache: bool | PageCache = True,
+                 log: Callable[[str], None] | None = None) -> ExecutedPage:
+    """Execute one ``.qmd`` page and return its Markdown and figures.
+
+    Parameters
+    ----------
+    qmd_path : str or Path
+        The page (absolute, or relative to ``project_root``).
+    project_root : str or Path
+        The project directory; the kernel's working directory.
+    figures_dir : str or Path
+        Where figure files are written (created if missing).
+    defaults : dict, optional
+        Metadata the front matter is merged over, e.g. ``{"execute": {"echo": False}}`` from _quarto.yml.
+    timeout : int
+        Seconds one cell may run before the page fails.
+    link_base : str or Path, optional
+        Directory that figure links in the Markdown are relative to; default ``figures_dir.parent``.
+    cache : bool or PageCache
+        ``True`` uses ``<project_root>/.render-cache``; ``False`` always executes.
+    log : callable, optional
+        Receives progress and warning lines; default prints them to stderr.
+
+    Returns
+    -------
+    ExecutedPage
+
+    Raises
+    ------
+    RenderError
+        When the page cannot be parsed, a cell or inline expression raises, a cell times out or the
+        kernel dies.
+    """
+    log = log or _stderr
+    started = time.perf_counter()
+    project_root = Path(project_root).resolve()
+    qmd_path = Path(qmd_path)
+    if not qmd_path.is_absolute():
+        qmd_path = project_root / qmd_path
+    figures_dir = Path(figures_dir).resolve()
+    link_base = Path(link_base).resolve() if link_base is not None else figures_dir.parent
+    name = _page_name(qmd_path, project_root)
+    try:
+        text = qmd_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RenderError(f"{name}: page not found; check the chapter list in _quarto.yml.") from None
+    doc = parse_qmd(text, source=name)
+    meta = merge_meta(defaults or {}, doc.front_matter)
+    link_prefix = Path(os.path.relpath(figures_dir, link_base)).as_posix()
+
+    if cache is True:
+        cache = PageCache.for_project(project_root)
+    key = None
+    if cache:
+        key = cache.key(text, defaults=defaults, extra=f"{name}\n{link_prefix}")
+        entry = cache.load(name, key, figures_dir)
+        if entry is not None:
+            seconds = time.perf_counter() - started
+            log(f"render {name}: cache hit ({entry.cells_executed} cells, {seconds:.1f} s)")
+            return ExecutedPage(source=qmd_path, meta=meta, markdown=entry.markdown,
+                                figures=entry.figures, cached=True,
+                                cells_executed=entry.cells_executed, seconds=seconds,
+                                warnings=entry.warnings)
+
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    page = _PageRun(doc, name=name, stem=qmd_path.stem, meta=meta, figures_dir=figures_dir,
+                    link_prefix=link_prefix, log=log)
+    markdown = page.run(project_root, timeout)
+    seconds = time.perf_counter() - started
+    log(f"render {name}: cache miss, executed {page.cells_executed} cells in {seconds:.1f} s")
+    result = ExecutedPage(source=qmd_path, meta=meta, markdown=markdown, figures=page.figures,
+                          cells_executed=page.cells_executed, seconds=seconds, warnings=page.warnings)
+    if cache:
+        cache.store(name, key, markdown=markdown, figures=page.figures,
+                    cells_executed=page.cells_executed, warnings=page.warnings)
+    return result
+
+
+def merge_meta(defaults: dict, overrides: dict) -> dict:
+    """``overrides`` merged over ``defaults``; nested mappings are merged key by key."""
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_meta(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def escape_markdown(text: str) -> str:
+    """Backslash-escape the characters pandoc Markdown would read as markup."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def strip_ansi(text: str) -> str:
+    """Remove terminal colour codes (IPython tracebacks are coloured)."""
+    return _ANSI.sub("", text)
+
+
+class _PageRun:
+    """One execution of one page: walks the document in order, runs cells, collects Markdown."""
+
+    def __init__(self, doc: QmdDocument, *, name, stem, meta, figures_dir, link_prefix, log):
+        self.doc = doc
+        self.name = name
+        self.stem = stem
+        self.meta = meta
+        self.figures_dir = figures_dir
+        self.link_prefix = link_prefix
+        self.log = log
+        self.figures: list[Path] = []
+        self.warnings: list[str] = []
+        self.cells_executed = 0
+        self._nb = nbformat.v4.new_notebook()
+        self._client: NotebookClient | None = None
+
+    def run(self, project_root: Path, timeout: int) -> str:
+        chunks: list[str] = []
+        needs_kernel = any(isinstance(b, CodeCell) for b in self.doc.blocks) or any(
+            isinstance(p, InlineExpr) for b in self.doc.blocks if isinstance(b, MarkdownBlock) for p in b.parts)
+        if not needs_kernel:
+            return "".join(b.text for b in self.doc.blocks)
+        # IPC sockets in a private directory: local-only, no warning about unencrypted TCP.
+        socket_dir = tempfile.mkdtemp(prefix="evalcorr-kernel-")
+        km = AsyncKernelManager(kernel_name=_KERNEL_NAME, kernel_spec_manager=_VenvKernelSpecs(),
+                                transport="ipc", ip=os.path.join(socket_dir, "k"))
+        self._client = NotebookClient(self._nb, km=km, timeout=timeout, allow_errors=True,
+                                      record_timing=False,
+                                      resources={"metadata": {"path": str(project_root)}})
+        try:
+            with self._client.setup_kernel(cleanup_kc=True):
+                self._execute(SETUP_CODE, what="the renderer's setup code")
+                for block in self.doc.blocks:
+                    if isinstance(block, MarkdownBlock):
+                        chunks.append(self._markdown(block))
+                    else:
+                        out = self._cell(block)
+                        if out:
+                            chunks.append(_as_block(out, after="".join(chunks[-1:])))
+        except DeadKernelError as exc:
+            raise RenderError(f"{self.name}: the Jupyter kernel died ({exc}); a cell may have run out "
+                              "of memory or crashed the interpreter.") from None
+        finally:
+            shutil.rmtree(socket_dir, ignore_errors=True)
+        return "".join(chunks)
+
+    def _execute(self, code: str, *, what: str, store_history: bool = False):
+        """Run code in the kernel; return its outputs or raise RenderError naming ``what``."""
+        cell = nbformat.v4.new_code_cell(code)
+        self._nb.cells.append(cell)
+        try:
+            self._client.execute_cell(cell, len(self._nb.cells) - 1, store_history=store_history)
+        except CellTimeoutError:
+            raise RenderError(f"{self.name}: {what} did not finish within the time limit; make it "
+                              "faster or raise the render timeout.") from None
+        outputs = cell.outputs
+        self._nb.cells.pop()  # keep the notebook empty: nothing accumulates across cells
+        for out in outputs:
+            if out.output_type == "error":
+                tb = strip_ansi("\n".join(out.get("traceback", [])))
+                raise RenderError(f"{self.name}: {what} raised {out.ename}: {strip_ansi(out.evalue)}\n\n{tb}")
+        return outputs
+
+    def _option(self, cell: CodeCell, key: str):
+        if key in cell.options:
+            return cell.options[key]
+        execute = self.meta.get("execute")
+        if isinstance(execute, dict) and key in execute:
+            return execute[key]
+        return self.meta.get(key, OPTION_DEFAULTS[key])
+
+    def _markdown(self, block: MarkdownBlock) -> str:
+        parts = []
+        for part in block.parts:
+            if isinstance(part, str):
+                parts.append(part)
+                continue
+            outputs = self._execute(f"print(str(({part.expr}\n)), end='')",
+                                    what=f"inline expression `{{python}} {part.expr}` (line {part.line})")
+            value = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stdout")
+            self._log_stderr(outputs, f"inline expression on line {part.line}")
+            parts.append(escape_markdown(value))
+        return "".join(parts)
+
+    def _cell(self, cell: CodeCell) -> str:
+        echo = bool(self._option(cell, "echo"))
+        include = self._option(cell, "include")
+        output = self._option(cell, "output")
+        outputs = []
+        if self._option(cell, "eval"):
+            outputs = self._execute(cell.code, what=cell.describe(), store_history=True)
+            self.cells_executed += 1
+            self._log_stderr(outputs, cell.describe())
+        if include is False:
+            return ""
+        shown = [_fenced(cell.code, "python")] if echo and cell.code.strip() else []
+        if output is not False:
+            shown.extend(self._outputs(cell, outputs, asis=output == "asis"))
+        return "\n\n".join(s for s in shown if s)
+
+    def _outputs(self, cell: CodeCell, outputs, *, asis: bool) -> list[str]:
+        shown: list[str] = []
+        raw: list[str] = []  # consecutive raw Markdown outputs, joined into one block
+        last_raw = None  # index in ``shown`` of the last raw block
+
+        def flush_raw():
+            nonlocal raw, last_raw
+            text = "".join(t if t.endswith("\n") else t + "\n" for t in raw).strip("\n")
+            if text:
+                shown.append(text)
+                last_raw = len(shown) - 1
+            raw = []
+
+        n_images = 0
+        for out in outputs:
+            if out.output_type == "stream":
+                if out.name == "stdout":
+                    raw.append(out.text) if asis else shown.append(_fenced(out.text.rstrip("\n"), ""))
+                continue
+            if out.output_type not in ("display_data", "execute_result"):
+                continue
+            data = out.get("data", {})
+            if "image/svg+xml" in data or "image/png" in data:
+                flush_raw()
+                n_images += 1
+                shown.append(self._figure(cell, data, n_images))
+            elif "text/markdown" in data:
+                raw.append(_text(data["text/markdown"]))
+            elif asis and "text/plain" in data:
+                raw.append(_text(data["text/plain"]))
+            elif "text/html" in data:
+                flush_raw()
+                shown.append(_fenced(_text(data["text/html"]).rstrip("\n"), "{=html}"))
+            elif "text/plain" in data:
+                flush_raw()
+                shown.append(_fenced(_text(data["text/plain"]).rstrip("\n"), ""))
+        flush_raw()
+
+        label = cell.label or ""
+        if label.startswith("tbl-"):
+            caption = cell.options.get("tbl-cap")
+            if caption is None:
+                self._warn(f"{cell.describe()}: table without tbl-cap; add '#| tbl-cap: ...' so it is "
+                           "numbered and captioned.")
+            elif last_raw is None:
+                self._warn(f"{cell.describe()}: tbl- cell printed no Markdown table; use "
+                           "'#| output: asis' and print(df.to_markdown(index=False)).")
+            else:
+                shown[last_raw] += f"\n\n: {_one_line(caption)} {{#{label}}}"
+        return shown
+
+    def _figure(self, cell: CodeCell, data, k: int) -> str:
+        label = cell.label or ""
+        svg = data.get("image/svg+xml")
+        if svg is not None:
+            svg = _text(svg)
+            content = svg.encode("utf-8")
+        if svg is None or (len(content) > SVG_MAX_BYTES and "image/png" in data):
+            ext, content = "png", base64.b64decode(_text(data["image/png"]))
+        else:
+            ext = "svg"
+        if label.startswith("fig-") and k == 1:
+            stem = f"{self.stem}-{_safe(label)}"
+        elif label.startswith("fig-"):
+            stem = f"{self.stem}-{_safe(label)}-{k}"
+            self._warn(f"{cell.describe()}: more than one figure; only the first carries #{label}.")
+        else:
+            stem = f"{self.stem}-cell{cell.index + 1}-{k}"
+        path = self.figures_dir / f"{stem}.{ext}"
+        path.write_bytes(content)
+        self.figures.append(path)
+
+        caption = _one_line(cell.options.get("fig-cap", "")) if k == 1 else ""
+        alt = _one_line(cell.options.get("fig-alt", ""))
+        if not alt:
+            alt = caption
+            self._warn(f"{cell.describe()}: figure without fig-alt; "
+                       + ("using the caption as alt text." if caption else "it has no alt text at all."))
+        attrs = []
+        if label.startswith("fig-") and k == 1:
+            attrs.append(f"#{label}")
+        if alt:
+            attrs.append('fig-alt="' + alt.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        link = f"{self.link_prefix}/{path.name}" if self.link_prefix != "." else path.name
+        return f"![{caption}]({link})" + ("{" + " ".join(attrs) + "}" if attrs else "")
+
+    def _log_stderr(self, outputs, where: str) -> None:
+        for out in outputs:
+            if out.output_type == "stream" and out.name == "stderr" and out.text.strip():
+                self._warn(f"{where}: {strip_ansi(out.text).strip()}")
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        self.log(f"warning: {self.name}: {message}")
+
+
+_KERNEL_NAME = "evalcorr-python"
+
+
+class _VenvKernelSpecs(KernelSpecManager):
+    """Kernel specs that always start ipykernel with this interpreter (the project's venv python)."""
+
+    def get_kernel_spec(self, kernel_name):
+        return KernelSpec(
+            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            display_name="evalcorr (venv python)", language="python",
+            # Stable hashing for reproducible set/dict-of-str iteration; no debugger start-up warnings.
+            env={"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
+        )
+
+
+def _page_name(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _fenced(text: str, info: str) -> str:
+    """A fenced block longer than any backtick run inside ``text``."""
+    longest = max((len(m) for m in re.findall(r"`{3,}", text)), default=2)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text}\n{fence}"
+
+
+def _as_block(text: str, *, after: str) -> str:
+    """``text`` as a Markdown block: separated by one blank line from what precedes and follows it."""
+    lead = "" if after == "" or after.endswith("\n\n") else ("\n" if after.endswith("\n") else "\n\n")
+    return f"{lead}{text}\n\n"
+
+
+def _text(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _one_line(value) -> str:
+    return " ".join(str(value).split())
+
+
+def _safe(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "-", label)
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)

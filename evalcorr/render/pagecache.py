@@ -1,0 +1,160 @@
+"""Cache of executed pages, so that a warm render does not start a kernel for an unchanged page.
+
+A page's key is a sha256 over everything its executed Markdown can depend on:
+
+- the page text;
+- every ``*.py`` file of the evalcorr package (the chapters call evalcorr; the renderer is in it too);
+- the data cache stamps: relative path, size and modification time of every file under the data
+  cache directory (``EVALCORR_CACHE_DIR``, default ``data/cache`` under the project root);
+- the metadata defaults (e.g. the ``execute`` options from _quarto.yml) and an ``extra`` string
+  (the caller's page name and figure link prefix);
+- the versions of Python and of the libraries that draw figures and tables.
+
+One entry per page lives in ``<project_root>/.render-cache/<page>/``: ``entry.json`` (key, Markdown,
+figure names) and copies of the figure files. A hit copies the figures into the caller's figures
+directory. The directory is a build artefact (ignored by git, removed by ``make clean``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import evalcorr
+
+CACHE_DIRNAME = ".render-cache"
+# Bump when the layout of a stored entry changes.
+ENTRY_FORMAT = 1
+# Libraries whose version changes what an executed page looks like.
+_LIBRARIES = ("matplotlib", "pandas", "numpy", "scipy", "seaborn", "tabulate", "ipykernel", "IPython")
+
+
+@dataclass
+class CacheEntry:
+    """A stored page: its Markdown and the figure files copied back for the caller."""
+
+    markdown: str
+    figures: list[Path]
+    cells_executed: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+class PageCache:
+    """Executed pages on disk, keyed by a content hash.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Where entries are stored.
+    package_dir : str or Path, optional
+        The evalcorr package sources hashed into every key; default the installed package.
+    data_cache_dir : str or Path, optional
+        The data cache whose file stamps are hashed into every key; a missing directory counts as empty.
+    """
+
+    def __init__(self, directory, *, package_dir=None, data_cache_dir=None):
+        self.directory = Path(directory)
+        self.package_dir = Path(package_dir) if package_dir else Path(evalcorr.__file__).parent
+        self.data_cache_dir = Path(data_cache_dir) if data_cache_dir else None
+
+    @classmethod
+    def for_project(cls, project_root) -> "PageCache":
+        """The cache of a project: ``.render-cache/`` at its root, data cache from the environment."""
+        root = Path(project_root)
+        data_cache = Path(os.environ.get("EVALCORR_CACHE_DIR") or "data/cache")
+        if not data_cache.is_absolute():
+            data_cache = root / data_cache
+        return cls(root / CACHE_DIRNAME, data_cache_dir=data_cache)
+
+    def key(self, page_text: str, *, defaults=None, extra: str = "") -> str:
+        """The content hash of a page under the current sources, data cache and defaults."""
+        h = hashlib.sha256()
+
+        def add(label: str, value: bytes | str) -> None:
+            value = value.encode("utf-8") if isinstance(value, str) else value
+            h.update(f"{label}:{len(value)}:".encode())
+            h.update(value)
+
+        add("format", str(ENTRY_FORMAT))
+        add("page", page_text)
+        add("defaults", json.dumps(defaults or {}, sort_keys=True, default=str))
+        add("extra", extra)
+        add("python", sys.version)
+        for name in _LIBRARIES:
+            try:
+                add(name, metadata.version(name))
+            except metadata.PackageNotFoundError:
+                add(name, "absent")
+        for path in sorted(self.package_dir.rglob("*.py")):
+            if "__pycache__" in path.parts:
+                continue
+            add(path.relative_to(self.package_dir).as_posix(), path.read_bytes())
+        add("data-cache", "\n".join(data_cache_stamps(self.data_cache_dir)))
+        return h.hexdigest()
+
+    def load(self, page: str, key: str, figures_dir) -> CacheEntry | None:
+        """The stored entry of ``page`` when its key matches (figures copied to ``figures_dir``), else None."""
+        entry_dir = self._entry_dir(page)
+        try:
+            stored = json.loads((entry_dir / "entry.json").read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+        if stored.get("key") != key or stored.get("format") != ENTRY_FORMAT:
+            return None
+        sources = [entry_dir / "figures" / name for name in stored["figures"]]
+        if not all(p.is_file() for p in sources):
+            return None
+        figures_dir = Path(figures_dir)
+        figures_dir.mkdir(parents=True, exist_ok=True)
+        figures = []
+        for src in sources:
+            shutil.copyfile(src, figures_dir / src.name)
+            figures.append(figures_dir / src.name)
+        return CacheEntry(markdown=stored["markdown"], figures=figures,
+                          cells_executed=stored.get("cells_executed", 0),
+                          warnings=stored.get("warnings", []))
+
+    def store(self, page: str, key: str, *, markdown: str, figures, cells_executed: int = 0,
+              warnings=()) -> None:
+        """Store a page's Markdown and figure files under ``key``, replacing its previous entry."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        entry_dir = self._entry_dir(page)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.directory))
+        try:
+            (tmp / "figures").mkdir()
+            for fig in figures:
+                shutil.copyfile(fig, tmp / "figures" / Path(fig).name)
+            (tmp / "entry.json").write_text(json.dumps({
+                "format": ENTRY_FORMAT, "key": key, "page": page, "markdown": markdown,
+                "figures": [Path(f).name for f in figures], "cells_executed": cells_executed,
+                "warnings": list(warnings),
+            }, indent=1), encoding="utf-8")
+            if entry_dir.exists():
+                shutil.rmtree(entry_dir)
+            tmp.rename(entry_dir)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+
+    def _entry_dir(self, page: str) -> Path:
+        slug = page.replace("\\", "/").replace("/", "__")
+        return self.directory / slug
+
+
+def data_cache_stamps(directory) -> list[str]:
+    """``path size mtime_ns`` of every file under ``directory`` (sorted; empty when it is missing)."""
+    if directory is None or not Path(directory).is_dir():
+        return []
+    directory = Path(directory)
+    stamps = []
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        st = path.stat()
+        stamps.append(f"{path.relative_to(directory).as_posix()} {st.st_size} {st.st_mtime_ns}")
+    return stamps
