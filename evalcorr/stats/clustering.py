@@ -1,0 +1,93 @@
+"""Hierarchical clustering of tasks by correlation, and its agreement with eval families.
+
+Tasks are clustered on the distance 1 - r (0 for identical tasks, 2 for perfectly opposed ones) with
+scipy's linkage (average linkage by default) and optimal leaf ordering, which makes the order of the
+leaves deterministic and puts similar neighbours next to each other in a heatmap.
+
+>>> order = cluster_order(corr)                              # doctest: +SKIP
+>>> cluster_family_agreement(corr, families)                 # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.cluster import hierarchy
+from scipy.spatial.distance import squareform
+from sklearn.metrics import adjusted_rand_score
+
+from evalcorr.errors import EvalcorrError
+from evalcorr.stats.correlation import family_series
+
+LINKAGE_METHODS = ("average", "complete", "single", "weighted")
+
+
+def _distance(corr: pd.DataFrame) -> np.ndarray:
+    """Condensed 1 - r distances, after checking ``corr`` is a usable correlation matrix."""
+    if not isinstance(corr, pd.DataFrame) or list(corr.index) != list(corr.columns):
+        raise EvalcorrError("`corr` must be a square task x task DataFrame with the same tasks on both axes")
+    if len(corr) < 2:
+        raise EvalcorrError(f"clustering needs at least 2 tasks, `corr` has {len(corr)}")
+    r = corr.to_numpy(dtype=float)
+    if np.isnan(r).any():
+        bad = sorted({corr.columns[i] for i in np.argwhere(np.isnan(r)).ravel()})
+        raise EvalcorrError(f"`corr` has NaN entries for tasks {bad[:5]}{' ...' if len(bad) > 5 else ''}; "
+                            "drop tasks with too few models (or lower min_periods) before clustering")
+    distance = 1.0 - (r + r.T) / 2.0
+    np.fill_diagonal(distance, 0.0)
+    return squareform(np.clip(distance, 0.0, 2.0), checks=False)
+
+
+def linkage_matrix(corr: pd.DataFrame, method: str = "average") -> np.ndarray:
+    """scipy linkage matrix of the tasks of ``corr`` on 1 - r, with optimal leaf ordering.
+
+    Parameters
+    ----------
+    corr : DataFrame
+        square task x task correlation matrix without NaN.
+    method : {"average", "complete", "single", "weighted"}
+        linkage rule (methods that need Euclidean input, such as Ward, are not offered for 1 - r).
+    """
+    if method not in LINKAGE_METHODS:
+        raise EvalcorrError(f"unknown linkage method {method!r}; use one of {', '.join(LINKAGE_METHODS)}")
+    distance = _distance(corr)
+    return hierarchy.optimal_leaf_ordering(hierarchy.linkage(distance, method=method), distance)
+
+
+def cluster_order(corr: pd.DataFrame, method: str = "average") -> list[str]:
+    """Tasks of ``corr`` in the leaf order of the hierarchical clustering (see :func:`linkage_matrix`)."""
+    leaves = hierarchy.leaves_list(linkage_matrix(corr, method))
+    return [corr.columns[i] for i in leaves]
+
+
+def cluster_labels(corr: pd.DataFrame, k: int, method: str = "average") -> pd.Series:
+    """Cluster number (1..k) of each task when the tree is cut into ``k`` clusters."""
+    if not 1 <= k <= len(corr):
+        raise EvalcorrError(f"`k` must be between 1 and the number of tasks ({len(corr)}), got {k}")
+    labels = hierarchy.fcluster(linkage_matrix(corr, method), t=k, criterion="maxclust")
+    return pd.Series(labels, index=corr.columns.copy(), name="cluster")
+
+
+def cluster_family_agreement(corr: pd.DataFrame, families, k: int | None = None, method: str = "average") -> float:
+    """Adjusted Rand index between the task clusters and the eval families.
+
+    Parameters
+    ----------
+    corr : DataFrame
+        square task x task correlation matrix without NaN.
+    families : Series or DataFrame
+        task -> family for every task of ``corr``.
+    k : int, optional
+        number of clusters to cut the tree into (default: the number of families among the tasks).
+    method : str
+        linkage rule, as in :func:`linkage_matrix`.
+
+    Returns
+    -------
+    float
+        ``sklearn.metrics.adjusted_rand_score``: 1 when the clusters are the families, about 0 for
+        an unrelated partition.
+    """
+    fam = family_series(families, corr.columns).loc[list(corr.columns)]
+    k = fam.nunique() if k is None else k
+    return float(adjusted_rand_score(fam.to_numpy(), cluster_labels(corr, k, method).to_numpy()))
