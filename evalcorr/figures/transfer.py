@@ -1,0 +1,221 @@
+"""Figures of transfer matrices: annotated heatmaps, asymmetry, similarity dendrogram, loadings.
+
+Every heatmap has rows = trained on and columns = evaluated on, cells annotated with the values as
+released. Signed quantities (improvements, effects, asymmetries, loadings) use the diverging map
+centred at 0; non-negative ones (accuracies) the sequential map.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import Normalize
+from matplotlib.ticker import MaxNLocator
+from scipy.cluster import hierarchy
+
+from evalcorr.figures.style import (DIVERGING_CMAP, PAGE_WIDTH, SEQUENTIAL_CMAP, diverging_norm,
+                                    use_house_style)
+from evalcorr.transfer import similarity_linkage
+
+TASK_LABELS = {
+    "addition": "addition", "subtraction": "subtraction", "spanish": "Spanish",
+    "division": "division", "math_expressions": "math expr.", "multiplication_2x1": "mult. 2x1",
+    "faith": "faith", "science": "science",
+}
+
+
+def _label(task) -> str:
+    return TASK_LABELS.get(str(task), str(task).replace("_", " "))
+
+
+def compact(value: float, digits: int = 2) -> str:
+    """A number without its leading zero (``0.27 -> .27``, ``-0.05 -> -.05``), for small cells."""
+    if not np.isfinite(value):
+        return ""
+    text = f"{value:.{digits}f}"
+    if text.startswith("0.") or text.startswith("-0."):
+        text = text.replace("0.", ".", 1)
+    return "0" if text in {".00", "-.00", "-0", ".0", "-.0"} else text
+
+
+def _text_color(rgba) -> str:
+    r, g, b = rgba[:3]
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
+
+
+def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: float | None = None,
+            fmt: Callable[[float], str] | None = None, annotate: bool = True, fontsize: float = 7,
+            title: str | None = None, colorbar_label: str | None = None, xlabel: str = "evaluated on",
+            ylabel: str = "trained on", labels: Mapping[str, str] | None = None):
+    """An annotated heatmap of a matrix (rows = trained on, columns = evaluated on).
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        Values to draw; NaN cells stay blank.
+    ax : matplotlib Axes, optional
+    diverging : bool
+        Diverging map centred at 0 (signed quantities) or sequential (accuracies).
+    limit : float, optional
+        Colour limit (symmetric for diverging); default: the largest absolute value.
+    fmt : callable, optional
+        Formats each annotation (default: two decimals without leading zero).
+    labels : mapping, optional
+        Display names of the tasks.
+
+    Returns
+    -------
+    matplotlib Figure.
+    """
+    use_house_style()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.6, PAGE_WIDTH * 0.5), layout="constrained")
+    values = matrix.to_numpy(float)
+    finite = values[np.isfinite(values)]
+    if limit is None:
+        limit = float(np.abs(finite).max()) if finite.size else 1.0
+        limit = limit or 1.0
+    if diverging:
+        norm, cmap = diverging_norm(limit), plt.get_cmap(DIVERGING_CMAP)
+    else:
+        low = min(0.0, float(finite.min())) if finite.size else 0.0
+        norm, cmap = Normalize(vmin=low, vmax=limit), plt.get_cmap(SEQUENTIAL_CMAP)
+    image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto",
+                      interpolation="nearest")
+    name = (lambda t: labels.get(str(t), str(t))) if labels else _label
+    ax.set_xticks(range(values.shape[1]), [name(c) for c in matrix.columns], rotation=45, ha="right",
+                  rotation_mode="anchor")
+    ax.set_yticks(range(values.shape[0]), [name(r) for r in matrix.index])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    if annotate:
+        fmt = fmt or compact
+        for i in range(values.shape[0]):
+            for j in range(values.shape[1]):
+                v = values[i, j]
+                if np.isfinite(v):
+                    ax.text(j, i, fmt(v), ha="center", va="center", fontsize=fontsize,
+                            color=_text_color(cmap(norm(v))))
+    if title:
+        ax.set_title(title)
+    bar = ax.figure.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
+    bar.ax.tick_params(labelsize=7)
+    if colorbar_label:
+        bar.set_label(colorbar_label)
+    return ax.figure
+
+
+# The four released views of a transfer-scaling model: title, diverging?, colour-bar label.
+VIEW_STYLE = {
+    "raw": ("accuracy after 200 of A", False, "accuracy"),
+    "after": ("accuracy after 200 of A, then 10 of B", False, "accuracy"),
+    "pp": ("improvement over 10-of-B baseline (pp)", True, "improvement (.10 = 10 pp)"),
+    "relative": ("relative improvement over baseline", True, "relative improvement"),
+}
+
+
+def view_grid(matrices: Mapping[str, pd.DataFrame], suptitle: str | None = None):
+    """The four views of one model in a 2 x 2 grid (keys of :data:`VIEW_STYLE`).
+
+    Accuracies share one sequential scale from 0 to 1; each improvement view is centred at 0.
+    """
+    use_house_style()
+    fig, axes = plt.subplots(2, 2, figsize=(PAGE_WIDTH, PAGE_WIDTH * 0.92), layout="constrained")
+    for ax, (view, matrix) in zip(axes.flat, matrices.items()):
+        title, diverging, bar = VIEW_STYLE[view]
+        heatmap(matrix, ax, diverging=diverging, limit=None if diverging else 1.0, title=title,
+                colorbar_label=bar, fontsize=6.5)
+    for ax in axes[0]:
+        ax.set_xlabel("")
+    for ax in axes[:, 1]:
+        ax.set_ylabel("")
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
+def asymmetry_heatmap(asym: pd.DataFrame, ax=None, title: str | None = None):
+    """Heatmap of A->B minus B->A (cell (A, B) > 0: A helps B more than B helps A)."""
+    fig = heatmap(asym, ax, diverging=True, title=title,
+                  colorbar_label="A->B minus B->A (fraction)")
+    return fig
+
+
+def similarity_dendrogram(sim: pd.DataFrame, ax=None, title: str | None = None, method: str = "average"):
+    """Dendrogram of tasks from a symmetric similarity (:func:`evalcorr.transfer.similarity`).
+
+    The horizontal axis is the similarity at which clusters merge (right = more similar).
+    """
+    use_house_style()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.48, 2.6), layout="constrained")
+    link = similarity_linkage(sim, method)
+    top = float(np.nanmax(sim.to_numpy(float)))
+    hierarchy.dendrogram(link, labels=[_label(t) for t in sim.index], orientation="left", ax=ax,
+                         color_threshold=0, above_threshold_color="#444444", leaf_font_size=8)
+    # The linkage works on distances top - S; label the axis in similarities instead.
+    lowest = top - float(link[:, 2].max())
+    ticks = MaxNLocator(nbins=4).tick_values(lowest, top)
+    ticks = ticks[(ticks >= lowest - 1e-12) & (ticks <= top + 1e-12)]
+    ax.set_xticks(top - ticks, [compact(t) for t in ticks])
+    span = top - lowest or 1.0
+    ax.set_xlim(top - lowest + 0.04 * span, -0.04 * span)
+    ax.set_xlabel("similarity at merge")
+    ax.spines["left"].set_visible(False)
+    if title:
+        ax.set_title(title)
+    return ax.figure
+
+
+def dendrogram_pair(sims: Mapping[str, pd.DataFrame]):
+    """Side-by-side similarity dendrograms (e.g. Babbage and Davinci)."""
+    use_house_style()
+    fig, axes = plt.subplots(1, len(sims), figsize=(PAGE_WIDTH, 2.8), layout="constrained")
+    for ax, (title, sim) in zip(np.atleast_1d(axes), sims.items()):
+        similarity_dendrogram(sim, ax, title=title)
+    return fig
+
+
+def loadings_heatmap(loadings: pd.DataFrame, ax=None, title: str | None = None, labels=None):
+    """Tasks x components loadings, diverging around 0, annotated."""
+    use_house_style()
+    if ax is None:
+        height = max(2.2, 0.2 * len(loadings) + 0.8)
+        _, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.45, height), layout="constrained")
+    return heatmap(loadings, ax, diverging=True, title=title, xlabel="component", ylabel="",
+                   colorbar_label="loading", fontsize=6.5, labels=labels)
+
+
+def biplot(scores: pd.DataFrame, loadings: pd.DataFrame, ax=None, title: str | None = None,
+           components=("PC1", "PC2")):
+    """Training tasks as points (scores) and evaluated tasks as arrows (loadings) on two components.
+
+    Arrows are scaled to the spread of the scores so both are readable on one plot.
+    """
+    use_house_style()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.5, PAGE_WIDTH * 0.45), layout="constrained")
+    a, b = components
+    ax.axhline(0, color="#bbbbbb", lw=0.6)
+    ax.axvline(0, color="#bbbbbb", lw=0.6)
+    ax.scatter(scores[a], scores[b], s=18, color="#0072B2", zorder=3)
+    for task, (x, y) in scores[[a, b]].iterrows():
+        ax.annotate(_label(task), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7,
+                    color="#0072B2")
+    reach = float(np.abs(scores[[a, b]].to_numpy()).max()) or 1.0
+    scale = reach / float(np.abs(loadings[[a, b]].to_numpy()).max() or 1.0)
+    for task, (x, y) in loadings[[a, b]].iterrows():
+        ax.annotate("", xy=(x * scale, y * scale), xytext=(0, 0),
+                    arrowprops={"arrowstyle": "->", "color": "#D55E00", "lw": 0.8})
+        ax.text(x * scale * 1.05, y * scale * 1.05, _label(task), fontsize=7, color="#D55E00")
+    ax.set_xlabel(f"{a} (points: trained on; arrows: evaluated on)")
+    ax.set_ylabel(b)
+    if title:
+        ax.set_title(title)
+    return ax.figure
