@@ -16,6 +16,7 @@ PARSERS: dict[str, str] = {
     "helm-mmlu": "evalcorr.parsers.helm_mmlu",
     "helm-lite": "evalcorr.parsers.helm_lite",
     "helm-classic": "evalcorr.parsers.helm_classic",
+    "transfer-scaling": "evalcorr.parsers.transfer_scaling",
 }
 
 
