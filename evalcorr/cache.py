@@ -13,12 +13,14 @@ never committed; it can always be rebuilt from the mirror or upstream.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from evalcorr import fetch
@@ -27,9 +29,9 @@ from evalcorr.manifest import PROJECT_ROOT, files_needed, get_source
 
 FORMAT_VERSION = 1
 
-# Everything besides the raw files that decides what a parser produces. A change to any of them
-# invalidates every source's cache (simple and safe: the parsers share helpers).
-_CODE_INPUTS = ("evalcorr/schema.py", "evalcorr/families.py", "evalcorr/eee.py", "data/families.csv")
+# Besides the raw files and the code a parser imports (found by reading its imports), these decide
+# what a parser produces: the schema it is validated against and the families table it joins.
+_ALWAYS = ("evalcorr/schema.py", "data/families.csv")
 
 
 def default_cache_dir() -> Path:
@@ -62,12 +64,43 @@ def parser_module(source_id: str):
     return parser_for(source_id)
 
 
+def _module_file(name: str) -> Path | None:
+    """The source file of an ``evalcorr.*`` module name (None for packages and other names)."""
+    if name != "evalcorr" and not name.startswith("evalcorr."):
+        return None
+    path = PROJECT_ROOT.joinpath(*name.split(".")).with_suffix(".py")
+    return path if path.is_file() else None
+
+
+@lru_cache(maxsize=256)
+def _imports_of(path: Path, _mtime_ns: int) -> frozenset[Path]:
+    """evalcorr modules imported anywhere in a file (also inside functions)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = path.relative_to(PROJECT_ROOT).with_suffix("").parts[:-1] if path.is_relative_to(PROJECT_ROOT) else ()
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative import: resolve against the file's package
+                base = ".".join(package[: len(package) - node.level + 1] + ((base,) if base else ()))
+            names += [base] + [f"{base}.{alias.name}" for alias in node.names]
+    return frozenset(f for f in map(_module_file, names) if f is not None)
+
+
 def _code_files(parser) -> list[Path]:
-    parser_dir = PROJECT_ROOT / "evalcorr" / "parsers"
-    files = {Path(parser.__file__).resolve()}
-    files |= {p.resolve() for p in parser_dir.glob("*.py") if p.name != "__init__.py"}
-    files |= {PROJECT_ROOT / rel for rel in _CODE_INPUTS}
-    return sorted(f for f in files if f.is_file())
+    """The parser's file and every evalcorr module it imports, transitively, plus :data:`_ALWAYS`."""
+    todo = [Path(parser.__file__).resolve()]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo += _imports_of(path, path.stat().st_mtime_ns)
+    seen |= {PROJECT_ROOT / rel for rel in _ALWAYS}
+    return sorted(f for f in seen if f.is_file() and f.name != "__init__.py")
 
 
 def input_key(source_id: str, parser=None) -> str:
