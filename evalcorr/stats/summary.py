@@ -1,0 +1,70 @@
+"""Headline numbers of a pairs table: how many pairs correlate positively, and how strongly within and
+between eval families.
+
+>>> pairs = correlation_pairs(wide, families=families)          # doctest: +SKIP
+>>> correlation_summary(pairs)["share_positive"]                # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evalcorr.errors import EvalcorrError
+
+SUMMARY_FIELDS = ("n_pairs", "share_positive", "share_significant", "median_r", "mean_r", "min_r", "max_r",
+                  "n_within", "n_between", "median_within", "median_between", "median_difference",
+                  "mean_within", "mean_between")
+
+
+def correlation_summary(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
+    """Summary statistics of the pairs with a finite r in a table from ``correlation_pairs``.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        columns r and same_family (and p for ``share_significant``), one row per pair.
+    alpha : float
+        significance level for ``share_significant`` (uncorrected two-sided p < alpha).
+
+    Returns
+    -------
+    Series
+        n_pairs, share_positive (share of pairs with r > 0), share_significant, median_r, mean_r,
+        min_r, max_r, n_within, n_between (pairs in one family / across two families),
+        median_within, median_between, median_difference (within minus between), mean_within,
+        mean_between. Within/between entries are NaN when the table has no families.
+    """
+    missing = {"r", "same_family"} - set(pairs.columns)
+    if missing:
+        raise EvalcorrError(f"`pairs` lacks columns {sorted(missing)}; pass the table correlation_pairs returns")
+    finite = pairs[np.isfinite(pairs["r"].to_numpy(dtype=float, na_value=np.nan))]
+    if finite.empty:
+        raise EvalcorrError("`pairs` has no pair with a finite r; lower min_periods or check the data")
+    r = finite["r"].to_numpy(dtype=float)
+    same = finite["same_family"].astype("boolean")
+    known = same.notna().to_numpy()
+    within = r[known & same.fillna(False).to_numpy()]
+    between = r[known & ~same.fillna(True).to_numpy()]
+
+    def stat(values, fn):
+        return float(fn(values)) if len(values) else np.nan
+
+    p = finite["p"].to_numpy(dtype=float, na_value=np.nan) if "p" in finite else np.full(len(r), np.nan)
+    out = {
+        "n_pairs": len(r),
+        "share_positive": float(np.mean(r > 0)),
+        "share_significant": float(np.mean(p < alpha)) if np.isfinite(p).any() else np.nan,
+        "median_r": float(np.median(r)),
+        "mean_r": float(np.mean(r)),
+        "min_r": float(np.min(r)),
+        "max_r": float(np.max(r)),
+        "n_within": len(within),
+        "n_between": len(between),
+        "median_within": stat(within, np.median),
+        "median_between": stat(between, np.median),
+        "mean_within": stat(within, np.mean),
+        "mean_between": stat(between, np.mean),
+    }
+    out["median_difference"] = out["median_within"] - out["median_between"]
+    return pd.Series({field: out[field] for field in SUMMARY_FIELDS}, name="value", dtype="float64")
