@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib.util
 import json
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,16 +54,36 @@ def stamp_path(source_id: str, cache_dir: str | Path | None = None) -> Path:
     return Path(cache_dir or default_cache_dir()) / f"{source_id}.json"
 
 
-def parser_module(source_id: str):
-    """The parser module of a source, or a DataError saying that none exists yet."""
-    from evalcorr.parsers import PARSERS, parser_for
+def _parser_name(source_id: str) -> str:
+    from evalcorr.parsers import PARSERS
 
     if source_id not in PARSERS:
         get_source(source_id)  # an unknown id gets the manifest's error
         known = ", ".join(sorted(PARSERS)) or "none yet"
         raise DataError(f"source {source_id!r} has no parser yet: add evalcorr/parsers/<module>.py and "
                         f"register it in PARSERS (evalcorr/parsers/__init__.py). Sources with a parser: {known}")
+    return PARSERS[source_id]
+
+
+def parser_module(source_id: str):
+    """The parser module of a source, or a DataError saying that none exists yet."""
+    from evalcorr.parsers import parser_for
+
+    _parser_name(source_id)
     return parser_for(source_id)
+
+
+def parser_file(source_id: str) -> Path:
+    """The source file of a source's parser, found without importing it (imports cost pandas)."""
+    name = _parser_name(source_id)
+    module = sys.modules.get(name)
+    if module is not None:
+        return Path(module.__file__).resolve()
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin:
+        raise DataError(f"parser module {name} of source {source_id!r} (evalcorr/parsers/__init__.py) "
+                        "cannot be found; fix the PARSERS entry")
+    return Path(spec.origin).resolve()
 
 
 def _module_file(name: str) -> Path | None:
@@ -89,9 +111,9 @@ def _imports_of(path: Path, _mtime_ns: int) -> frozenset[Path]:
     return frozenset(f for f in map(_module_file, names) if f is not None)
 
 
-def _code_files(parser) -> list[Path]:
+def _code_files(parser_path: Path) -> list[Path]:
     """The parser's file and every evalcorr module it imports, transitively, plus :data:`_ALWAYS`."""
-    todo = [Path(parser.__file__).resolve()]
+    todo = [Path(parser_path).resolve()]
     seen: set[Path] = set()
     while todo:
         path = todo.pop()
@@ -103,14 +125,13 @@ def _code_files(parser) -> list[Path]:
     return sorted(f for f in seen if f.is_file() and f.name != "__init__.py")
 
 
-def input_key(source_id: str, parser=None) -> str:
+def input_key(source_id: str) -> str:
     """sha256 over everything a source's table depends on: its id, the manifest sha256 of every
     input file (these are verified before parsing), the data code and the cache format."""
-    parser = parser or parser_module(source_id)
     digest = hashlib.sha256(f"evalcorr-cache-v{FORMAT_VERSION}\0{source_id}\0".encode())
     for file in files_needed(source_id):
         digest.update(f"{file.path}\0{file.sha256}\0".encode())
-    for code in _code_files(parser):
+    for code in _code_files(parser_file(source_id)):
         name = code.relative_to(PROJECT_ROOT).as_posix() if code.is_relative_to(PROJECT_ROOT) else code.name
         digest.update(name.encode() + b"\0" + code.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -124,11 +145,11 @@ def read_stamp(source_id: str, cache_dir: str | Path | None = None) -> dict | No
         return None
 
 
-def is_fresh(source_id: str, cache_dir: str | Path | None = None, parser=None) -> bool:
+def is_fresh(source_id: str, cache_dir: str | Path | None = None) -> bool:
     """True when the cached table exists and was built from the current inputs."""
     stamp = read_stamp(source_id, cache_dir)
     return (stamp is not None and parquet_path(source_id, cache_dir).is_file()
-            and stamp.get("key") == input_key(source_id, parser))
+            and stamp.get("key") == input_key(source_id))
 
 
 def summarise(df, kind: str) -> dict:
@@ -201,14 +222,9 @@ def build(
     """
     started = time.perf_counter()
     source = get_source(source_id)
-    parser = parser_module(source_id)
-    kind = getattr(parser, "KIND", None)
-    if kind != source.kind:
-        raise DataError(f"parser {parser.__name__} declares KIND={kind!r} but the manifest says source "
-                        f"{source_id!r} is {source.kind!r}; make them agree")
     cache_dir = Path(cache_dir or default_cache_dir())
     out = parquet_path(source_id, cache_dir)
-    key = input_key(source_id, parser)
+    key = input_key(source_id)
     stamp = read_stamp(source_id, cache_dir)
     fresh = not force and stamp is not None and stamp.get("key") == key and out.is_file()
 
@@ -222,6 +238,11 @@ def build(
             log(f"{source_id}: up to date ({stamp['rows']:,} rows; {len(files)} files verified)")
         return BuildResult(source_id, out, False, stamp["rows"], seconds)
 
+    parser = parser_module(source_id)
+    kind = getattr(parser, "KIND", None)
+    if kind != source.kind:
+        raise DataError(f"parser {parser.__name__} declares KIND={kind!r} but the manifest says source "
+                        f"{source_id!r} is {source.kind!r}; make them agree")
     df = parser.parse(files)
     import pandas as pd
 

@@ -72,7 +72,7 @@ def test_changed_parser_code_changes_the_key(world):
 def test_the_key_covers_the_evalcorr_modules_a_parser_imports(world):
     parser = world["mirror"].parent / "toyparsers/toy_scores.py"
     parser.write_text(parser.read_text() + "\n\ndef helper():\n    from evalcorr import manifest\n")
-    code = {p.relative_to(PROJECT_ROOT).as_posix() for p in cache._code_files(cache.parser_module("toy-scores"))
+    code = {p.relative_to(PROJECT_ROOT).as_posix() for p in cache._code_files(cache.parser_file("toy-scores"))
             if p.is_relative_to(PROJECT_ROOT)}
     # manifest imports errors in turn; package __init__ files are left out
     assert code == {"evalcorr/manifest.py", "evalcorr/errors.py", "evalcorr/schema.py", "data/families.csv"}

@@ -38,7 +38,7 @@ def sources_status(cache_dir=None) -> list[dict]:
         show = stamp if (stamp and fresh) else {}
         rows.append({
             "id": source.id, "kind": source.kind,
-            "models": show.get("models", ""), "tasks": show.get("tasks", ""), "rows": show.get("rows", ""),
+            **{count: f"{show[count]:,}" if count in show else "" for count in ("models", "tasks", "rows")},
             "snapshot": snapshot_label(sorted(show.get("snapshots", []), key=_natural_key)),
             "licence": source.licence.split(" (")[0], "cached": cached,
         })
@@ -49,5 +49,5 @@ def run(args) -> int:
     from tabulate import tabulate
 
     rows = sources_status(args.cache_dir)
-    print(tabulate(rows, headers="keys", tablefmt="simple", intfmt=","))
+    print(tabulate(rows, headers="keys", tablefmt="simple", disable_numparse=True))
     return 0
