@@ -129,3 +129,16 @@ def check_claims(df: pd.DataFrame, threshold: float = ASYMMETRY_THRESHOLD) -> pd
             f"Measured in {unit}, the mean transfer to another task is {fmt(b)} for Babbage and {fmt(d)} "
             f"for Davinci: the headline {'holds' if holds else 'does not hold'} on this metric."))
     return pd.DataFrame(rows)
+
+
+def asymmetry_sensitivity(df: pd.DataFrame, thresholds) -> pd.DataFrame:
+    """Asymmetric pair counts of each model at several thresholds (the claim depends on the cut).
+
+    Returns
+    -------
+    DataFrame: threshold, then one column per model with the number of pairs whose
+    |pp(A->B) - pp(B->A)| exceeds it.
+    """
+    pp = {m: transfer_matrix(df, SOURCE, model=m, view="pp") for m in MODELS}
+    return pd.DataFrame([{"threshold": float(t), **{m: count_asymmetries(pp[m], t) for m in MODELS}}
+                         for t in thresholds])

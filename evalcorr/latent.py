@@ -17,11 +17,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.cluster import hierarchy
-from scipy.spatial.distance import squareform
 from sklearn.decomposition import FactorAnalysis
 from sklearn.metrics import adjusted_rand_score
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.clustering import cluster_labels, linkage_matrix
 from evalcorr.stats.pca import PCAResult, principal_components
 
 
@@ -123,23 +123,15 @@ def factor_analysis(wide: pd.DataFrame, n_factors: int, seed: int = 0) -> pd.Dat
 # Task structure: correlation clustering and comparisons
 
 
-def correlation_linkage(corr: pd.DataFrame, method: str = "average") -> np.ndarray:
-    """Hierarchical clustering of variables from a correlation matrix, distance ``1 - r``."""
-    values = corr.to_numpy(float)
-    if np.isnan(values).any():
-        raise LatentError("correlation_linkage: the correlation matrix has missing cells")
-    distance = np.clip(1.0 - values, 0.0, 2.0)
-    np.fill_diagonal(distance, 0.0)
-    return hierarchy.linkage(squareform((distance + distance.T) / 2, checks=False), method=method)
-
-
 def compare_structures(corr_a: pd.DataFrame, corr_b: pd.DataFrame, n_clusters: int = 4,
                        n_perm: int = 999, seed: int = 0, method: str = "average") -> pd.DataFrame:
     """How alike two task structures (correlation matrices over the same tasks) are.
 
+    Both are clustered on 1 - r with :func:`evalcorr.stats.clustering.linkage_matrix`.
+
     Returns
     -------
-    One-row DataFrame: n_tasks; cophenetic_r, the Pearson correlation of the two dendrograms'
+    One-row DataFrame: n_tasks, n_clusters; cophenetic_r, the Pearson correlation of the two dendrograms'
     cophenetic distances; ari, the adjusted Rand index of the two ``n_clusters``-cluster cuts;
     mantel_r, the Pearson correlation of the two matrices' off-diagonal cells, and mantel_p, its
     permutation p-value (task labels of ``corr_b`` shuffled ``n_perm`` times, one-sided, with the
@@ -150,10 +142,10 @@ def compare_structures(corr_a: pd.DataFrame, corr_b: pd.DataFrame, n_clusters: i
         raise LatentError(f"compare_structures: only {len(tasks)} tasks in common; need at least 4")
     a = corr_a.loc[tasks, tasks]
     b = corr_b.loc[tasks, tasks]
-    za, zb = correlation_linkage(a, method), correlation_linkage(b, method)
+    za, zb = linkage_matrix(a, method), linkage_matrix(b, method)
     cophenetic_r = float(np.corrcoef(hierarchy.cophenet(za), hierarchy.cophenet(zb))[0, 1])
-    labels_a = hierarchy.fcluster(za, t=n_clusters, criterion="maxclust")
-    labels_b = hierarchy.fcluster(zb, t=n_clusters, criterion="maxclust")
+    labels_a = cluster_labels(a, n_clusters, method).to_numpy()
+    labels_b = cluster_labels(b, n_clusters, method).to_numpy()
     upper = np.triu_indices(len(tasks), 1)
     va, bv = a.to_numpy(float), b.to_numpy(float)
     observed = float(np.corrcoef(va[upper], bv[upper])[0, 1])

@@ -40,6 +40,12 @@ VIEWS: dict[str, dict[str, tuple[str | None, str | None]]] = {
     "skill-it": {"raw": (None, "loss_decrease")},
 }
 VIEW_NAMES = ("raw", "after", "pp", "relative")
+# Task order of the released sheets (the tidy cache is sorted, so the release order is kept here);
+# sources not listed keep the frame's order.
+RELEASE_ORDER: dict[str, list[str]] = {
+    "transfer-scaling": ["addition", "subtraction", "spanish", "division", "math_expressions",
+                         "multiplication_2x1", "faith", "science"],
+}
 
 
 class TransferError(EvalcorrError, ValueError):
@@ -105,7 +111,7 @@ def transfer_matrix(df: pd.DataFrame, source: str, model: str | None = None, vie
     """One released transfer matrix: rows = trained on, columns = evaluated on.
 
     Values are the released numbers unchanged; tasks keep the order in which the source lists
-    them. Cells the source leaves empty (e.g. the diagonal of a relative-improvement sheet) are NaN.
+    them (:data:`RELEASE_ORDER`, else the frame's order). Cells the source leaves empty (e.g. the diagonal of a relative-improvement sheet) are NaN.
 
     Parameters
     ----------
@@ -129,7 +135,10 @@ def transfer_matrix(df: pd.DataFrame, source: str, model: str | None = None, vie
         raise TransferError(f"{source} view {view!r}: several values per (train_task, eval_task); "
                             "pass model= and setting= to select one run")
     matrix = rows.pivot(index="train_task", columns="eval_task", values="value")
-    matrix = matrix.reindex(index=pd.unique(rows["train_task"]), columns=_column_order(rows))
+    rank = {task: i for i, task in enumerate(RELEASE_ORDER.get(source, []))}
+    index = sorted(pd.unique(rows["train_task"]), key=lambda t: rank.get(t, len(rank)))
+    columns = sorted(_column_order(rows), key=lambda t: rank.get(t, len(rank)))
+    matrix = matrix.reindex(index=index, columns=columns)
     matrix.index.name, matrix.columns.name = "train_task", "eval_task"
     return matrix.astype(float)
 
