@@ -135,7 +135,7 @@ def test_model_metadata_log_params_and_common_architectures():
     scores = pd.DataFrame({
         "model": ["a", "a", "b", "c", "d", "e"],
         "params_b": [7.0, 7.0, 70.0, np.nan, 0.0, 1.0],
-        "architecture": ["Llama", "Llama", "Llama", "Qwen2", "Rare", pd.NA],
+        "architecture": ["Llama", "Llama", "Llama", "?", "?", pd.NA],
     })
     meta = model_metadata(scores, min_models=2)
     assert list(meta.columns) == ["log10_params_b", "arch: Llama"]

@@ -259,7 +259,8 @@ def model_metadata(scores: pd.DataFrame, *, min_models: int = 20) -> pd.DataFram
         and ``architecture``.
     min_models : int
         an architecture gets its own indicator column only when at least this many models have it;
-        rarer architectures share the all-zero baseline with models of unknown architecture.
+        rarer architectures share the all-zero baseline with models of unknown architecture
+        (missing, empty, ``"?"`` or ``"unknown"``).
 
     Returns
     -------
@@ -277,7 +278,8 @@ def model_metadata(scores: pd.DataFrame, *, min_models: int = 20) -> pd.DataFram
         params = pd.to_numeric(per_model["params_b"], errors="coerce").astype(float)
         out["log10_params_b"] = np.log10(params.where(params > 0))
     if "architecture" in per_model:
-        arch = per_model["architecture"].astype("string")
+        arch = per_model["architecture"].astype("string").str.strip()
+        arch = arch.mask(arch.isin(["", "?", "unknown"]))  # placeholders the sources use for "unknown"
         counts = arch.value_counts()
         for name in sorted(counts[counts >= min_models].index):
             out[f"arch: {name}"] = (arch == name).fillna(False).astype(float)
