@@ -1,0 +1,148 @@
+"""AST transforms shared by the site and the PDF: format-specific content, callouts, headings, links.
+
+Each function takes a page's AST blocks and returns new blocks; none of them mutates its input.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from typing import Callable
+
+from evalcorr.render.pandoc import attr, element, stringify, text_inlines, walk
+
+# Formats a `when-format` / `unless-format` value matches, as Quarto names them.
+FORMAT_ALIASES = {"html": {"html", "html5", "html:js"}, "pdf": {"pdf", "typst", "latex"}}
+
+CALLOUT_KINDS = ("note", "warning", "tip", "important", "caution")
+
+
+def select_format(blocks: list, fmt: str) -> list:
+    """Keep ``.content-visible`` / ``.content-hidden`` divs meant for `fmt` (``html`` or ``pdf``), unwrapped.
+
+    ``::: {.content-visible when-format="html"}`` stays on the site and is dropped from the PDF;
+    ``unless-format`` inverts the condition and ``.content-hidden`` inverts the whole rule.
+    """
+    names = FORMAT_ALIASES[fmt]
+
+    def visit(item):
+        if item["t"] != "Div":
+            return None
+        _, classes, pairs = item["c"][0]
+        visible = "content-visible" in classes
+        if not visible and "content-hidden" not in classes:
+            return None
+        options = dict(pairs)
+        if "when-format" in options:
+            matches = options["when-format"] in names
+        elif "unless-format" in options:
+            matches = options["unless-format"] not in names
+        else:
+            matches = True
+        show = matches if visible else not matches
+        return item["c"][1] if show else []
+
+    return walk(blocks, visit)
+
+
+def shift_headings(blocks: list) -> list:
+    """Shift headings so that the page's top section level is 2 (level 1 is the page title)."""
+    levels = [item["c"][0] for item in blocks if item["t"] == "Header"]
+    shift = 2 - min(levels) if levels and min(levels) < 2 else 0
+    if not shift:
+        return blocks
+
+    def visit(item):
+        if item["t"] == "Header":
+            return {"t": "Header", "c": [item["c"][0] + shift, *item["c"][1:]]}
+        return None
+
+    return walk(blocks, visit)
+
+
+def callout(item: dict) -> tuple[str, list, list] | None:
+    """``(kind, title inlines, body blocks)`` when `item` is a callout div, else None.
+
+    The title is the div's ``title`` attribute, else its first heading, else the kind ("Note").
+    """
+    if item["t"] != "Div":
+        return None
+    _, classes, pairs = item["c"][0]
+    kinds = [name.removeprefix("callout-") for name in classes if name.startswith("callout-")]
+    if not kinds or kinds[0] not in CALLOUT_KINDS:
+        return None
+    body = item["c"][1]
+    options = dict(pairs)
+    if options.get("title"):
+        title = text_inlines(options["title"])
+    elif body and body[0]["t"] == "Header":
+        title, body = body[0]["c"][2], body[1:]
+    else:
+        title = text_inlines(kinds[0].capitalize())
+    return kinds[0], title, body
+
+
+def alt_text(blocks: list) -> list:
+    """Make each image's ``fig-alt`` attribute its alt text (the image's description)."""
+
+    def visit(item):
+        if item["t"] != "Image":
+            return None
+        ident, classes, pairs = item["c"][0]
+        options = dict(pairs)
+        if "fig-alt" not in options:
+            return None
+        rest = [pair for pair in pairs if pair[0] != "fig-alt"]
+        return element("Image", [[ident, classes, rest], text_inlines(options["fig-alt"]), item["c"][2]])
+
+    return walk(blocks, visit)
+
+
+def images(blocks: list, relocate: Callable[[str], str]) -> list:
+    """Replace every image source by ``relocate(source)``."""
+
+    def visit(item):
+        if item["t"] != "Image":
+            return None
+        src, title = item["c"][2]
+        return element("Image", [item["c"][0], item["c"][1], [relocate(src), title]])
+
+    return walk(blocks, visit)
+
+
+_LOCAL_QMD = re.compile(r"^(?![a-z][a-z0-9+.-]*:)([^#?]*\.qmd)(#.*)?$", re.IGNORECASE)
+
+
+def page_links(blocks: list, source: str, rewrite: Callable[[str, str], str]) -> list:
+    """Rewrite links to other pages (``helm.qmd#sec``) with ``rewrite(target_source, fragment)``.
+
+    `target_source` is the linked page's path relative to the project root, as in ``_quarto.yml``;
+    `fragment` is the part after ``#`` (may be empty).
+    """
+
+    def visit(item):
+        if item["t"] != "Link":
+            return None
+        url, title = item["c"][2]
+        match = _LOCAL_QMD.match(url)
+        if not match:
+            return None
+        target = posixpath.normpath(posixpath.join(posixpath.dirname(source), match.group(1)))
+        fragment = (match.group(2) or "#")[1:]
+        return element("Link", [item["c"][0], item["c"][1], [rewrite(target, fragment), title]])
+
+    return walk(blocks, visit)
+
+
+def section_outline(blocks: list) -> list[tuple[str, str]]:
+    """``(id, text)`` of the page's level-2 headings, for an on-page table of contents."""
+    return [(item["c"][1][0], stringify(item["c"][2])) for item in blocks
+            if item["t"] == "Header" and item["c"][0] == 2 and item["c"][1][0]]
+
+
+def callout_div(kind: str, title: list, body: list) -> dict:
+    """The site's callout box: a div with a title bar and a body."""
+    return element("Div", [attr(classes=["callout", f"callout-{kind}"]), [
+        element("Div", [attr(classes=["callout-title"]), [element("Plain", title)]]),
+        element("Div", [attr(classes=["callout-body"]), body]),
+    ]])

@@ -1,0 +1,67 @@
+"""One page of the site: its AST blocks -> an HTML fragment (pandoc, with citeproc).
+
+Site-only content is kept, PDF-only content dropped; callouts become titled boxes; cross-references
+link to the numbered figure or table, on this page or another; citations link to the page's own
+reference list (the references page lists every entry of the bibliography).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from evalcorr.errors import RenderError
+from evalcorr.render import crossref, filters
+from evalcorr.render.pandoc import walk, write_ast
+from evalcorr.render.project import Page, Project
+
+
+@dataclass(frozen=True)
+class HtmlPage:
+    """A page's HTML body and its level-2 sections ``(id, text)`` for the on-page contents."""
+
+    body: str
+    sections: list[tuple[str, str]]
+
+
+def relative_href(from_page: str, to_path: str) -> str:
+    """Address of site path `to_path` as seen from the page at site path `from_page`."""
+    return posixpath.relpath(to_path, posixpath.dirname(from_page) or ".")
+
+
+def page_html(ast: dict, page: Page, project: Project, targets: dict[str, crossref.Target]) -> HtmlPage:
+    """Render one page's AST (images already placed on the site, paths relative to the site root).
+
+    Parameters
+    ----------
+    ast
+        The page's pandoc JSON AST (``meta`` may carry ``nocite``).
+    page, project
+        The page and the project it belongs to (for links and the bibliography).
+    targets
+        Numbered figures and tables of the whole report (:func:`crossref.number_targets`).
+    """
+    sources = {other.source: other for other in project.pages}
+
+    def page_href(target_source: str, fragment: str) -> str:
+        if target_source not in sources:
+            raise RenderError(f"{page.source}: links to {target_source}, which is not a page of the report "
+                              "(_quarto.yml `book: chapters:`)")
+        href = relative_href(page.html, sources[target_source].html)
+        return f"{href}#{fragment}" if fragment else href
+
+    blocks = filters.select_format(ast["blocks"], "html")
+    blocks = filters.shift_headings(filters.alt_text(blocks))
+    blocks = crossref.resolve(blocks, page.source, targets, lambda target: (
+        f"#{target.label}" if target.page == page.source else page_href(target.page, target.label)))
+    blocks = filters.page_links(blocks, page.source, page_href)
+    blocks = filters.images(blocks, lambda src: src if "://" in src else relative_href(page.html, src))
+    blocks = walk(blocks, lambda item: filters.callout_div(*parts) if (parts := filters.callout(item)) else None)
+
+    args = ["--wrap=none", "-M", "link-citations=true"]
+    if project.bibliography is not None:
+        args += ["--citeproc", f"--bibliography={project.bibliography}"]
+        if not any(item["t"] == "Div" and item["c"][0][0] == "refs" for item in blocks):
+            args += ["-M", "reference-section-title=References"]
+    body = write_ast({**ast, "blocks": blocks}, "html5", args, what=page.source)
+    return HtmlPage(body=body, sections=filters.section_outline(blocks))

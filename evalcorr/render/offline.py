@@ -1,0 +1,122 @@
+"""The offline renderer: execute every page, then write the site and the PDF into one folder.
+
+Steps: each page's cells run in its own Jupyter kernel (:mod:`evalcorr.render.execute`, which caches
+unchanged pages); pandoc parses the executed Markdown; figures are placed beside the page on the site
+(``chapters/helm_files/...svg``); figures and tables are numbered over the whole report; then every page
+is written as HTML (:mod:`.html`, :mod:`.site`) and all pages together as one PDF (:mod:`.pdf`).
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from evalcorr.errors import RenderError
+from evalcorr.render import crossref, pdf
+from evalcorr.render.citations import bib_keys, check_citations, report_citation
+from evalcorr.render.filters import images
+from evalcorr.render.html import page_html
+from evalcorr.render.pandoc import markdown_to_ast
+from evalcorr.render.project import Page, Project
+from evalcorr.render.site import SitePage, write_site
+
+# Front matter keys passed on to pandoc (the rest is read by the renderer itself).
+PANDOC_META = ("nocite",)
+
+
+def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], None] = print,
+                   execute=None) -> None:
+    """Render all pages of `project` into the (empty) folder `site_dir`."""
+    if execute is None:
+        from evalcorr.render.execute import execute_page as execute
+
+    parsed = []
+    for index, page in enumerate(project.pages, start=1):
+        start = time.perf_counter()
+        figures_dir = site_dir / page.files_dir
+        figures_dir.mkdir(parents=True, exist_ok=True)
+        executed = execute(project.root / page.source, project_root=project.root, figures_dir=figures_dir,
+                           defaults={"execute": project.execute}, link_base=site_dir, log=log)
+        meta = dict(executed.meta or {})
+        ast = _parse(executed.markdown, meta, page)
+        ast["blocks"] = images(ast["blocks"], lambda src: _place_image(src, page, project.root, figures_dir,
+                                                                        site_dir))
+        parsed.append((page, meta, ast))
+        how = "from the page cache" if getattr(executed, "cached", False) else "executed"
+        log(f"[{index}/{len(project.pages)}] {page.source}: {how} in {time.perf_counter() - start:.1f} s")
+
+    keys = bib_keys(project.bibliography)
+    for page, _, ast in parsed:
+        check_citations(ast["blocks"], page.source, keys, project.bibliography)
+    targets = crossref.number_targets((page.source, page.number, ast["blocks"]) for page, _, ast in parsed)
+
+    start = time.perf_counter()
+    site_pages = [SitePage(page, _title(meta, page), str(meta.get("subtitle") or ""),
+                           str(meta.get("description") or ""), page_html(ast, page, project, targets))
+                  for page, meta, ast in parsed]
+    citation = report_citation(project.root, project.title, project.author)
+    write_site(site_pages, project, citation, site_dir)
+    log(f"site: {len(site_pages)} pages written in {time.perf_counter() - start:.1f} s")
+
+    start = time.perf_counter()
+    chapters = [pdf.chapter_blocks(ast, page, _title(meta, page), str(meta.get("subtitle") or ""), project,
+                                   targets, site_dir) for page, meta, ast in parsed]
+    pandoc_meta = {key: value for _, _, ast in parsed for key, value in ast["meta"].items()}
+    inputs = {"title": project.title, "subtitle": project.subtitle, "author": project.author,
+              "edition": _edition(project.root), "note": citation.text}
+    pdf.write_pdf(chapters, pandoc_meta, parsed[0][2]["pandoc-api-version"], project, site_dir,
+                  site_dir / project.pdf_file, inputs)
+    log(f"pdf: {project.pdf_file} written in {time.perf_counter() - start:.1f} s")
+    _remove_empty_dirs(site_dir)
+
+
+def _parse(markdown: str, meta: dict, page: Page) -> dict:
+    """Parse a page's executed Markdown, with the front matter keys pandoc needs (``nocite``)."""
+    front = {key: meta[key] for key in PANDOC_META if key in meta}
+    header = f"---\n{yaml.safe_dump(front)}---\n\n" if front else ""
+    return markdown_to_ast(header + markdown, what=page.source)
+
+
+def _title(meta: dict, page: Page) -> str:
+    title = meta.get("title")
+    if not title:
+        raise RenderError(f"{page.source}: no `title:` in the front matter; every page needs one")
+    return str(title)
+
+
+def _edition(root: Path) -> str:
+    """``Version 0.1.0, 2026-11-22`` from CITATION.cff, or empty."""
+    path = root / "CITATION.cff"
+    cff = yaml.safe_load(path.read_text()) if path.is_file() else {}
+    parts = [f"Version {cff['version']}" if cff.get("version") else "", str(cff.get("date-released") or "")]
+    return ", ".join(part for part in parts if part)
+
+
+def _place_image(src: str, page: Page, root: Path, figures_dir: Path, site_dir: Path) -> str:
+    """Site path (relative to the site root) of an image, copying it beside the page if needed."""
+    if "://" in src or src.startswith("data:"):
+        return src
+    path = Path(src)
+    candidates = [path] if path.is_absolute() else [site_dir / path, figures_dir / path, root / path,
+                                                    root / Path(page.source).parent / path]
+    found = next((candidate.resolve() for candidate in candidates if candidate.is_file()), None)
+    if found is None:
+        raise RenderError(f"{page.source}: image {src} does not exist (looked in {figures_dir}, the project "
+                          "root and the page's folder)")
+    if not found.is_relative_to(site_dir.resolve()):
+        target = figures_dir / found.name
+        if target.exists() and target.read_bytes() != found.read_bytes():
+            raise RenderError(f"{page.source}: two different images are named {found.name}")
+        shutil.copyfile(found, target)
+        found = target.resolve()
+    return found.relative_to(site_dir.resolve()).as_posix()
+
+
+def _remove_empty_dirs(site_dir: Path) -> None:
+    for folder in sorted(site_dir.rglob("*_files"), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()

@@ -1,0 +1,135 @@
+"""Pandoc through the ``pypandoc-binary`` wheel, and small helpers on its JSON AST.
+
+The renderer parses each page's executed Markdown once into pandoc's JSON AST, transforms the AST in
+Python (cross-references, callouts, format-specific content) and writes it back out as HTML or Typst.
+An AST element is a dict ``{"t": type, "c": content}``; :func:`walk` visits them all.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from functools import cache
+from typing import Callable
+
+from evalcorr.errors import RenderError
+
+# Pandoc Markdown as Quarto reads it (pipe tables, fenced divs, attributes, citations are all default).
+MARKDOWN = "markdown"
+
+
+@cache
+def pandoc_path() -> str:
+    """Path of the pandoc binary shipped in the pypandoc-binary wheel."""
+    import pypandoc
+
+    return pypandoc.get_pandoc_path()
+
+
+def run_pandoc(args: list[str], text: str, *, what: str) -> str:
+    """Run pandoc with `args` on `text`; a failure raises RenderError naming `what` (a page or the PDF)."""
+    done = subprocess.run([pandoc_path(), *args], input=text, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RenderError(f"{what}: pandoc {' '.join(args)} failed:\n{done.stderr.strip()}")
+    return done.stdout
+
+
+def markdown_to_ast(markdown: str, *, what: str) -> dict:
+    """Parse pandoc Markdown into the JSON AST (a dict with ``blocks`` and ``meta``)."""
+    return json.loads(run_pandoc(["-f", MARKDOWN, "-t", "json"], markdown, what=what))
+
+
+def write_ast(ast: dict, to: str, args: list[str], *, what: str) -> str:
+    """Write the JSON AST `ast` in pandoc output format `to` (e.g. ``html5``, ``typst``)."""
+    return run_pandoc(["-f", "json", "-t", to, *args], json.dumps(ast), what=what)
+
+
+def element(kind: str, content=None) -> dict:
+    """A pandoc AST element; elements such as Space take no content."""
+    return {"t": kind} if content is None else {"t": kind, "c": content}
+
+
+def attr(ident: str = "", classes=(), attributes=()) -> list:
+    """A pandoc ``Attr``: identifier, classes and key-value pairs."""
+    return [ident, list(classes), [list(pair) for pair in attributes]]
+
+
+def text_inlines(text: str) -> list[dict]:
+    """Inlines for plain text: words as ``Str`` joined by ``Space``."""
+    inlines = []
+    for word in text.split():
+        if inlines:
+            inlines.append(element("Space"))
+        inlines.append(element("Str", word))
+    return inlines
+
+
+def stringify(node) -> str:
+    """The plain text of an element or list of elements (like pandoc's ``stringify``)."""
+    if isinstance(node, list):
+        return "".join(stringify(item) for item in node)
+    if not isinstance(node, dict):
+        return ""
+    kind = node.get("t")
+    if kind == "Str":
+        return node["c"]
+    if kind in {"Space", "SoftBreak", "LineBreak"}:
+        return " "
+    if kind in {"Code", "Math", "RawInline"}:
+        return node["c"][1]
+    if kind in {"Link", "Image", "Span", "Cite"}:
+        return stringify(node["c"][1])
+    if kind == "Quoted":
+        return '"' + stringify(node["c"][1]) + '"'
+    content = node.get("c")
+    return stringify(content) if isinstance(content, list) else ""
+
+
+Visitor = Callable[[dict], "dict | list | None"]
+
+
+def walk(node, visit: Visitor):
+    """Apply `visit` to every element under `node`, top down, and return the transformed tree.
+
+    `visit` returns None to keep an element (its children are then visited), a new element or a list
+    of elements to replace it (an empty list deletes it). Replacements are not visited again, but their
+    children are.
+    """
+    if isinstance(node, list):
+        out = []
+        for item in node:
+            if isinstance(item, dict) and "t" in item:
+                result = visit(item)
+                if result is None:
+                    out.append(_walk_children(item, visit))
+                elif isinstance(result, list):
+                    out.extend(_walk_children(new, visit) for new in result)
+                else:
+                    out.append(_walk_children(result, visit))
+            else:
+                out.append(walk(item, visit))
+        return out
+    if isinstance(node, dict):
+        return {key: walk(value, visit) for key, value in node.items()}
+    return node
+
+
+def _walk_children(item: dict, visit: Visitor) -> dict:
+    if "c" not in item:
+        return item
+    content = item["c"]
+    if isinstance(content, list):
+        return {"t": item["t"], "c": walk(content, visit)}
+    return item
+
+
+def find_all(node, kinds: set[str]) -> list[dict]:
+    """Every element of a type in `kinds` under `node`, in document order."""
+    found = []
+
+    def visit(item):
+        if item["t"] in kinds:
+            found.append(item)
+
+    walk(node, visit)
+    return found

@@ -1,0 +1,136 @@
+"""The whole report as one PDF: every page's AST -> one Typst document (pandoc) -> PDF (typst).
+
+Each page becomes a chapter whose title is a level-1 heading ("2 HELM correlations"; the landing
+article and the references are unnumbered). Figures stay vector (the site's SVG files), figures and
+tables keep the numbers they have on the site, site-only content is dropped, callouts are boxes, and
+the bibliography is printed where the references page puts its ``#refs`` div.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from evalcorr.errors import RenderError
+from evalcorr.render import crossref, filters
+from evalcorr.render.pandoc import attr, element, text_inlines, walk, write_ast
+from evalcorr.render.project import Page, Project
+
+TEMPLATE = Path(__file__).parent / "templates" / "report.typ"
+# Body text width of the A4 page in the template (21 cm - 2 x 2.2 cm), in points.
+TEXT_WIDTH_PT = (21.0 - 4.4) / 2.54 * 72
+_UNITS_PT = {"pt": 1.0, "px": 0.75, "in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "": 0.75}
+
+
+def chapter_label(page: Page) -> str:
+    """Typst label of a page's chapter heading."""
+    return f"chapter-{page.slug}"
+
+
+def chapter_blocks(ast: dict, page: Page, title: str, subtitle: str, project: Project,
+                   targets: dict[str, crossref.Target], site_dir: Path) -> list:
+    """One page as PDF chapter blocks: heading, subtitle, then the body prepared for Typst.
+
+    Heading identifiers get the page slug as a prefix (``helm--results``), so that sections of
+    different chapters never share a label in the one document.
+    """
+    sources = {other.source: other for other in project.pages}
+    header_ids = {item["c"][1][0] for item in _headers(ast["blocks"])}
+
+    def page_href(target_source: str, fragment: str) -> str:
+        if target_source not in sources:
+            raise RenderError(f"{page.source}: links to {target_source}, which is not a page of the report "
+                              "(_quarto.yml `book: chapters:`)")
+        target = sources[target_source]
+        if not fragment:
+            return f"#{chapter_label(target)}"
+        return f"#{fragment}" if crossref.is_crossref(fragment) else f"#{target.slug}--{fragment}"
+
+    def visit(item):
+        if item["t"] == "Header" and item["c"][1][0]:
+            ident, classes, pairs = item["c"][1]
+            return element("Header", [item["c"][0], [f"{page.slug}--{ident}", classes, pairs], item["c"][2]])
+        if item["t"] == "Link" and item["c"][2][0].startswith("#") and item["c"][2][0][1:] in header_ids:
+            return element("Link", [item["c"][0], item["c"][1], [f"#{page.slug}--{item['c'][2][0][1:]}",
+                                                                 item["c"][2][1]]])
+        if (parts := filters.callout(item)) is not None:
+            kind, title_inlines, body = parts
+            return [element("RawBlock", ["typst", f'#callout(kind: "{kind}")[']),
+                    element("Para", [element("Strong", title_inlines)]), *body,
+                    element("RawBlock", ["typst", "]"])]
+        if item["t"] == "Image":
+            return _pdf_image(item, site_dir, page)
+        return None
+
+    blocks = filters.select_format(ast["blocks"], "pdf")
+    blocks = filters.shift_headings(filters.alt_text(blocks))
+    blocks = crossref.resolve(blocks, page.source, targets, lambda target: f"#{target.label}")
+    blocks = filters.page_links(blocks, page.source, page_href)
+    blocks = walk(blocks, visit)
+
+    heading = f"{page.number} {title}" if page.number else title
+    out = [element("Header", [1, attr(chapter_label(page)), text_inlines(heading)])]
+    if subtitle:
+        out.append(element("Para", [element("Emph", text_inlines(subtitle))]))
+    return out + blocks
+
+
+def _headers(blocks: list) -> list:
+    found = []
+    walk(blocks, lambda item: found.append(item) if item["t"] == "Header" else None)
+    return found
+
+
+def _pdf_image(item: dict, site_dir: Path, page: Page) -> dict:
+    """Point an image at its file on the site (Typst root = site) and fit wide ones to the text width."""
+    src, title = item["c"][2]
+    if "://" in src:
+        raise RenderError(f"{page.source}: image {src} is remote; the PDF needs local figure files")
+    ident, classes, pairs = item["c"][0]
+    if not any(key == "width" for key, _ in pairs) and _width_pt(site_dir / src) > 0.85 * TEXT_WIDTH_PT:
+        pairs = [*pairs, ["width", "100%"]]
+    return element("Image", [[ident, classes, pairs], item["c"][1], ["/" + src, title]])
+
+
+def _width_pt(path: Path) -> float:
+    """Natural width of an SVG in points (0 when unknown or not an SVG)."""
+    if path.suffix.lower() != ".svg":
+        return 0.0
+    match = re.search(r'<svg[^>]*?\swidth="([\d.]+)\s*([a-z]*)"', path.read_text(errors="replace")[:4000])
+    if not match or match.group(2) not in _UNITS_PT:
+        return 0.0
+    return float(match.group(1)) * _UNITS_PT[match.group(2)]
+
+
+def write_pdf(chapters: list[list], meta: dict, api_version: list, project: Project, site_dir: Path,
+              output: Path, inputs: dict[str, str]) -> Path:
+    """Write the PDF of all `chapters` (from :func:`chapter_blocks`) to `output`.
+
+    Parameters
+    ----------
+    chapters
+        Blocks of every page, in report order.
+    meta, api_version
+        Pandoc metadata for citeproc (e.g. ``nocite`` of the references page) and AST version.
+    site_dir
+        The site being built: figure paths are relative to it.
+    inputs
+        Title-page fields for the template: title, subtitle, author, edition, note.
+    """
+    ast = {"pandoc-api-version": api_version, "meta": meta,
+           "blocks": [block for blocks in chapters for block in blocks]}
+    args = ["--wrap=preserve", "-M", "link-citations=true"]
+    if project.bibliography is not None:
+        args += ["--citeproc", f"--bibliography={project.bibliography}"]
+    body = write_ast(ast, "typst-citations", args, what=f"the PDF {project.pdf_file}")
+    source = site_dir / ".report.typ"
+    source.write_text(TEMPLATE.read_text() + "\n" + body)
+    import typst
+
+    try:
+        typst.compile(str(source), output=str(output), root=str(site_dir), sys_inputs=inputs)
+    except Exception as error:  # typst raises its own TypstError with the Typst diagnostics
+        raise RenderError(f"the PDF {project.pdf_file}: Typst failed on {source.name}: {error}") from error
+    finally:
+        source.unlink(missing_ok=True)
+    return output

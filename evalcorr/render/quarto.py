@@ -1,0 +1,72 @@
+"""Finding Quarto: on PATH, in the virtual environment, or installed once with ``pip install quarto-cli``.
+
+The PyPI ``quarto-cli`` package is a source distribution that downloads the Quarto binary while it
+builds, so offline the install fails (in about 15 s here). The failure is remembered by a marker file
+in the virtual environment, so later renders go straight to the offline renderer; delete the marker
+(its path is printed) to try again.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+MARKER = "evalcorr-quarto-cli-unavailable"
+INSTALL_TIMEOUT_S = 90
+
+
+def _venv() -> Path | None:
+    """The active virtual environment, or None when running on the system interpreter."""
+    return Path(sys.prefix) if sys.prefix != sys.base_prefix else None
+
+
+def find_quarto(*, install: bool = True, timeout: float = INSTALL_TIMEOUT_S, log=print) -> str | None:
+    """Path of the ``quarto`` executable, or None when Quarto cannot be had.
+
+    Parameters
+    ----------
+    install
+        Try ``pip install quarto-cli`` into the virtual environment once when Quarto is missing.
+    timeout
+        Seconds the install may take before it counts as failed.
+    log
+        Called with one line of progress.
+    """
+    venv = _venv()
+    candidates = [shutil.which("quarto")]
+    if venv is not None:
+        candidates.append(shutil.which("quarto", path=str(venv / "bin")))
+    found = next((path for path in candidates if path), None)
+    if found or not install or venv is None:
+        return found
+    marker = venv / MARKER
+    if marker.exists():
+        return None
+    log(f"quarto: not on PATH; trying `pip install quarto-cli` (at most {timeout:.0f} s) ...")
+    try:
+        done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                               "quarto-cli"], capture_output=True, text=True, timeout=timeout)
+        reason = (done.stderr or done.stdout).strip().splitlines()[-1:] if done.returncode else []
+    except subprocess.TimeoutExpired:
+        reason = [f"timed out after {timeout:.0f} s"]
+    found = shutil.which("quarto", path=str(venv / "bin"))
+    if found is None:
+        marker.write_text("pip install quarto-cli failed: " + " ".join(reason) + "\n"
+                          "Delete this file to let `make render` try again.\n")
+        log(f"quarto: install failed ({' '.join(reason) or 'no quarto executable'}); "
+            f"remembered in {marker}")
+    return found
+
+
+def render_with_quarto(quarto: str, root: Path, out_dir: Path) -> None:
+    """Run ``quarto render`` on the project at `root`, writing the site and the PDF into `out_dir`."""
+    from evalcorr.errors import RenderError
+
+    done = subprocess.run([quarto, "render", "--output-dir", str(out_dir)], cwd=root,
+                          env={**os.environ, "QUARTO_PYTHON": sys.executable})
+    if done.returncode != 0:
+        raise RenderError(f"{root / '_quarto.yml'}: `quarto render` failed with exit {done.returncode} "
+                          "(its output is above); `--renderer offline` renders without Quarto")
