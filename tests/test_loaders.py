@@ -83,3 +83,62 @@ def test_metadata_coverage(world):
     assert coverage.loc["toy-scores", "models"] == 3
     assert coverage.loc["toy-scores", "params_b"] == pytest.approx(2 / 3)
     assert coverage.loc["toy-scores", "architecture"] == 0.0
+
+
+# --- the real mirror (../shared/data, or EVALCORR_DATA_DIR), built into a cache of this test module
+
+
+@pytest.fixture(scope="module")
+def real_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("real-cache")
+
+
+def test_open_llm_leaderboard_is_1860_models_by_45_tasks(real_cache):
+    wide = evalcorr.load_wide("open-llm-leaderboard-v2", level=None, cache_dir=real_cache)
+    assert wide.shape == (1860, 45)
+    leaves = evalcorr.load_wide("open-llm-leaderboard-v2", cache_dir=real_cache)
+    assert leaves.shape == (1860, 40)
+    assert (leaves.notna().sum() >= 1850).sum() == 39
+    assert leaves["arc_challenge"].notna().sum() == 85
+    assert {"bbh_boolean_expressions", "math_geometry_hard", "gpqa_diamond", "ifeval", "mmlu_pro"} <= set(leaves)
+    assert leaves.stack().dropna().between(0, 1).all()
+
+
+def test_open_llm_leaderboard_cells_equal_the_csv(real_cache):
+    from evalcorr.fetch import default_mirror
+
+    raw = pd.read_csv(default_mirror() / "open-llm-leaderboard-v2/task_matrix.csv", encoding="utf-8-sig")
+    row = raw[raw["_model"] == "meta-llama/Llama-3.1-70B"].iloc[0]
+    wide = evalcorr.load_wide("open-llm-leaderboard-v2", cache_dir=real_cache,
+                              tasks=["bbh_boolean_expressions", "mmlu_pro"])
+    assert wide.loc["meta-llama/Llama-3.1-70B"].tolist() == pytest.approx(
+        [row["leaderboard_bbh_boolean_expressions"] / 100, row["leaderboard_mmlu_pro"] / 100])
+
+
+def test_helm_mmlu_is_79_models_by_57_subjects(real_cache):
+    wide = evalcorr.load_wide("helm-mmlu", cache_dir=real_cache)
+    assert wide.shape == (79, 57)
+    assert "abstract_algebra" in wide.columns
+    scores = evalcorr.load_scores("helm-mmlu", cache_dir=real_cache)
+    assert set(scores["snapshot"]) == {"v1.13.0"}
+
+
+def test_transfer_scaling_babbage_raw_matrix(real_cache):
+    raw = evalcorr.load_transfer("transfer-scaling", model="babbage-002", stage="after_A", cache_dir=real_cache)
+    matrix = raw.pivot(index="train_task", columns="eval_task", values="value")
+    assert matrix.shape == (8, 8)
+    assert matrix.loc["addition", "multiplication_2x1"] == 0.27
+
+
+def test_families_of_a_source(real_cache):
+    families = evalcorr.load_families("helm-mmlu")
+    families = families[families["level"] == "task"]
+    assert len(families) == 57
+    assert set(evalcorr.load_wide("helm-mmlu", cache_dir=real_cache).columns) == set(families["task"])
+
+
+def test_metadata_is_joined_for_part_of_the_leaderboard(real_cache):
+    coverage = loaders.metadata_coverage(["open-llm-leaderboard-v2"], cache_dir=real_cache).iloc[0]
+    assert coverage["models"] == 1860
+    assert 0.5 < coverage["params_b"] <= 1.0
+    assert 0.0 < coverage["base_family"] < coverage["params_b"]
