@@ -1,0 +1,46 @@
+"""Tests of `python -m evalcorr transfer`: the released matrix as CSV."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from evalcorr.cli import main
+
+
+def test_transfer_csv_is_the_released_matrix(tmp_path):
+    out = tmp_path / "pp.csv"
+    assert main(["transfer", "transfer-scaling", "--model", "babbage-002", "--view", "raw",
+                 "--out", str(out)]) == 0
+    matrix = pd.read_csv(out, index_col=0)
+    assert matrix.index.name == "train_task"
+    assert list(matrix.columns)[:2] == ["addition", "subtraction"]
+    assert matrix.at["addition", "multiplication_2x1"] == 0.27
+
+
+def test_transfer_to_stdout_in_a_subprocess():
+    run = subprocess.run([sys.executable, "-m", "evalcorr", "transfer", "transfer-scaling", "--model",
+                          "davinci-002", "--view", "pp", "--out", "-"], capture_output=True, text=True,
+                         check=True)
+    matrix = pd.read_csv(io.StringIO(run.stdout), index_col=0)
+    assert matrix.shape == (8, 8)
+    assert matrix.at["addition", "subtraction"] == 0.14
+
+
+def test_transfer_errors_name_the_argument(capsys):
+    assert main(["transfer", "transfer-scaling", "--view", "pp", "--out", "-"]) == 2
+    assert "model is ambiguous" in capsys.readouterr().err
+    assert main(["transfer", "transfer-scaling", "--model", "gpt-9", "--out", "-"]) == 2
+    assert "model='gpt-9' not found" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["transfer", "transfer-scaling", "--view", "bogus", "--out", "-"])
+
+
+def test_unwritable_output(tmp_path, capsys):
+    target = tmp_path / "missing" / "x.csv"
+    assert main(["transfer", "transfer-scaling", "--model", "babbage-002", "--out", str(target)]) == 1
+    assert "cannot write --out" in capsys.readouterr().err
