@@ -75,6 +75,7 @@ SVG_MAX_BYTES = 1_500_000
 # Quarto's defaults for the execution options the renderer honours.
 OPTION_DEFAULTS = {"echo": True, "eval": True, "include": True, "output": True}
 
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{6,}>")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Characters that pandoc Markdown would read as markup (emphasis, links, math, citations, raw HTML...).
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$|~^@#])")
@@ -375,7 +376,11 @@ class _PageRun:
                 shown.append(_fenced(_text(data["text/html"]).rstrip("\n"), "{=html}"))
             elif "text/plain" in data:
                 flush_raw()
-                shown.append(_fenced(_text(data["text/plain"]).rstrip("\n"), ""))
+                text = _text(data["text/plain"]).rstrip("\n")
+                if _ADDRESS.search(text):
+                    self._warn(f"{cell.describe()}: its result shows a memory address, which changes "
+                               "from render to render; end the cell with ';' or assign the result.")
+                shown.append(_fenced(text, ""))
         flush_raw()
 
         label = cell.label or ""

@@ -1,0 +1,318 @@
+"""Tests of evalcorr.render.execute: a fixture page executed in a real Jupyter kernel.
+
+Kernel start-up is the slow part, so the fixture page is executed once per module (twice, for the
+determinism check) and the tests read the shared result.
+"""
+
+import base64
+import re
+import sys
+
+import pytest
+
+from evalcorr.errors import RenderError
+from evalcorr.render.execute import (
+    SVG_MAX_BYTES, ExecutedPage, escape_markdown, execute_page, merge_meta, strip_ansi,
+)
+
+# A 1x1 PNG, displayed by a cell that only offers image/png.
+PNG_1PX = base64.b64encode(bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6360f8cfc0f01f0005000201e0a9f2b80000000049454e44ae426082"
+)).decode()
+
+PAGE = f"""\
+---
+title: Fixture page
+execute:
+  echo: false
+---
+
+Intro paragraph.
+
+::: {{.callout-note}}
+## Note title
+A callout that cites [@liang2023helm] and refers to @fig-line and @tbl-scores.
+:::
+
+```{{python}}
+#| echo: true
+import os, sys
+import numpy as np
+shown = 6 * 7
+shown
+```
+
+```{{python}}
+print("hidden code, visible output")
+```
+
+```{{python}}
+#| include: false
+secret = 40 + 2
+print("INCLUDE_FALSE_PRINT")
+```
+
+```{{python}}
+#| output: false
+print("OUTPUT_FALSE_PRINT")
+```
+
+```{{python}}
+#| output: asis
+print("**Asis bold** and a list:\\n\\n- one\\n- two")
+```
+
+Inline: secret is `{{python}} secret`, name `{{python}} "org/a_model*1"`, cwd `{{python}} os.getcwd()`,
+python `{{python}} sys.executable`.
+
+```{{python}}
+#| label: fig-line
+#| fig-cap: "A rising line"
+#| fig-alt: "Line chart rising from 1 to 3 over three points."
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots()
+ax.plot([1, 2, 3], label="y")
+ax.set_xlabel("x")
+fig
+```
+
+```{{python}}
+#| label: fig-noalt
+#| fig-cap: "Caption only"
+fig2, ax2 = plt.subplots()
+ax2.bar(["a", "b"], [1, 2])
+```
+
+```{{python}}
+fig3, ax3 = plt.subplots()
+ax3.plot([3, 2, 1]);
+```
+
+```{{python}}
+#| label: fig-dense
+#| fig-cap: "Dense scatter"
+#| fig-alt: "Twenty thousand random points."
+rng = np.random.default_rng(0)
+fig4, ax4 = plt.subplots()
+ax4.scatter(rng.random(20000), rng.random(20000), s=1)
+fig4
+```
+
+```{{python}}
+from IPython.display import Image
+import base64
+Image(data=base64.b64decode("{PNG_1PX}"), format="png")
+```
+
+```{{python}}
+#| label: tbl-scores
+#| tbl-cap: "Scores by model"
+#| output: asis
+import pandas as pd
+print(pd.DataFrame({{"model": ["a", "b"], "score": [0.5, 0.25]}}).to_markdown(index=False))
+```
+
+```{{python}}
+import warnings
+from IPython.display import HTML
+print("to stderr", file=sys.stderr)
+warnings.warn("a renderer warning")
+HTML("<div id='interactive'>matrix</div>")
+```
+
+```{{python}}
+#| eval: false
+#| echo: true
+raise RuntimeError("never run")
+```
+
+Closing text, figure count `{{python}} len(plt.get_fignums())`.
+"""
+
+
+def _project(tmp_path_factory, name, text):
+    root = tmp_path_factory.mktemp(name)
+    (root / "chapters").mkdir()
+    (root / "chapters" / "page.qmd").write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return _project(tmp_path_factory, "project", PAGE)
+
+
+@pytest.fixture(scope="module")
+def runs(project):
+    """The fixture page executed twice, into two figure directories, with the page cache off."""
+    log = []
+    pages = [
+        execute_page("chapters/page.qmd", project_root=project, figures_dir=project / f"out{i}" / "figures",
+                     defaults={"execute": {"echo": True}, "lang": "en"}, cache=False, log=log.append)
+        for i in (1, 2)
+    ]
+    return pages, log
+
+
+@pytest.fixture(scope="module")
+def page(runs) -> ExecutedPage:
+    return runs[0][0]
+
+
+@pytest.fixture(scope="module")
+def md(page) -> str:
+    return page.markdown
+
+
+def test_meta_is_front_matter_merged_over_defaults(page, project):
+    assert page.meta == {"title": "Fixture page", "execute": {"echo": False}, "lang": "en"}
+    assert page.source == project / "chapters" / "page.qmd"
+
+
+def test_markdown_text_passes_through(md):
+    assert md.startswith("\nIntro paragraph.\n\n::: {.callout-note}\n## Note title\n"
+                         "A callout that cites [@liang2023helm] and refers to @fig-line and @tbl-scores.\n:::\n")
+
+
+def test_echo_true_shows_code_and_result(md):
+    assert "```python\nimport os, sys\nimport numpy as np\nshown = 6 * 7\nshown\n```\n\n```\n42\n```" in md
+
+
+def test_echo_default_from_front_matter_hides_code(md):
+    assert "```\nhidden code, visible output\n```" in md
+    assert 'print("hidden code' not in md
+
+
+def test_include_false_runs_but_emits_nothing(md):
+    assert "INCLUDE_FALSE_PRINT" not in md and "secret = 40" not in md
+    assert "secret is 42" in md  # the hidden cell ran
+
+
+def test_output_false_runs_and_shows_nothing(md):
+    assert "OUTPUT_FALSE_PRINT" not in md
+
+
+def test_asis_output_is_raw_markdown(md):
+    assert "\n**Asis bold** and a list:\n\n- one\n- two\n" in md
+
+
+def test_inline_expressions_are_evaluated_and_escaped(md, project):
+    assert r"name org/a\_model\*1," in md
+    assert f"cwd {escape_markdown(str(project))}," in md  # the kernel runs in the project root
+    assert f"python {escape_markdown(sys.executable)}." in md  # started with this (the venv) python
+
+
+def test_labelled_figure_is_an_svg_file_and_a_pandoc_figure(page, md):
+    svg = page.figures[0]
+    assert svg.name == "page-fig-line.svg" and svg.parent.name == "figures"
+    head = svg.read_bytes()[:200]
+    assert head.startswith(b"<?xml") and b"<svg" in head
+    assert svg.stat().st_size > 1000
+    assert ("![A rising line](figures/page-fig-line.svg)"
+            '{#fig-line fig-alt="Line chart rising from 1 to 3 over three points."}') in md
+    # the returned figure is shown once, although pyplot also holds it
+    assert md.count("page-fig-line") == 1
+    assert b"<dc:date>" not in svg.read_bytes()
+
+
+def test_figure_without_alt_uses_caption_and_warns(page, md):
+    assert '![Caption only](figures/page-fig-noalt.svg){#fig-noalt fig-alt="Caption only"}' in md
+    assert any("fig-noalt" in w and "without fig-alt" in w for w in page.warnings)
+
+
+def test_unlabelled_figure_gets_a_name_by_cell_index(page, md):
+    # 8th cell of the page, first figure; no caption, so no alt text (warned).
+    assert "![](figures/page-cell8-1.svg)" in md
+    assert any("cell #8" in w and "no alt text" in w for w in page.warnings)
+    assert "Line2D" not in md  # the cell ends with ';', so its result is not shown
+
+
+def test_heavy_svg_falls_back_to_png(page, md):
+    png = next(f for f in page.figures if f.stem == "page-fig-dense")
+    assert png.suffix == ".png" and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert '![Dense scatter](figures/page-fig-dense.png){#fig-dense fig-alt="Twenty thousand random points."}' in md
+    assert SVG_MAX_BYTES == 1_500_000
+
+
+def test_png_only_output_is_written_as_png(page, md):
+    assert "![](figures/page-cell10-1.png)" in md
+    assert (page.figures[0].parent / "page-cell10-1.png").read_bytes() == base64.b64decode(PNG_1PX)
+
+
+def test_table_cell_gets_a_pandoc_caption(md):
+    table = "| model   |   score |\n|:--------|--------:|\n| a       |    0.5  |\n| b       |    0.25 |"
+    assert f"{table}\n\n: Scores by model {{#tbl-scores}}" in md
+
+
+def test_html_output_is_a_raw_block_and_stderr_is_dropped(page, md, runs):
+    assert "```{=html}\n<div id='interactive'>matrix</div>\n```" in md
+    assert "to stderr" not in md and "a renderer warning" not in md
+    assert any("a renderer warning" in w for w in page.warnings)
+    assert any("a renderer warning" in line for line in runs[1])  # printed to the render log
+
+
+def test_eval_false_shows_code_without_running(md):
+    assert '```python\nraise RuntimeError("never run")\n```' in md
+
+
+def test_figures_are_closed_after_display(md):
+    assert md.endswith("Closing text, figure count 0.\n")
+
+
+def test_progress_is_logged(runs):
+    (pages, log) = runs
+    progress = [line for line in log if line.startswith("render chapters/page.qmd")]
+    assert len(progress) == 2
+    assert re.fullmatch(r"render chapters/page\.qmd: cache miss, executed 12 cells in [0-9.]+ s", progress[0])
+    assert pages[0].cells_executed == 12 and not pages[0].cached
+
+
+def test_two_executions_are_byte_identical(runs):
+    (first, second), _ = runs
+    assert first.markdown == second.markdown
+    assert [f.name for f in first.figures] == [f.name for f in second.figures]
+    assert len(first.figures) == 5
+    for a, b in zip(first.figures, second.figures):
+        assert a != b and a.read_bytes() == b.read_bytes()
+
+
+def test_failing_cell_names_page_cell_and_traceback(tmp_path_factory):
+    root = _project(tmp_path_factory, "failing", (
+        "Text\n\n```{python}\nx = 1\n```\n\n"
+        "```{python}\n#| label: fig-broken\nvalues = [1, 2]\nvalues[0] / (x - 1)\n```\n\nNever reached\n"))
+    with pytest.raises(RenderError) as err:
+        execute_page(root / "chapters" / "page.qmd", project_root=root, figures_dir=root / "figs",
+                     cache=False, log=lambda _: None)
+    message = str(err.value)
+    assert message.startswith("chapters/page.qmd: cell fig-broken (line 7: 'values = [1, 2]') raised "
+                              "ZeroDivisionError: division by zero")
+    assert "values[0] / (x - 1)" in message  # the traceback text
+    assert "\x1b[" not in message
+
+
+def test_failing_inline_expression_is_named(tmp_path_factory):
+    root = _project(tmp_path_factory, "inline", "First line\n\nValue `{python} undefined_name + 1`.\n")
+    with pytest.raises(RenderError, match=r"chapters/page\.qmd: inline expression `\{python\} "
+                                          r"undefined_name \+ 1` \(line 3\) raised NameError"):
+        execute_page(root / "chapters" / "page.qmd", project_root=root, figures_dir=root / "figs",
+                     cache=False, log=lambda _: None)
+
+
+def test_page_without_code_needs_no_kernel(tmp_path, monkeypatch):
+    import evalcorr.render.execute as execute
+
+    monkeypatch.setattr(execute, "NotebookClient", None)  # would fail if a kernel were started
+    (tmp_path / "p.qmd").write_text("---\ntitle: T\n---\n\nJust *text*.\n", encoding="utf-8")
+    page = execute_page(tmp_path / "p.qmd", project_root=tmp_path, figures_dir=tmp_path / "f",
+                        cache=False, log=lambda _: None)
+    assert page.markdown == "\nJust *text*.\n" and page.figures == []
+
+
+def test_helpers():
+    assert merge_meta({"a": 1, "execute": {"echo": False, "warning": False}},
+                      {"execute": {"echo": True}, "b": 2}) == {
+        "a": 1, "b": 2, "execute": {"echo": True, "warning": False}}
+    assert escape_markdown("a_b*[c]<d>@e$1") == r"a\_b\*\[c\]\<d\>\@e\$1"
+    assert escape_markdown("0.85") == "0.85"
+    assert strip_ansi("\x1b[0;31mZeroDivisionError\x1b[0m: x") == "ZeroDivisionError: x"

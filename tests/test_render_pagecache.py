@@ -1,0 +1,142 @@
+"""Tests of evalcorr.render.pagecache: warm renders reuse executed pages without a kernel."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import evalcorr
+import evalcorr.render.execute as execute
+from evalcorr.render.execute import execute_page
+from evalcorr.render.pagecache import PageCache, data_cache_stamps
+
+PAGE = """\
+---
+title: Cached page
+---
+
+Value `{python} 6 * 7`.
+
+```{python}
+#| label: fig-bars
+#| fig-cap: Bars
+#| fig-alt: Two bars of height 1 and 2.
+import matplotlib.pyplot as plt
+fig, ax = plt.subplots()
+ax.bar(["a", "b"], [1, 2])
+fig
+```
+"""
+
+
+class KernelStarted(Exception):
+    """Raised instead of starting a kernel, to prove a render was (or was not) a cache miss."""
+
+
+def _no_kernel(*args, **kwargs):
+    raise KernelStarted
+
+
+@pytest.fixture()
+def package_copy(tmp_path):
+    """A copy of the evalcorr sources, so a test can change one without touching the real package."""
+    copy = tmp_path / "pkg"
+    shutil.copytree(Path(evalcorr.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+@pytest.fixture()
+def project(tmp_path):
+    root = tmp_path / "project"
+    (root / "chapters").mkdir(parents=True)
+    (root / "chapters" / "page.qmd").write_text(PAGE, encoding="utf-8")
+    (root / "data" / "cache").mkdir(parents=True)
+    (root / "data" / "cache" / "scores.parquet").write_bytes(b"v1")
+    return root
+
+
+def _cache(project, package_copy):
+    return PageCache(project / ".render-cache", package_dir=package_copy,
+                     data_cache_dir=project / "data" / "cache")
+
+
+def test_warm_render_is_a_hit_without_a_kernel_and_changes_are_misses(project, package_copy, monkeypatch):
+    cache = _cache(project, package_copy)
+    log = []
+    kwargs = dict(project_root=project, defaults={"execute": {"echo": False}}, cache=cache, log=log.append)
+    cold = execute_page("chapters/page.qmd", figures_dir=project / "build1" / "figures", **kwargs)
+    assert not cold.cached and cold.cells_executed == 1
+    assert "Value 42." in cold.markdown
+    assert (project / ".render-cache" / "chapters__page.qmd" / "figures" / "page-fig-bars.svg").is_file()
+
+    # Warm: served from the cache, figures copied into a fresh build directory, no kernel.
+    monkeypatch.setattr(execute, "NotebookClient", _no_kernel)
+    warm = execute_page("chapters/page.qmd", figures_dir=project / "build2" / "figures", **kwargs)
+    assert warm.cached and warm.markdown == cold.markdown and warm.meta == cold.meta
+    assert [f.name for f in warm.figures] == ["page-fig-bars.svg"]
+    assert warm.figures[0] == project / "build2" / "figures" / "page-fig-bars.svg"
+    assert warm.figures[0].read_bytes() == cold.figures[0].read_bytes()
+    assert log[-1].startswith("render chapters/page.qmd: cache hit (1 cells")
+
+    # Each of these must re-execute the page (and so reach the kernel start).
+    page = project / "chapters" / "page.qmd"
+    page.write_text(PAGE.replace("6 * 7", "6 * 8"), encoding="utf-8")
+    with pytest.raises(KernelStarted):
+        execute_page(page, figures_dir=project / "b3" / "figures", **kwargs)
+    page.write_text(PAGE, encoding="utf-8")
+    execute_page(page, figures_dir=project / "b4" / "figures", **kwargs)  # back to the cached text: a hit
+
+    source = package_copy / "stats" / "__init__.py"
+    source.write_text(source.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    with pytest.raises(KernelStarted):
+        execute_page(page, figures_dir=project / "b5" / "figures", **kwargs)
+
+
+def test_key_covers_page_sources_data_defaults_and_extra(project, package_copy):
+    cache = _cache(project, package_copy)
+    base = cache.key(PAGE, defaults={"execute": {"echo": False}}, extra="chapters/page.qmd")
+    assert base == cache.key(PAGE, defaults={"execute": {"echo": False}}, extra="chapters/page.qmd")
+    assert len(base) == 64
+
+    assert cache.key(PAGE + " ", defaults={"execute": {"echo": False}}, extra="chapters/page.qmd") != base
+    assert cache.key(PAGE, defaults={"execute": {"echo": True}}, extra="chapters/page.qmd") != base
+    assert cache.key(PAGE, defaults={"execute": {"echo": False}}, extra="index.qmd") != base
+
+    stamp = project / "data" / "cache" / "scores.parquet"
+    stamp.write_bytes(b"v2 longer")
+    assert cache.key(PAGE, defaults={"execute": {"echo": False}}, extra="chapters/page.qmd") != base
+    stamp.write_bytes(b"v1")
+    os.utime(stamp, ns=(1, 1))
+    assert cache.key(PAGE, defaults={"execute": {"echo": False}}, extra="chapters/page.qmd") != base
+
+
+def test_data_cache_stamps(tmp_path):
+    assert data_cache_stamps(tmp_path / "missing") == []
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.parquet").write_bytes(b"12345")
+    (tmp_path / "a.json").write_bytes(b"{}")
+    os.utime(tmp_path / "a.json", ns=(5, 7))
+    stamps = data_cache_stamps(tmp_path)
+    assert stamps[0] == "a.json 2 7"
+    assert stamps[1].startswith("sub/b.parquet 5 ")
+
+
+def test_for_project_reads_the_cache_dir_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv("EVALCORR_CACHE_DIR", raising=False)
+    assert PageCache.for_project(tmp_path).data_cache_dir == tmp_path / "data" / "cache"
+    monkeypatch.setenv("EVALCORR_CACHE_DIR", "elsewhere/cache")
+    assert PageCache.for_project(tmp_path).data_cache_dir == tmp_path / "elsewhere" / "cache"
+    assert PageCache.for_project(tmp_path).directory == tmp_path / ".render-cache"
+
+
+def test_store_replaces_the_entry_and_load_checks_the_key(tmp_path):
+    cache = PageCache(tmp_path / "cache", package_dir=tmp_path, data_cache_dir=None)
+    fig = tmp_path / "f.svg"
+    fig.write_text("<svg/>")
+    cache.store("index.qmd", "k1", markdown="one", figures=[fig], cells_executed=3)
+    cache.store("index.qmd", "k2", markdown="two", figures=[], cells_executed=1)
+    assert cache.load("index.qmd", "k1", tmp_path / "out") is None
+    entry = cache.load("index.qmd", "k2", tmp_path / "out")
+    assert entry.markdown == "two" and entry.figures == [] and entry.cells_executed == 1
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["index.qmd"]  # no temp dirs left
