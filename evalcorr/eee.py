@@ -60,7 +60,10 @@ def iter_records(path: str | Path) -> Iterator[tuple[Path, int | None, dict]]:
                 raise DataError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); "
                                 "fetch the file again") from None
         else:
-            yield path, None, _decode(json.dumps(record), path, None)
+            if not isinstance(record, dict):
+                raise DataError(f"{path}: expected a JSON object (one EEE record), "
+                                f"found {type(record).__name__}")
+            yield path, None, record
             return
     opener = gzip.open if path.name.endswith(".gz") else open
     try:
@@ -97,11 +100,11 @@ def _get(obj: dict, dotted: str, file: Path, line: int | None, types=None, where
     value = obj
     for part in dotted.split("."):
         if not isinstance(value, dict) or part not in value:
-            raise DataError(f"{_at(file, line)}: required field {where}{dotted!r} is missing; "
+            raise DataError(f"{_at(file, line)}: required field '{where}{dotted}' is missing; "
                             "the record does not follow the Every Eval Ever schema")
         value = value[part]
     if types is not None and (not isinstance(value, types) or isinstance(value, bool) and bool not in _tuple(types)):
-        raise DataError(f"{_at(file, line)}: field {where}{dotted!r} must be "
+        raise DataError(f"{_at(file, line)}: field '{where}{dotted}' must be "
                         f"{_type_names(types)}, found {value!r}")
     return value
 
@@ -167,7 +170,7 @@ def _number(config: dict, key: str, file: Path, line: int | None, where: str) ->
     if value is None:
         return None
     if not isinstance(value, Real) or isinstance(value, bool):
-        raise DataError(f"{_at(file, line)}: field {where}metric_config.{key!r} must be a number, "
+        raise DataError(f"{_at(file, line)}: field '{where}metric_config.{key}' must be a number, "
                         f"found {value!r}")
     return float(value)
 

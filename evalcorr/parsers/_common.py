@@ -91,3 +91,16 @@ def finish_transfer(df: pd.DataFrame, source_id: str) -> pd.DataFrame:
     out = out[list(TRANSFER_COLUMNS)]
     order = ["model", "setting", "stage", "train_task", "eval_task", "metric"]
     return out.sort_values(order, kind="stable").reset_index(drop=True)
+
+
+def mirror_files(data_dir: str | Path, *folders: str) -> dict[str, Path]:
+    """The ``files`` mapping of every file under the given mirror folders (paths relative to the
+    mirror root), e.g. to run a parser on a mirror without the manifest."""
+    root = Path(data_dir)
+    found = {}
+    for folder in folders:
+        if not (root / folder).is_dir():
+            raise DataError(f"{root / folder}: no such mirror folder; check the mirror directory")
+        found.update({p.relative_to(root).as_posix(): p
+                      for p in sorted((root / folder).rglob("*")) if p.is_file()})
+    return found
