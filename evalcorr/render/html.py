@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from evalcorr.errors import RenderError
 from evalcorr.render import crossref, filters
-from evalcorr.render.pandoc import walk, write_ast
+from evalcorr.render.pandoc import attr, element, find_all, text_inlines, walk, write_ast
 from evalcorr.render.project import Page, Project
 
 
@@ -61,7 +61,19 @@ def page_html(ast: dict, page: Page, project: Project, targets: dict[str, crossr
     args = ["--wrap=none", "-M", "link-citations=true"]
     if project.bibliography is not None:
         args += ["--citeproc", f"--bibliography={project.bibliography}"]
-        if not any(item["t"] == "Div" and item["c"][0][0] == "refs" for item in blocks):
-            args += ["-M", "reference-section-title=References"]
+        blocks = _reference_section(blocks)
     body = write_ast({**ast, "blocks": blocks}, "html5", args, what=page.source)
+    # Wide tables scroll inside their own box instead of widening the page.
+    body = body.replace("<table", '<div class="table-wrap">\n<table').replace("</table>", "</table>\n</div>")
     return HtmlPage(body=body, sections=filters.section_outline(blocks))
+
+
+def _reference_section(blocks: list) -> list:
+    """Append a "References" section for the page's citations, unless the page places ``#refs`` itself."""
+    if any(item["t"] == "Div" and item["c"][0][0] == "refs" for item in blocks):
+        return blocks
+    cited = [citation for cite in find_all(blocks, {"Cite"}) for citation in cite["c"][0]]
+    if not cited:
+        return blocks
+    return [*blocks, element("Header", [2, attr("page-references", ["unnumbered"]), text_inlines("References")]),
+            element("Div", [attr("refs"), []])]
