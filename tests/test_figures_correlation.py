@@ -156,3 +156,18 @@ def test_clustered_heatmap_rejects_bad_order_and_missing_family(data):
         clustered_heatmap(corr, families, order=list(corr.index[:-1]))
     with pytest.raises(EvalcorrError, match="families"):
         clustered_heatmap(corr, families.iloc[1:])
+
+
+def test_family_colours_do_not_depend_on_which_tasks_a_matrix_holds(data):
+    _, families, corr, _ = data
+    without_bbh = [t for t in corr.index if not t.startswith("bbh")]
+    full = clustered_heatmap(corr, families)
+    part = clustered_heatmap(corr.loc[without_bbh, without_bbh], families)
+
+    def colours(fig):
+        return {t.get_text(): h.get_facecolor() for h, t in zip(fig.legends[0].legend_handles,
+                                                                 fig.legends[0].get_texts())}
+
+    assert set(colours(part)) == {"MATH", "GPQA"}
+    assert all(colours(part)[f] == colours(full)[f] for f in ("MATH", "GPQA"))
+    plt.close("all")

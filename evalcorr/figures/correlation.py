@@ -272,6 +272,18 @@ def _group_table(families, tasks: Sequence[str], bar_columns: Sequence[str]) -> 
     return table.loc[list(tasks)]
 
 
+def _palette_labels(families, bar_columns: Sequence[str]) -> set[str]:
+    """Every group label of the families table, so that a family keeps its colour in every figure
+    drawn from the same table, whichever tasks a matrix holds."""
+    if isinstance(families, pd.DataFrame):
+        values = families[[c for c in bar_columns if c in families.columns]].to_numpy().ravel()
+    elif isinstance(families, pd.Series):
+        values = families.to_numpy()
+    else:
+        values = list(dict(families).values())
+    return {v for v in values if isinstance(v, str) and v}
+
+
 def clustered_heatmap(corr: pd.DataFrame, families, order=None, *, title: str | None = None,
                       bar_columns: Sequence[str] = ("family",), limit: float = 1.0,
                       label: str = "Pearson r", fontsize: float = 5.5,
@@ -332,7 +344,7 @@ def clustered_heatmap(corr: pd.DataFrame, families, order=None, *, title: str | 
     # One colour per group label across all bars; white where a task has no label (e.g. no subfamily).
     labels_by_bar = [[v if isinstance(v, str) and v else "" for v in groups[col]] for col in bar_columns]
     present = sorted({v for labels in labels_by_bar for v in labels} - {""})
-    colour_of = family_colors(present)
+    colour_of = family_colors(_palette_labels(families, bar_columns) | set(present))
     palette = ListedColormap(["#FFFFFF"] + [colour_of[v] for v in present])
     code_of = {v: i + 1 for i, v in enumerate(present)}
     for j, labels in enumerate(labels_by_bar):

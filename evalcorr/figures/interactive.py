@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.colors import to_hex
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.figures.correlation import _display_map, _group_table, _resolve_order
+from evalcorr.figures.correlation import _display_map, _group_table, _palette_labels, _resolve_order
 from evalcorr.figures.style import DIVERGING_CMAP, diverging_norm, family_colors
 
 CELL = 12          # px per matrix cell
@@ -97,7 +97,7 @@ def interactive_heatmap_html(corr: pd.DataFrame, pairs: pd.DataFrame | None = No
     groups = None
     if families is not None:
         groups = _group_table(families, tasks, ["family"])["family"].astype(str).tolist()
-        colour_of = family_colors(groups)
+        colour_of = family_colors(_palette_labels(families, ["family"]) | set(groups))
     bars = BAR + 3 if groups else 0
     x0 = y0 = LABEL_SPACE + bars
     size = k * CELL
@@ -134,7 +134,7 @@ def interactive_heatmap_html(corr: pd.DataFrame, pairs: pd.DataFrame | None = No
                          f'fill="{colour_of[g]}">{tip}</rect>')
             parts.append(f'<rect x="{x0 + i * CELL}" y="{y0 - bars}" width="{CELL}" height="{BAR}" '
                          f'fill="{colour_of[g]}">{tip}</rect>')
-        for n, g in enumerate(sorted(colour_of)):
+        for n, g in enumerate(sorted(set(groups))):
             y = y0 + 130 + n * 13
             parts.append(f'<rect x="{x0 + size + 15}" y="{y}" width="9" height="9" fill="{colour_of[g]}"/>'
                          f'<text x="{x0 + size + 28}" y="{y + 8}" font-size="9">{escape(g)}</text>')
