@@ -27,19 +27,23 @@ METADATA_COLUMNS = ("params_b", "architecture", "precision", "base_family", "mod
 LEVELS = ("task", "aggregate")
 
 
+WIDE_COLUMNS = ["snapshot", "model", "task", "level", "metric", "score"]
+
+
 @lru_cache(maxsize=32)
-def _read_parquet(path: Path, _mtime_ns: int) -> pd.DataFrame:
-    return pd.read_parquet(path)
+def _read_parquet(path: Path, _mtime_ns: int, columns: tuple[str, ...] | None) -> pd.DataFrame:
+    return pd.read_parquet(path, columns=list(columns) if columns else None)
 
 
-def _load(source_id: str, kind: str, data_dir, cache_dir) -> pd.DataFrame:
+def _load(source_id: str, kind: str, data_dir, cache_dir, columns=None) -> pd.DataFrame:
     source = get_source(source_id)
     if source.kind != kind:
         other = "load_transfer" if source.kind == "transfer" else "load_scores / load_wide"
         raise DataError(f"source {source_id!r} holds {source.kind} results, not {kind}; use evalcorr.{other}")
     path = cache.ensure(source_id, data_dir=data_dir, cache_dir=cache_dir)
     # a shallow copy: with copy-on-write, changes by the caller never reach the memoised frame
-    return _read_parquet(path, path.stat().st_mtime_ns).copy(deep=False)
+    columns = tuple(columns) if columns else None
+    return _read_parquet(path, path.stat().st_mtime_ns, columns).copy(deep=False)
 
 
 def _as_list(value) -> list | None:
@@ -58,6 +62,8 @@ def _select(df: pd.DataFrame, column: str, wanted, source_id: str, argument: str
     if unknown:
         shown = ", ".join(map(str, available[:30])) + (" ..." if len(available) > 30 else "")
         raise DataError(f"{argument}={unknown!r}: not in source {source_id!r}; available: {shown}")
+    if len(set(wanted)) == len(available):  # every value wanted: nothing to filter
+        return df
     return df[df[column].isin(wanted)]
 
 
@@ -130,7 +136,7 @@ def load_wide(
         float scores as stored in the tidy table (see its ``scale``). Missing values stay NaN: no
         imputation, no silent dropping beyond ``min_models`` / ``min_tasks``.
     """
-    df = _load(source_id, "scores", data_dir, cache_dir)
+    df = _load(source_id, "scores", data_dir, cache_dir, columns=WIDE_COLUMNS)
     if snapshot is None:
         available = sorted(pd.unique(df["snapshot"]), key=_natural_key)
         snapshot = available[-1]

@@ -21,6 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_PATH = PROJECT_ROOT / "data" / "manifest.yaml"
 KINDS = ("scores", "transfer")
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ~10x faster
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 
@@ -157,7 +158,7 @@ def _load_manifest(path: Path, _mtime: int) -> dict[str, Source]:
     if not path.is_file():
         raise DataError(f"manifest {path} not found; it is data/manifest.yaml in the project checkout")
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except yaml.YAMLError as error:
         raise DataError(f"manifest {path} is not valid YAML: {error}") from None
     if not isinstance(document, dict) or not isinstance(document.get("sources"), list):
