@@ -38,7 +38,7 @@ def _name(task: str) -> str:
 
 def _pp(value: float) -> str:
     """A fraction as signed percentage points."""
-    return f"{100 * value:+.1f} pp"
+    return f"{100 * value:+.0f} pp" if round(100 * value, 6).is_integer() else f"{100 * value:+.1f} pp"
 
 
 def _row(claim, model, metric, numbers, value_a, value_b, holds, sentence):
@@ -114,7 +114,7 @@ def check_claims(df: pd.DataFrame, threshold: float = ASYMMETRY_THRESHOLD) -> pd
     holds = b > d
     rows.append(_row(
         "more asymmetries in Babbage than in Davinci", "both", "pp",
-        f"pairs with |A->B - B->A| > {100 * threshold:g} pp: Babbage {b}, Davinci {d} (of 28)",
+        f"pairs whose directions differ by > {100 * threshold:g} pp: Babbage {b}, Davinci {d} (of 28)",
         b, d, holds,
         f"With a threshold of {100 * threshold:g} percentage points, Babbage has {b} asymmetric task pairs "
         f"and Davinci {d}: the claim {'holds' if holds else 'does not hold'}."))

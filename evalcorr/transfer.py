@@ -396,3 +396,49 @@ def similarity_square(pairs: pd.DataFrame, value: str = "r") -> pd.DataFrame:
     for a, b, v in pairs[["setting_a", "setting_b", value]].itertuples(index=False):
         out.at[a, b] = out.at[b, a] = v
     return out
+
+
+# --------------------------------------------------------------------------------------------------
+# transfer-scaling task sets: overlap between training and validation prompts
+
+UPSTREAM_KEYS = {"addition": "addy", "subtraction": "sub", "spanish": "spain", "division": "div",
+                 "math_expressions": "mex", "multiplication_2x1": "mult2x1", "faith": "faith",
+                 "science": "science"}
+
+
+def task_set_overlap(mirror=None) -> pd.DataFrame:
+    """Validation prompts of each transfer-scaling task that also occur in its training set.
+
+    Reads the verified task files (``data/<key>_train.jsonl``, ``_train_small.jsonl``,
+    ``_validate.jsonl``) listed in the data manifest.
+
+    Returns
+    -------
+    DataFrame: task, n_train, n_validate, overlap_prompts (distinct validation prompts also in the
+    200-example training set), overlap_items (validation items with such a prompt), small_in_train
+    (items of the 10-example set that are also in the training set).
+    """
+    import json
+
+    from evalcorr.fetch import materialise
+    from evalcorr.manifest import files_needed
+
+    wanted = {f"transfer-scaling/data/{key}_{part}.jsonl"
+              for key in UPSTREAM_KEYS.values() for part in ("train", "train_small", "validate")}
+    files = [f for f in files_needed("transfer-scaling") if f.path in wanted]
+    local = materialise(files, mirror=mirror, progress=False)
+
+    def prompts(key, part):
+        path = local[f"transfer-scaling/data/{key}_{part}.jsonl"]
+        with open(path, encoding="utf-8") as handle:
+            return [json.loads(line)["prompt"] for line in handle if line.strip()]
+
+    rows = []
+    for task, key in UPSTREAM_KEYS.items():
+        train, small, validate = (prompts(key, p) for p in ("train", "train_small", "validate"))
+        seen = set(train)
+        rows.append({"task": task, "n_train": len(train), "n_validate": len(validate),
+                     "overlap_prompts": len(set(validate) & seen),
+                     "overlap_items": sum(p in seen for p in validate),
+                     "small_in_train": sum(p in seen for p in small)})
+    return pd.DataFrame(rows)

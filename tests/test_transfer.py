@@ -276,3 +276,18 @@ def test_pp_sheet_equals_after_minus_baseline_within_rounding(released, short, l
     # and the module's pp view is that released sheet
     view = transfer_matrix(df, "transfer-scaling", model=MODELS[short], view="pp")
     assert view.at["addition", "subtraction"] == pp[("addition", "subtraction")]
+
+
+def test_task_set_overlap_matches_the_source_notes():
+    """PROVENANCE.txt of the source: validation overlaps train for div (41 prompts), mult2x1 (34),
+    mex (6), addy (1); the 10-example sets of the math tasks are subsets of the training sets."""
+    from evalcorr.transfer import task_set_overlap
+
+    table = task_set_overlap().set_index("task")
+    overlap = table["overlap_prompts"]
+    assert overlap[overlap > 0].to_dict() == {"addition": 1, "division": 41, "math_expressions": 6,
+                                              "multiplication_2x1": 34}
+    assert (table["overlap_items"] >= table["overlap_prompts"]).all()
+    assert (table.loc[["addition", "subtraction", "division"], "small_in_train"] == 10).all()
+    assert table.loc["faith", "small_in_train"] == 0
+    assert (table["n_validate"] >= 200).all()

@@ -219,3 +219,26 @@ def biplot(scores: pd.DataFrame, loadings: pd.DataFrame, ax=None, title: str | N
     if title:
         ax.set_title(title)
     return ax.figure
+
+
+def heatmap_row(matrices: Mapping[str, pd.DataFrame], *, diverging: bool = True,
+                colorbar_label: str | None = None, fmt: Callable[[float], str] | None = None,
+                fontsize: float = 6.5, height: float | None = None, **kwargs):
+    """Several heatmaps side by side on one shared colour limit (e.g. Babbage and Davinci).
+
+    Keys are the panel titles; the y labels are drawn on the first panel only.
+    """
+    use_house_style()
+    finite = np.concatenate([m.to_numpy(float).ravel() for m in matrices.values()])
+    finite = finite[np.isfinite(finite)]
+    limit = float(np.abs(finite).max()) if finite.size else 1.0
+    n = len(matrices)
+    first = next(iter(matrices.values()))
+    height = height or max(2.8, min(PAGE_WIDTH / n, 0.26 * len(first) + 1.4))
+    fig, axes = plt.subplots(1, n, figsize=(PAGE_WIDTH, height), layout="constrained")
+    for i, (ax, (title, matrix)) in enumerate(zip(np.atleast_1d(axes), matrices.items())):
+        heatmap(matrix, ax, diverging=diverging, limit=limit, fmt=fmt, fontsize=fontsize, title=title,
+                colorbar_label=colorbar_label if i == n - 1 else None, **kwargs)
+        if i:
+            ax.set_ylabel("")
+    return fig
