@@ -127,6 +127,18 @@ HTML("<div id='interactive'>matrix</div>")
 raise RuntimeError("never run")
 ```
 
+```{{python}}
+#| label: fig-missing
+#| fig-cap: "Forgot to return the figure"
+missing = 1
+```
+
+```{{python}}
+#| tbl-cap: "An unnumbered table"
+#| output: asis
+print("| k |\\n|---|\\n| 1 |")
+```
+
 Closing text, figure count `{{python}} len(plt.get_fignums())`.
 """
 
@@ -252,6 +264,11 @@ def test_html_output_is_a_raw_block_and_stderr_is_dropped(page, md, runs):
     assert any("a renderer warning" in line for line in runs[1])  # printed to the render log
 
 
+def test_captions_and_missing_figures(page, md):
+    assert "| k |\n|---|\n| 1 |\n\n: An unnumbered table\n" in md
+    assert any("fig-missing" in w and "@fig-missing will not resolve" in w for w in page.warnings)
+
+
 def test_eval_false_shows_code_without_running(md):
     assert '```python\nraise RuntimeError("never run")\n```' in md
 
@@ -264,8 +281,8 @@ def test_progress_is_logged(runs):
     (pages, log) = runs
     progress = [line for line in log if line.startswith("render chapters/page.qmd")]
     assert len(progress) == 2
-    assert re.fullmatch(r"render chapters/page\.qmd: cache miss, executed 12 cells in [0-9.]+ s", progress[0])
-    assert pages[0].cells_executed == 12 and not pages[0].cached
+    assert re.fullmatch(r"render chapters/page\.qmd: cache miss, executed 14 cells in [0-9.]+ s", progress[0])
+    assert pages[0].cells_executed == 14 and not pages[0].cached
 
 
 def test_two_executions_are_byte_identical(runs):

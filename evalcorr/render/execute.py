@@ -384,16 +384,19 @@ class _PageRun:
         flush_raw()
 
         label = cell.label or ""
-        if label.startswith("tbl-"):
-            caption = cell.options.get("tbl-cap")
-            if caption is None:
-                self._warn(f"{cell.describe()}: table without tbl-cap; add '#| tbl-cap: ...' so it is "
-                           "numbered and captioned.")
-            elif last_raw is None:
-                self._warn(f"{cell.describe()}: tbl- cell printed no Markdown table; use "
-                           "'#| output: asis' and print(df.to_markdown(index=False)).")
-            else:
-                shown[last_raw] += f"\n\n: {_one_line(caption)} {{#{label}}}"
+        caption = cell.options.get("tbl-cap")
+        if label.startswith("tbl-") and caption is None:
+            self._warn(f"{cell.describe()}: table without tbl-cap; add '#| tbl-cap: ...' so it is "
+                       "numbered and captioned.")
+        elif caption is not None and last_raw is None:
+            self._warn(f"{cell.describe()}: tbl-cap given but the cell printed no Markdown table; use "
+                       "'#| output: asis' and print(df.to_markdown(index=False)).")
+        elif caption is not None:
+            ident = f" {{#{label}}}" if label.startswith("tbl-") else ""
+            shown[last_raw] += f"\n\n: {_one_line(caption)}{ident}"
+        if label.startswith("fig-") and n_images == 0:
+            self._warn(f"{cell.describe()}: no figure was displayed, so @{label} will not resolve; "
+                       "return the Figure as the cell's last expression.")
         return shown
 
     def _figure(self, cell: CodeCell, data, k: int) -> str:
