@@ -22,8 +22,6 @@ from evalcorr import cache
 from evalcorr.errors import DataError
 from evalcorr.manifest import get_source, load_manifest
 
-METADATA_COLUMNS = ("params_b", "architecture", "precision", "base_family", "model_type",
-                    "pretrain_tokens_t", "flops_1e21")
 LEVELS = ("task", "aggregate")
 
 
@@ -198,19 +196,64 @@ def load_families(source_id: str | None = None) -> pd.DataFrame:
 def metadata_coverage(source_ids: Iterable[str] | None = None, *, data_dir=None, cache_dir=None) -> pd.DataFrame:
     """Share of each scores source's models with known model metadata.
 
-    Returns one row per source: ``source``, ``models`` and, for each metadata column
-    (params_b, architecture, precision, base_family, model_type, pretrain_tokens_t, flops_1e21),
-    the fraction of models with a non-missing value. ``source_ids`` defaults to every scores
-    source that has a parser.
+    Returns one row per source: ``source``, ``models`` and, for each metadata field of
+    :data:`evalcorr.metadata.FIELDS` (params_b, architecture, precision, base_family, model_type,
+    pretrain_tokens_t, flops_1e21), the fraction of models with a value
+    (:func:`evalcorr.metadata.coverage`). ``source_ids`` defaults to every scores source that has
+    a parser.
     """
+    from evalcorr import metadata
+
+    rows = []
+    for source_id in source_ids if source_ids is not None else parsed_sources("scores"):
+        coverage = metadata.coverage(load_scores(source_id, data_dir=data_dir, cache_dir=cache_dir))
+        rows.append({"source": source_id, "models": int(coverage["models"].iloc[0]),
+                     **dict(zip(coverage["field"], coverage["share"].astype(float)))})
+    return pd.DataFrame(rows, columns=["source", "models", *metadata.FIELDS])
+
+
+def parsed_sources(kind: str | None = None) -> list[str]:
+    """Manifest ids (in manifest order) of the sources that have a parser, optionally of one kind."""
     from evalcorr.parsers import PARSERS
 
-    if source_ids is None:
-        source_ids = [s.id for s in load_manifest().values() if s.kind == "scores" and s.id in PARSERS]
+    return [s.id for s in load_manifest().values() if s.id in PARSERS and kind in (None, s.kind)]
+
+
+def snapshot_label(values: Iterable[str]) -> str:
+    """``2024-06-24 .. 2026-01-08 (10)`` for several snapshots (natural order), the one otherwise."""
+    values = sorted(values, key=_natural_key)
+    if len(values) <= 1:
+        return "".join(values)
+    return f"{values[0]} .. {values[-1]} ({len(values)})"
+
+
+def source_summary(source_ids: Iterable[str] | None = None, *, data_dir=None, cache_dir=None) -> pd.DataFrame:
+    """Size of each source's tidy table: source, kind, models, tasks, rows, snapshot.
+
+    ``tasks`` counts leaf tasks (level ``task``) of a scores source and evaluated tasks of a
+    transfer source. Builds missing caches; ``source_ids`` defaults to every source with a parser.
+    """
     rows = []
-    for source_id in source_ids:
-        scores = load_scores(source_id, data_dir=data_dir, cache_dir=cache_dir)
-        per_model = scores.groupby("model", sort=False)[list(METADATA_COLUMNS)].first()
-        rows.append({"source": source_id, "models": len(per_model),
-                     **{column: float(per_model[column].notna().mean()) for column in METADATA_COLUMNS}})
-    return pd.DataFrame(rows, columns=["source", "models", *METADATA_COLUMNS])
+    for source_id in source_ids if source_ids is not None else parsed_sources():
+        cache.ensure(source_id, data_dir=data_dir, cache_dir=cache_dir)
+        stamp = cache.read_stamp(source_id, cache_dir)
+        rows.append({"source": source_id, "kind": stamp["kind"], "models": stamp["models"],
+                     "tasks": stamp["tasks"], "rows": stamp["rows"],
+                     "snapshot": snapshot_label(stamp["snapshots"])})
+    return pd.DataFrame(rows, columns=["source", "kind", "models", "tasks", "rows", "snapshot"])
+
+
+def identical_score_models(wide: pd.DataFrame) -> pd.DataFrame:
+    """Models whose whole score vector equals another model's (same scores, same missing tasks).
+
+    Returns one row per such model, columns ``model`` and ``group`` (0, 1, ... numbering the sets
+    of identical models in order of first appearance); empty when every model is distinct. Such
+    rows are re-uploads or renamed copies rather than independent samples.
+    """
+    scored = wide[wide.notna().any(axis=1)]
+    duplicated = scored[scored.duplicated(keep=False)]
+    if duplicated.empty:
+        return pd.DataFrame({"model": pd.Series(dtype="str"), "group": pd.Series(dtype="int64")})
+    keys = duplicated.round(12).astype("string").fillna("NA").agg("|".join, axis=1)
+    group = pd.Series(pd.factorize(keys)[0], index=duplicated.index)
+    return pd.DataFrame({"model": duplicated.index.astype(str), "group": group.to_numpy()})

@@ -221,3 +221,20 @@ def sources_table(manifest: str | Path | None = None) -> "pandas.DataFrame":  # 
             "Cite": "; ".join(f"@{key}" for key in source.citation_keys).join("[]"),
         })
     return pd.DataFrame(rows)
+
+
+def derived_files_table(manifest: str | Path | None = None) -> "pandas.DataFrame":  # noqa: F821
+    """The files that are not byte copies of an upstream file: source, path, derived from, recipe."""
+    import pandas as pd
+
+    rows = [{"Source": f"`{source.id}`", "File": f"`{file.path}`", "Derived from": file.derived_from,
+             "Recipe": file.recipe}
+            for source in load_manifest(manifest).values() for file in source.files if file.url is None]
+    return pd.DataFrame(rows, columns=["Source", "File", "Derived from", "Recipe"])
+
+
+def mirror_totals(manifest: str | Path | None = None) -> dict[str, int]:
+    """Counts over the manifest: sources, files, bytes, and files derived from upstream."""
+    files = [file for source in load_manifest(manifest).values() for file in source.files]
+    return {"sources": len(load_manifest(manifest)), "files": len(files),
+            "bytes": sum(file.size for file in files), "derived": sum(file.url is None for file in files)}

@@ -142,3 +142,29 @@ def test_metadata_is_joined_for_part_of_the_leaderboard(real_cache):
     assert coverage["models"] == 1860
     assert 0.5 < coverage["params_b"] <= 1.0
     assert 0.0 < coverage["base_family"] < coverage["params_b"]
+
+
+def test_identical_score_models():
+    wide = pd.DataFrame({"a": [0.1, 0.1, 0.2, np.nan, 0.3], "b": [0.5, 0.5, 0.5, np.nan, np.nan],
+                         "c": [np.nan, np.nan, 0.9, np.nan, np.nan]},
+                        index=["m1", "m2", "m3", "empty", "m5"])
+    assert loaders.identical_score_models(wide).values.tolist() == [["m1", 0], ["m2", 0]]
+    wide.loc["m6"] = [0.3, np.nan, np.nan]  # same values and same missing tasks as m5
+    assert loaders.identical_score_models(wide).values.tolist() == [["m1", 0], ["m2", 0], ["m5", 1], ["m6", 1]]
+    assert loaders.identical_score_models(wide.iloc[2:4]).empty
+
+
+def test_source_summary_and_snapshot_label(world):
+    summary = loaders.source_summary(["toy-scores", "toy-transfer"])
+    assert summary.values.tolist() == [["toy-scores", "scores", 3, 3, 10, "2024-01 .. 2024-06 (2)"],
+                                       ["toy-transfer", "transfer", 2, 2, 4, ""]]
+    assert loaders.snapshot_label(["v1.13.0", "v0.4.0", "v1.2.0"]) == "v0.4.0 .. v1.13.0 (3)"
+    assert loaders.snapshot_label(["2024-08-29"]) == "2024-08-29"
+    assert "toy-scores" in loaders.parsed_sources("scores")
+    assert "toy-transfer" not in loaders.parsed_sources("scores")
+
+
+def test_leaderboard_has_a_few_identical_copies(real_cache):
+    identical = loaders.identical_score_models(evalcorr.load_wide("open-llm-leaderboard-v2", cache_dir=real_cache))
+    assert 0 < identical["group"].nunique() < 100
+    assert (identical.groupby("group").size() >= 2).all()

@@ -9,7 +9,8 @@ import yaml
 from _datalayer import TOY_FILES, source_entry
 from evalcorr.errors import DataError
 from evalcorr.fetch import default_mirror, sha256_of
-from evalcorr.manifest import PROJECT_ROOT, files_needed, get_source, load_manifest, sources_table
+from evalcorr.manifest import (PROJECT_ROOT, derived_files_table, files_needed, get_source, load_manifest,
+                               mirror_totals, sources_table)
 
 ISSUE_IDS = ["open-llm-leaderboard-v2", "hf-open-llm-v2", "helm-mmlu", "helm-lite", "helm-classic", "sloth",
              "obsscaling", "ibm-benchbench", "livebench", "epoch-benchmark-stitching", "transfer-scaling",
@@ -141,3 +142,17 @@ def test_missing_or_invalid_manifest_file(tmp_path):
     bad.write_text("- just a list\n")
     with pytest.raises(DataError, match="expected a mapping with a 'sources' list"):
         load_manifest(bad)
+
+
+def test_derived_files_and_totals():
+    derived = derived_files_table()
+    assert derived["File"].tolist() == [
+        "`every-eval-ever/hfopenllm_v2.jsonl.gz`", "`every-eval-ever/helm_mmlu.jsonl.gz`",
+        "`every-eval-ever/helm_lite.jsonl.gz`", "`every-eval-ever/helm_classic.jsonl.gz`",
+        "`taskweb/taskweb_pairwise_long.csv`", "`taskweb/taskweb_raw_eval_results_long.csv`",
+        "`skill-it/top_23_early_decreases.csv`"]
+    assert derived["Recipe"].str.len().min() > 40
+    totals = mirror_totals()
+    on_disk = [p for p in MIRROR.rglob("*") if p.is_file() and not p.name.startswith(("PROVENANCE", "README"))]
+    assert totals == {"sources": 14, "files": len(on_disk), "bytes": sum(p.stat().st_size for p in on_disk),
+                      "derived": 7}

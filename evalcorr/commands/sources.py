@@ -11,20 +11,11 @@ def configure(parser) -> None:
     parser.add_argument("--cache-dir", metavar="DIR", help="cache directory (default: EVALCORR_CACHE_DIR or data/cache)")
 
 
-def snapshot_label(snapshots: list[str]) -> str:
-    """``2024-06-24 .. 2026-01-08 (10)`` for several snapshots, the snapshot itself for one."""
-    if not snapshots:
-        return ""
-    if len(snapshots) == 1:
-        return snapshots[0]
-    return f"{snapshots[0]} .. {snapshots[-1]} ({len(snapshots)})"
-
-
 def sources_status(cache_dir=None) -> list[dict]:
     """One dict per manifest source: id, kind, models, tasks, rows, snapshot, licence, cached."""
     from evalcorr import cache
     from evalcorr.errors import DataError
-    from evalcorr.loaders import _natural_key
+    from evalcorr.loaders import snapshot_label
     from evalcorr.manifest import load_manifest
 
     rows = []
@@ -39,7 +30,7 @@ def sources_status(cache_dir=None) -> list[dict]:
         rows.append({
             "id": source.id, "kind": source.kind,
             **{count: f"{show[count]:,}" if count in show else "" for count in ("models", "tasks", "rows")},
-            "snapshot": snapshot_label(sorted(show.get("snapshots", []), key=_natural_key)),
+            "snapshot": snapshot_label(show.get("snapshots", [])),
             "licence": source.licence.split(" (")[0], "cached": cached,
         })
     return rows
