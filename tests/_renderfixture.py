@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
+import functools
+import shutil
+import subprocess
+import tempfile
 import textwrap
 from html.parser import HTMLParser
 from pathlib import Path
@@ -136,10 +141,13 @@ nocite: |
 """
 
 
-def write_fixture_project(root: Path, *, results: str = RESULTS) -> Path:
+PLAIN_INDEX = '---\ntitle: "Fixture report"\n---\n\nNo cells, no references.\n'
+
+
+def write_fixture_project(root: Path, *, results: str = RESULTS, index: str = INDEX) -> Path:
     """Write the fixture project under `root` and return `root`."""
     files = {
-        "_quarto.yml": QUARTO_YML, "references.bib": BIB, "CITATION.cff": CITATION, "index.qmd": INDEX,
+        "_quarto.yml": QUARTO_YML, "references.bib": BIB, "CITATION.cff": CITATION, "index.qmd": index,
         "chapters/results.qmd": results, "chapters/references.qmd": REFERENCES,
     }
     for name, text in files.items():
@@ -206,3 +214,61 @@ def external_resources(site: Path) -> list[str]:
         if "url(http" in path.read_text() or "@import" in path.read_text():
             found.append(f"{path.name}: remote url() or @import")
     return found
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _scratch(prefix: str) -> Path:
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+@functools.cache
+def rendered_fixture() -> tuple[Path, Path]:
+    """The fixture project rendered offline once per test session: (project root, site folder)."""
+    from evalcorr.render import render_project
+
+    root = write_fixture_project(_scratch("evalcorr-fixture-") / "project")
+    result = render_project(root, renderer="offline", log=lambda line: None)
+    return root, result.out_dir
+
+
+@functools.cache
+def rendered_real_project() -> Path:
+    """The real report rendered offline once per test session into a scratch folder (slow: 1-2 min)."""
+    from evalcorr.render import render_project
+
+    return render_project(ROOT, _scratch("evalcorr-site-") / "_site", renderer="offline",
+                          log=lambda line: None).out_dir
+
+
+def pdf_text(path: Path) -> str:
+    """Text of a PDF (pdftotext from poppler-utils), whitespace collapsed to single spaces."""
+    done = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True)
+    return " ".join(done.stdout.split())
+
+
+def pdf_pages(path: Path) -> int:
+    done = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(next(line.split()[-1] for line in done.stdout.splitlines() if line.startswith("Pages:")))
+
+
+def screenshot(page: Path, png: Path, size: str = "1280,2000") -> Path:
+    """A headless Chromium screenshot of a local page (no network, no GPU, throwaway profile)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is not installed: apt-get install chromium (.ci/run installs it)"
+    profile = _scratch("evalcorr-chromium-")
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                    f"--user-data-dir={profile}", f"--screenshot={png}", f"--window-size={size}",
+                    page.resolve().as_uri()], capture_output=True, timeout=120, check=True)
+    return png
+
+
+def distinct_colours(png: Path) -> int:
+    from PIL import Image
+
+    with Image.open(png) as image:
+        return len(image.convert("RGB").getcolors(maxcolors=1 << 24))

@@ -7,6 +7,7 @@ block; the landing page is laid out as an article followed by the list of chapte
 from __future__ import annotations
 
 import shutil
+from html import escape
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,11 @@ from evalcorr.render.html import HtmlPage, relative_href
 from evalcorr.render.project import Page, Project
 
 HERE = Path(__file__).parent
+REDIRECT = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta http-equiv="refresh" content="0; url={target}"></head>
+<body><p><a href="{target}">{title}</a></p></body></html>
+"""
 ASSETS = HERE / "assets"
 
 
@@ -68,4 +74,6 @@ def write_site(pages: list[SitePage], project: Project, citation: ReportCitation
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(html)
         written.append(path)
+    if pages[0].page.html != "index.html":  # the site opens on the landing page wherever it lives
+        (site_dir / "index.html").write_text(REDIRECT.format(target=pages[0].page.html, title=escape(project.title)))
     return written
