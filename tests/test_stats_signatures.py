@@ -142,6 +142,8 @@ def test_model_metadata_log_params_and_common_architectures():
     np.testing.assert_allclose(meta.loc[["a", "b", "e"], "log10_params_b"], [np.log10(7), np.log10(70), 0.0])
     assert meta["log10_params_b"][["c", "d"]].isna().all()
     assert meta["arch: Llama"].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0]
+    unknown = model_metadata(scores.assign(params_b=np.nan, architecture=pd.NA))
+    assert unknown.shape == (5, 0)
 
 
 def test_signatures_for_many_targets_and_tables():

@@ -265,8 +265,8 @@ def model_metadata(scores: pd.DataFrame, *, min_models: int = 20) -> pd.DataFram
     Returns
     -------
     DataFrame
-        one row per model: ``log10_params_b`` (NaN where unknown or not positive) and one 0/1
-        column ``arch: NAME`` per common architecture.
+        one row per model: ``log10_params_b`` (NaN where unknown or not positive; absent when no
+        model has a count) and one 0/1 column ``arch: NAME`` per common architecture.
     """
     missing = {"model"} - set(scores.columns)
     if missing:
@@ -276,7 +276,8 @@ def model_metadata(scores: pd.DataFrame, *, min_models: int = 20) -> pd.DataFram
     out = pd.DataFrame(index=per_model.index)
     if "params_b" in per_model:
         params = pd.to_numeric(per_model["params_b"], errors="coerce").astype(float)
-        out["log10_params_b"] = np.log10(params.where(params > 0))
+        if (params > 0).any():  # a source without parameter counts gets no column, not an all-NaN one
+            out["log10_params_b"] = np.log10(params.where(params > 0))
     if "architecture" in per_model:
         arch = per_model["architecture"].astype("string").str.strip()
         arch = arch.mask(arch.isin(["", "?", "unknown"]))  # placeholders the sources use for "unknown"
