@@ -70,14 +70,17 @@ def transfer_pca(matrix: pd.DataFrame, n_components: int | None = None, standard
     return principal_components(data, n_components=n_components, standardize=standardize)
 
 
-def components_table(result: PCAResult, n: int = 3, top: int = 3) -> pd.DataFrame:
+def components_table(result: PCAResult, n: int = 3, top: int = 3, labels=None) -> pd.DataFrame:
     """One row per leading component: variance share and the tasks loading most on each side.
+
+    ``labels`` optionally maps task ids to display names.
 
     Returns
     -------
     DataFrame: component, variance_ratio, positive (the ``top`` largest positive loadings, as
     ``task (loading)``), negative (the ``top`` most negative).
     """
+    name_of = (lambda t: labels.get(t, t)) if labels else str
     rows = []
     for name in result.loadings.columns[:n]:
         load = result.loadings[name].sort_values(ascending=False)
@@ -86,8 +89,8 @@ def components_table(result: PCAResult, n: int = 3, top: int = 3) -> pd.DataFram
         rows.append({
             "component": name,
             "variance_ratio": float(result.explained_variance_ratio[name]),
-            "positive": ", ".join(f"{t} ({v:+.2f})" for t, v in pos.items()),
-            "negative": ", ".join(f"{t} ({v:+.2f})" for t, v in neg.items()),
+            "positive": ", ".join(f"{name_of(t)} ({v:+.2f})" for t, v in pos.items()),
+            "negative": ", ".join(f"{name_of(t)} ({v:+.2f})" for t, v in neg.items()),
         })
     return pd.DataFrame(rows)
 

@@ -196,7 +196,8 @@ def biplot(scores: pd.DataFrame, loadings: pd.DataFrame, ax=None, title: str | N
            components=("PC1", "PC2")):
     """Training tasks as points (scores) and evaluated tasks as arrows (loadings) on two components.
 
-    Arrows are scaled to the spread of the scores so both are readable on one plot.
+    Arrows are scaled so the longest reaches 90% of the largest score; arrows shorter than 30% of
+    the longest are drawn but not labelled.
     """
     use_house_style()
     if ax is None:
@@ -209,11 +210,21 @@ def biplot(scores: pd.DataFrame, loadings: pd.DataFrame, ax=None, title: str | N
         ax.annotate(_label(task), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7,
                     color="#0072B2")
     reach = float(np.abs(scores[[a, b]].to_numpy()).max()) or 1.0
-    scale = reach / float(np.abs(loadings[[a, b]].to_numpy()).max() or 1.0)
-    for task, (x, y) in loadings[[a, b]].iterrows():
-        ax.annotate("", xy=(x * scale, y * scale), xytext=(0, 0),
+    arrows = loadings[[a, b]].astype(float)
+    length = np.hypot(arrows[a], arrows[b])
+    arrows = arrows * (0.9 * reach / (float(length.max()) or 1.0))
+    for task, (x, y) in arrows.iterrows():
+        ax.annotate("", xy=(x, y), xytext=(0, 0),
                     arrowprops={"arrowstyle": "->", "color": "#D55E00", "lw": 0.8})
-        ax.text(x * scale * 1.05, y * scale * 1.05, _label(task), fontsize=7, color="#D55E00")
+        # Label only the arrows long enough to read; short ones crowd the origin.
+        if length[task] >= 0.3 * length.max():
+            ax.text(x * 1.06, y * 1.06, _label(task), fontsize=7, color="#D55E00",
+                    ha="left" if x >= 0 else "right", va="bottom" if y >= 0 else "top")
+    points = np.vstack([scores[[a, b]].to_numpy(float), arrows.to_numpy(float)])
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = 0.15 * (high - low)
+    ax.set_xlim(low[0] - pad[0], high[0] + pad[0])
+    ax.set_ylim(low[1] - pad[1], high[1] + pad[1])
     ax.set_xlabel(f"{a} (points: trained on; arrows: evaluated on)")
     ax.set_ylabel(b)
     if title:
