@@ -74,7 +74,7 @@ TRANSFER_METRIC_RANGES: dict[str, tuple[float, float]] = {
     "relative": (-1.0, np.inf),
 }
 
-POLICIES = ("error", "keep-first", "keep-last", "mean")
+POLICIES = ("error", "keep-first", "keep-last", "mean", "max")
 
 
 def _where(source_id: str, path) -> str:
@@ -215,13 +215,14 @@ def resolve_duplicates(df: pd.DataFrame, key, policy: str = "error", *, value: s
         Tidy frame.
     key : sequence of str
         Columns that must identify a row (e.g. :data:`SCORES_KEY`).
-    policy : {"error", "keep-first", "keep-last", "mean"}
+    policy : {"error", "keep-first", "keep-last", "mean", "max"}
         ``error`` raises DataError on any duplicate; ``keep-first`` / ``keep-last`` keep the first /
         last row of each duplicated key in the frame's order (sort first to make "last" mean
         "latest"); ``mean`` replaces each duplicated group by one row (the first) whose ``value``
-        column is the group mean.
+        column is the group mean; ``max`` keeps the row with the largest ``value`` (the first
+        such row on ties).
     value : str
-        The numeric column averaged by ``policy="mean"``.
+        The numeric column averaged by ``policy="mean"`` or maximised by ``policy="max"``.
     where : str
         Names the source/file in error messages.
 
@@ -237,7 +238,7 @@ def resolve_duplicates(df: pd.DataFrame, key, policy: str = "error", *, value: s
     key = list(key)
     if policy not in POLICIES:
         raise ValueError(f"policy={policy!r}: use one of {list(POLICIES)}")
-    missing = [c for c in key + ([value] if policy == "mean" else []) if c not in df.columns]
+    missing = [c for c in key + ([value] if policy in ("mean", "max") else []) if c not in df.columns]
     if missing:
         raise DataError(f"{where}: resolve_duplicates needs column(s) {missing}; check the key")
     dup_any = df.duplicated(key, keep=False)
@@ -251,6 +252,11 @@ def resolve_duplicates(df: pd.DataFrame, key, policy: str = "error", *, value: s
         drop = df.duplicated(key, keep=keep)
         dropped = df.loc[drop].assign(n_duplicates=sizes[drop].astype("int64"))
         return df.loc[~drop], dropped
+    if policy == "max":
+        best = df[value].to_numpy() == df.groupby(key, sort=False, dropna=False)[value].transform("max").to_numpy()
+        keep = pd.Series(best, index=df.index) & ~df.assign(_best=best).duplicated(key + ["_best"])
+        dropped = df.loc[~keep].assign(n_duplicates=sizes[~keep].astype("int64"))
+        return df.loc[keep], dropped
     means = df.groupby(key, sort=False, dropna=False)[value].transform("mean")
     first = ~df.duplicated(key, keep="first")
     resolved = df.loc[first].copy()

@@ -17,6 +17,10 @@ PARSERS: dict[str, str] = {
     "helm-lite": "evalcorr.parsers.helm_lite",
     "helm-classic": "evalcorr.parsers.helm_classic",
     "transfer-scaling": "evalcorr.parsers.transfer_scaling",
+    "hf-open-llm-v2": "evalcorr.parsers.hf_open_llm_v2",
+    "sloth": "evalcorr.parsers.sloth",
+    "obsscaling": "evalcorr.parsers.obsscaling",
+    "livebench": "evalcorr.parsers.livebench",
 }
 
 
