@@ -316,6 +316,17 @@ def test_failing_inline_expression_is_named(tmp_path_factory):
                      cache=False, log=lambda _: None)
 
 
+@pytest.mark.parametrize("code, timeout, message", [
+    ("import time\ntime.sleep(60)", 2, r"cell #1 \(line 1: 'import time'\) did not finish within the time limit"),
+    ("import os\nos._exit(3)", 600, "the Jupyter kernel died"),
+])
+def test_timeouts_and_kernel_deaths_are_render_errors(tmp_path, code, timeout, message):
+    (tmp_path / "p.qmd").write_text(f"```{{python}}\n{code}\n```\n", encoding="utf-8")
+    with pytest.raises(RenderError, match=r"^p\.qmd: " + message):
+        execute_page(tmp_path / "p.qmd", project_root=tmp_path, figures_dir=tmp_path / "f", cache=False,
+                     timeout=timeout, log=lambda _: None)
+
+
 def test_page_without_code_needs_no_kernel(tmp_path, monkeypatch):
     import evalcorr.render.execute as execute
 

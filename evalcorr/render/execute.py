@@ -264,27 +264,33 @@ class _PageRun:
         if not needs_kernel:
             return "".join(b.text for b in self.doc.blocks)
         # IPC sockets in a private directory: local-only, no warning about unencrypted TCP.
-        socket_dir = tempfile.mkdtemp(prefix="evalcorr-kernel-")
-        km = AsyncKernelManager(kernel_name=_KERNEL_NAME, kernel_spec_manager=_VenvKernelSpecs(),
-                                transport="ipc", ip=os.path.join(socket_dir, "k"))
-        self._client = NotebookClient(self._nb, km=km, timeout=timeout, allow_errors=True,
-                                      record_timing=False,
-                                      resources={"metadata": {"path": str(project_root)}})
-        try:
-            with self._client.setup_kernel(cleanup_kc=True):
-                self._execute(SETUP_CODE, what="the renderer's setup code")
-                for block in self.doc.blocks:
-                    if isinstance(block, MarkdownBlock):
-                        chunks.append(self._markdown(block))
-                    else:
-                        out = self._cell(block)
-                        if out:
-                            chunks.append(_as_block(out, after="".join(chunks[-1:])))
-        except DeadKernelError as exc:
-            raise RenderError(f"{self.name}: the Jupyter kernel died ({exc}); a cell may have run out "
-                              "of memory or crashed the interpreter.") from None
-        finally:
-            shutil.rmtree(socket_dir, ignore_errors=True)
+        with tempfile.TemporaryDirectory(prefix="evalcorr-kernel-", ignore_cleanup_errors=True) as sockets:
+            km = AsyncKernelManager(kernel_name=_KERNEL_NAME, kernel_spec_manager=_VenvKernelSpecs(),
+                                    transport="ipc", ip=os.path.join(sockets, "k"))
+            # Immediate shutdown: the kernel holds nothing worth a graceful exit (saves ~0.6 s a page).
+            self._client = NotebookClient(self._nb, km=km, timeout=timeout, allow_errors=True,
+                                          record_timing=False, shutdown_kernel="immediate",
+                                          resources={"metadata": {"path": str(project_root)}})
+            started = False
+            try:
+                with self._client.setup_kernel(cleanup_kc=True):
+                    started = True
+                    self._execute(SETUP_CODE, what="the renderer's setup code")
+                    for block in self.doc.blocks:
+                        if isinstance(block, MarkdownBlock):
+                            chunks.append(self._markdown(block))
+                        else:
+                            out = self._cell(block)
+                            if out:
+                                chunks.append(_as_block(out, after="".join(chunks[-1:])))
+            except DeadKernelError as exc:
+                raise RenderError(f"{self.name}: the Jupyter kernel died ({exc}); a cell may have run "
+                                  "out of memory or crashed the interpreter.") from None
+            except RuntimeError as exc:
+                if started:
+                    raise
+                raise RenderError(f"{self.name}: could not start a Jupyter kernel with {sys.executable} "
+                                  f"({exc}); install the project (make venv) so ipykernel is there.") from None
         return "".join(chunks)
 
     def _execute(self, code: str, *, what: str, store_history: bool = False):
