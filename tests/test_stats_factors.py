@@ -8,7 +8,7 @@ from sklearn.decomposition._factor_analysis import _ortho_rotation
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.factors import (
     bootstrap_congruence, congruence_summary, factor_loadings, factor_variance, match_factors,
-    parallel_analysis, scree, tucker_congruence, varimax, varimax_criterion,
+    parallel_analysis, scree, top_loadings, tucker_congruence, varimax, varimax_criterion,
 )
 
 
@@ -129,3 +129,11 @@ def test_bootstrap_congruence_is_lower_for_a_factor_that_is_not_there():
     assert summary.loc[0, "median"] > 0.99
     assert summary.loc[1, "median"] < 0.9  # the second component is noise: its pattern changes
     assert summary.loc[1, "share_ge_095"] < 0.5
+
+
+def test_top_loadings_by_absolute_value():
+    loadings = pd.DataFrame({"F1": [0.9, -0.95, 0.1], "F2": [0.2, 0.1, 0.7]}, index=["a", "b", "c"])
+    top = top_loadings(loadings, k=2)
+    assert top["task"].tolist() == ["b", "a", "c", "a"]
+    assert top["loading"].tolist() == [-0.95, 0.9, 0.7, 0.2]
+    assert top["rank"].tolist() == [1, 2, 1, 2]

@@ -153,6 +153,7 @@ def test_signatures_for_many_targets_and_tables():
     summary = signature_summary(results)
     assert summary["target"].tolist() == ["target", "f2"]
     assert summary.loc[0, "first_feature"] == "f2"
+    assert summary.loc[0, "selected"] == tuple(results["target"].selected)
     table = signature_table(results)
     assert table.loc[table["target"] == "f2", "feature"].iloc[0] == "target"
     assert set(table.columns) >= {"target", "step", "feature", "cv_r2", "beta"}

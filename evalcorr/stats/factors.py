@@ -203,6 +203,22 @@ def factor_variance(loadings: pd.DataFrame) -> pd.Series:
     return (loadings**2).sum(axis=0) / len(loadings)
 
 
+def top_loadings(loadings: pd.DataFrame, k: int = 3) -> pd.DataFrame:
+    """The ``k`` tasks with the largest absolute loading on each factor.
+
+    Returns
+    -------
+    DataFrame
+        factor, rank (1 = largest), task, loading; factors in column order.
+    """
+    rows = []
+    for factor in loadings.columns:
+        column = loadings[factor]
+        for rank, task in enumerate(column.abs().sort_values(ascending=False, kind="stable").index[:k], 1):
+            rows.append((factor, rank, task, float(column[task])))
+    return pd.DataFrame(rows, columns=["factor", "rank", "task", "loading"])
+
+
 def tucker_congruence(a, b) -> np.ndarray:
     """Tucker's congruence coefficient between every column of ``a`` and every column of ``b``.
 

@@ -355,12 +355,13 @@ def signatures(wide: pd.DataFrame, *, targets: list[str] | None = None, families
 
 
 def signature_summary(results: dict[str, SignatureResult]) -> pd.DataFrame:
-    """One row per target: n, number of selected features, CV R^2, in-sample R^2, first feature."""
+    """One row per target: n, number of selected features, CV R^2, in-sample R^2, first feature, and
+    the selected features in order (a tuple)."""
     rows = [{
         "target": r.target, "n": r.n, "n_features": len(r.selected), "cv_r2": r.cv_r2, "r2": r.r2,
-        "first_feature": r.selected[0] if r.selected else "",
+        "first_feature": r.selected[0] if r.selected else "", "selected": tuple(r.selected),
     } for r in results.values()]
-    return pd.DataFrame(rows, columns=["target", "n", "n_features", "cv_r2", "r2", "first_feature"])
+    return pd.DataFrame(rows, columns=["target", "n", "n_features", "cv_r2", "r2", "first_feature", "selected"])
 
 
 def signature_table(results: dict[str, SignatureResult]) -> pd.DataFrame:
