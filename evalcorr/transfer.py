@@ -269,6 +269,72 @@ def parse_setting(setting: str) -> dict[str, str]:
     return dict(part.split("=", 1) for part in setting.split(";") if part)
 
 
+def _norm(value) -> str:
+    """Setting values compared as text: ``1000.0`` == ``1000``, ``True`` == ``true``."""
+    text = str(value).strip().lower()
+    return text[:-2] if text.endswith(".0") else text
+
+
+def settings_table(df: pd.DataFrame, source: str = "massive-sft", stage: str = "sft") -> pd.DataFrame:
+    """Every training configuration of a source with its parsed factors and coverage.
+
+    Returns
+    -------
+    DataFrame: setting, one column per factor of the setting string, n_models, n_train_tasks.
+    """
+    rows = df[(df["source"] == source) & (df["stage"] == stage)]
+    out = []
+    for setting, part in rows.groupby("setting", sort=False):
+        out.append({"setting": setting, **parse_setting(setting), "n_models": part["model"].nunique(),
+                    "n_train_tasks": part["train_task"].nunique()})
+    return pd.DataFrame(out)
+
+
+def find_setting(df: pd.DataFrame, source: str = "massive-sft", **factors) -> str:
+    """The one setting whose factors match ``factors`` (e.g. ``lora=False, epoch=10``).
+
+    Raises TransferError listing the candidates when none or several match.
+    """
+    table = settings_table(df, source)
+    unknown = [k for k in factors if k not in table.columns]
+    if unknown:
+        raise TransferError(f"unknown setting factor(s) {unknown}; {source} settings have "
+                            f"{[c for c in table.columns if c not in ('setting', 'n_models', 'n_train_tasks')]}")
+    keep = np.ones(len(table), dtype=bool)
+    for key, value in factors.items():
+        keep &= table[key].map(_norm).eq(_norm(value)).to_numpy()
+    hits = list(table.loc[keep, "setting"])
+    if len(hits) != 1:
+        raise TransferError(f"{len(hits)} {source} settings match {factors}: {hits[:10]}; add factors to "
+                            "select exactly one")
+    return hits[0]
+
+
+def one_factor_comparisons(df: pd.DataFrame, reference: str, factor: str, source: str = "massive-sft",
+                           exclude: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+    """:func:`configuration_stability` of ``reference`` against every setting that differs from it
+    in ``factor`` only (e.g. every other epoch count, all else equal).
+
+    Returns the stability table with two more columns: factor, and value (the factor's value in the
+    compared setting).
+    """
+    ref = parse_setting(reference)
+    if factor not in ref:
+        raise TransferError(f"factor={factor!r} is not part of setting {reference!r}")
+    others = []
+    for setting in settings_table(df, source)["setting"]:
+        parsed = parse_setting(setting)
+        same = all(_norm(parsed.get(k)) == _norm(v) for k, v in ref.items() if k != factor)
+        if same and set(parsed) == set(ref) and _norm(parsed[factor]) != _norm(ref[factor]):
+            others.append(setting)
+    if not others:
+        raise TransferError(f"no {source} setting differs from {reference!r} in {factor!r} only")
+    out = configuration_stability(df, reference, others, source, exclude)
+    out.insert(0, "factor", factor)
+    out.insert(1, "value", [parse_setting(s)[factor] for s in out["setting"]])
+    return out
+
+
 def duplicated_baselines(df: pd.DataFrame, source: str = "massive-sft") -> list[str]:
     """Base models whose ``pretrain`` row is identical to an earlier-listed model's.
 

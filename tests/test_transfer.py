@@ -291,3 +291,23 @@ def test_task_set_overlap_matches_the_source_notes():
     assert (table.loc[["addition", "subtraction", "division"], "small_in_train"] == 10).all()
     assert table.loc["faith", "small_in_train"] == 0
     assert (table["n_validate"] >= 200).all()
+
+
+def test_find_setting_and_one_factor_comparisons():
+    from evalcorr.transfer import find_setting, one_factor_comparisons, settings_table
+
+    df = sft_frame()
+    table = settings_table(df)
+    assert set(table["setting"]) == {"lora=false;epoch=10", "lora=true;epoch=10"}
+    assert (table["n_models"] == 3).all() and (table["n_train_tasks"] == 3).all()
+    assert find_setting(df, lora=False, epoch=10.0) == "lora=false;epoch=10"
+    with pytest.raises(TransferError, match="2 massive-sft settings match"):
+        find_setting(df, epoch=10)
+    with pytest.raises(TransferError, match="unknown setting factor"):
+        find_setting(df, seed=1)
+    out = one_factor_comparisons(df, "lora=false;epoch=10", "lora", exclude=["m3"])
+    assert list(out["value"]) == ["true"]
+    assert out.loc[0, "r"] == pytest.approx(
+        configuration_stability(df, "lora=false;epoch=10", ["lora=true;epoch=10"], exclude=["m3"]).loc[0, "r"])
+    with pytest.raises(TransferError, match="no massive-sft setting differs"):
+        one_factor_comparisons(df, "lora=false;epoch=10", "epoch")
