@@ -62,8 +62,10 @@ def test_data_from_url_and_explicit_mirror(world, capsys, tmp_path):
 def test_data_errors_exit_nonzero_with_the_reason(world, capsys):
     (world["mirror"] / "toy/scores.csv").write_text("corrupt\n")
     assert main(["data", *TOYS]) == 1
-    err = capsys.readouterr().err
-    assert "checksum mismatch for toy/scores.csv" in err
+    out, err = capsys.readouterr()
+    assert "toy-scores: checksum mismatch for toy/scores.csv" in err
+    assert "toy-transfer: built 4 rows" in out  # the other sources are still built
+    assert "1 FAILED (toy-scores)" in out
     assert main(["data", "--source", "ghost"]) == 2
     assert "unknown source(s) ghost" in capsys.readouterr().err
     assert main(["data", "--source", "toy-empty"]) == 1

@@ -37,8 +37,9 @@ def run(args) -> int:
         return 2
     where = dict(mirror=args.mirror, base_url=args.from_url, cache_dir=args.cache_dir)
     built = skipped = 0
-    try:
-        for source_id in wanted:
+    failed = []
+    for source_id in wanted:
+        try:
             if args.verify or source_id not in PARSERS:
                 files = fetch.materialise(sources[source_id].files, progress=sys.stderr.isatty(), **where)
                 note = "" if args.verify else "; no parser yet, not built"
@@ -48,9 +49,10 @@ def run(args) -> int:
             result = cache.build(source_id, force=args.force, progress=sys.stderr.isatty(),
                                  log=lambda line: print(line, flush=True), **where)
             built += result.built
-    except EvalcorrError as error:
-        print(f"evalcorr data: {error}", file=sys.stderr)
-        return 1
+        except EvalcorrError as error:  # report, go on with the other sources, fail at the end
+            print(f"evalcorr data: {source_id}: {error}", file=sys.stderr, flush=True)
+            failed.append(source_id)
     print(f"done in {time.perf_counter() - started:.1f} s: {built} built, "
-          f"{len(wanted) - built - skipped} up to date or verified, {skipped} without parser")
-    return 0
+          f"{len(wanted) - built - skipped - len(failed)} up to date or verified, {skipped} without parser"
+          + (f", {len(failed)} FAILED ({', '.join(failed)})" if failed else ""))
+    return 1 if failed else 0
