@@ -393,6 +393,26 @@ def effect_matrix(effects: pd.DataFrame, model: str | None = None,
     return matrix
 
 
+def model_agreement(effects: pd.DataFrame, exclude: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+    """How much each base model's effect matrix agrees with the mean matrix of the other models.
+
+    Returns
+    -------
+    Tidy DataFrame, one row per model: model, n_cells, r (Pearson correlation of the model's
+    datasets x benchmarks effects with the leave-one-out mean over the other models),
+    mean_effect (the model's mean effect over all cells).
+    """
+    models = [m for m in pd.unique(effects["model"]) if m not in set(exclude)]
+    rows = []
+    for model in models:
+        own = effect_matrix(effects, model=model).stack().rename("own")
+        rest = effect_matrix(effects, exclude=[*exclude, model]).stack().rename("rest")
+        both = pd.concat([own, rest], axis=1, join="inner").dropna()
+        r = stats.pearsonr(both["own"], both["rest"]).statistic if len(both) > 2 else np.nan
+        rows.append({"model": model, "n_cells": len(both), "r": float(r), "mean_effect": float(own.mean())})
+    return pd.DataFrame(rows)
+
+
 def configuration_stability(df: pd.DataFrame, reference: str, settings: list[str],
                             source: str = "massive-sft",
                             exclude: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:

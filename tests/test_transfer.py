@@ -311,3 +311,16 @@ def test_find_setting_and_one_factor_comparisons():
         configuration_stability(df, "lora=false;epoch=10", ["lora=true;epoch=10"], exclude=["m3"]).loc[0, "r"])
     with pytest.raises(TransferError, match="no massive-sft setting differs"):
         one_factor_comparisons(df, "lora=false;epoch=10", "epoch")
+
+
+def test_model_agreement_is_leave_one_out_correlation():
+    from evalcorr.transfer import model_agreement
+
+    df = sft_frame()
+    eff = sft_effects(df, "lora=false;epoch=10")
+    out = model_agreement(eff, exclude=["m3"]).set_index("model")
+    assert list(out.index) == ["m1", "m2"]
+    # m2's effects are m1's plus a constant, so each correlates perfectly with the other
+    assert out.loc["m1", "r"] == pytest.approx(1.0)
+    assert out.loc["m2", "mean_effect"] == pytest.approx(out.loc["m1", "mean_effect"] + 1.0)
+    assert out.loc["m1", "n_cells"] == 6
