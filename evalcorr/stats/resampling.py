@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.correlation import _pairwise, check_method, family_series, pairwise_pearson, score_matrix
@@ -59,6 +60,17 @@ def bootstrap_correlations(wide: pd.DataFrame, n_boot: int = 1000, seed: int = 0
     rng = np.random.default_rng(seed)
     batch = batch_size or max(1, _BATCH_ELEMENTS // max(1, n_models * k))
     out = np.empty((n_boot, k, k))
+    # The products are many small GEMMs: BLAS threads only add synchronisation (on a busy machine
+    # they made the leaderboard bootstrap 7x slower), so run them single-threaded.
+    with threadpool_limits(limits=1, user_api="blas"):
+        _fill_resamples(out, values, rng, batch, method, min_periods)
+    return out
+
+
+def _fill_resamples(out: np.ndarray, values: np.ndarray, rng: np.random.Generator, batch: int, method: str,
+                    min_periods: int) -> None:
+    """Write the correlation matrices of ``len(out)`` resamples into ``out``, ``batch`` at a time."""
+    n_boot, (n_models, k) = len(out), values.shape
     for start in range(0, n_boot, batch):
         size = min(batch, n_boot - start)
         draws = rng.integers(0, n_models, size=(size, n_models))
@@ -72,7 +84,6 @@ def bootstrap_correlations(wide: pd.DataFrame, n_boot: int = 1000, seed: int = 0
             for b in range(size):
                 r[b], n[b], _ = _pairwise(values[draws[b]], method)
         out[start:start + size] = np.where(n >= max(min_periods, 2), r, np.nan)
-    return out
 
 
 def percentile_interval(draws: np.ndarray, ci: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
