@@ -171,3 +171,12 @@ def test_family_colours_do_not_depend_on_which_tasks_a_matrix_holds(data):
     assert set(colours(part)) == {"MATH", "GPQA"}
     assert all(colours(part)[f] == colours(full)[f] for f in ("MATH", "GPQA"))
     plt.close("all")
+
+
+def test_clustered_heatmap_colour_override(data):
+    _, families, corr, _ = data
+    fig = clustered_heatmap(corr, families, bar_columns=("family", "subfamily"), colors={"math": "#000000"})
+    handles = {t.get_text(): h for h, t in zip(fig.legends[0].legend_handles, fig.legends[0].get_texts())}
+    assert tuple(handles["math"].get_facecolor()) == (0.0, 0.0, 0.0, 1.0)
+    assert tuple(handles["MATH"].get_facecolor()) != (0.0, 0.0, 0.0, 1.0)
+    plt.close(fig)

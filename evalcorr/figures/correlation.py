@@ -287,7 +287,8 @@ def _palette_labels(families, bar_columns: Sequence[str]) -> set[str]:
 def clustered_heatmap(corr: pd.DataFrame, families, order=None, *, title: str | None = None,
                       bar_columns: Sequence[str] = ("family",), limit: float = 1.0,
                       label: str = "Pearson r", fontsize: float = 5.5,
-                      figsize: tuple[float, float] | None = None) -> Figure:
+                      figsize: tuple[float, float] | None = None,
+                      colors: Mapping[str, str] | None = None) -> Figure:
     """A (clustered) correlation matrix with family colour bars, a family legend and a colour bar.
 
     Parameters
@@ -312,6 +313,9 @@ def clustered_heatmap(corr: pd.DataFrame, families, order=None, *, title: str | 
         Tick-label size (5.5 fits 45 tasks at page width).
     figsize : (float, float), optional
         Default: page width x 7.5 in.
+    colors : mapping, optional
+        Colours for some group labels, overriding the house palette (e.g. to set a subgroup bar
+        apart from the families).
 
     Returns
     -------
@@ -344,7 +348,7 @@ def clustered_heatmap(corr: pd.DataFrame, families, order=None, *, title: str | 
     # One colour per group label across all bars; white where a task has no label (e.g. no subfamily).
     labels_by_bar = [[v if isinstance(v, str) and v else "" for v in groups[col]] for col in bar_columns]
     present = sorted({v for labels in labels_by_bar for v in labels} - {""})
-    colour_of = family_colors(_palette_labels(families, bar_columns) | set(present))
+    colour_of = family_colors(_palette_labels(families, bar_columns) | set(present)) | dict(colors or {})
     palette = ListedColormap(["#FFFFFF"] + [colour_of[v] for v in present])
     code_of = {v: i + 1 for i, v in enumerate(present)}
     for j, labels in enumerate(labels_by_bar):
