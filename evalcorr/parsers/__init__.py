@@ -21,6 +21,8 @@ PARSERS: dict[str, str] = {
     "sloth": "evalcorr.parsers.sloth",
     "obsscaling": "evalcorr.parsers.obsscaling",
     "livebench": "evalcorr.parsers.livebench",
+    "ibm-benchbench": "evalcorr.parsers.ibm_benchbench",
+    "epoch-benchmark-stitching": "evalcorr.parsers.epoch_benchmark_stitching",
 }
 
 

@@ -52,15 +52,22 @@ def require_columns(frame: pd.DataFrame, required: Iterable[str], path) -> None:
                         "the file does not have the expected layout: check its version in the manifest")
 
 
-def melt_scores(wide: pd.DataFrame, model_col: str, tasks: Mapping[str, str]) -> pd.DataFrame:
+def melt_scores(wide: pd.DataFrame, model_col: str, tasks: Mapping[str, str], where="table") -> pd.DataFrame:
     """Wide (one row per model) -> long ``model, task, score``, dropping missing scores.
 
-    ``tasks`` maps column names of ``wide`` to task ids.
+    ``tasks`` maps column names of ``wide`` to task ids; ``where`` names the file in errors.
     """
     long = wide[[model_col, *tasks]].melt(id_vars=model_col, var_name="column", value_name="score")
     long = long.rename(columns={model_col: "model"})
     long["task"] = long["column"].map(tasks)
-    long["score"] = pd.to_numeric(long["score"], errors="raise")
+    numbers = pd.to_numeric(long["score"], errors="coerce")
+    bad = numbers.isna() & long["score"].notna()
+    if bad.any():
+        first = long.loc[bad].iloc[0]
+        raise DataError(f"{where}: {int(bad.sum())} non-numeric score(s), e.g. {first['score']!r} in column "
+                        f"{first['column']!r} for model {first['model']!r}; fix the file or declare the "
+                        "missing-value marker in the parser")
+    long["score"] = numbers
     return long.dropna(subset=["score"]).drop(columns="column").reset_index(drop=True)
 
 
