@@ -12,8 +12,8 @@ import time
 
 
 def configure(parser) -> None:
-    parser.add_argument("--source", action="append", metavar="ID",
-                        help="build only this source (repeatable; default: every source in the manifest)")
+    parser.add_argument("--source", action="extend", nargs="+", metavar="ID",
+                        help="build only these sources (default: every source in the manifest)")
     parser.add_argument("--mirror", metavar="DIR", help="mirror directory (default: EVALCORR_DATA_DIR or ../shared/data)")
     parser.add_argument("--from-url", metavar="URL", dest="from_url",
                         help="download from a mirror server: URL/<path in the manifest>")
