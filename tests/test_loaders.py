@@ -168,3 +168,14 @@ def test_leaderboard_has_a_few_identical_copies(real_cache):
     identical = loaders.identical_score_models(evalcorr.load_wide("open-llm-leaderboard-v2", cache_dir=real_cache))
     assert 0 < identical["group"].nunique() < 100
     assert (identical.groupby("group").size() >= 2).all()
+
+
+def test_livebench_defaults_to_its_latest_release(real_cache):
+    releases = loaders.snapshots("livebench", cache_dir=real_cache)
+    assert len(releases) == 10 and releases[0] == "2024-06-24" and releases[-1] == "2026-01-08"
+    latest = evalcorr.load_wide("livebench", cache_dir=real_cache)
+    pd.testing.assert_frame_equal(latest, evalcorr.load_wide("livebench", snapshot="2026-01-08", cache_dir=real_cache))
+    first = evalcorr.load_wide("livebench", snapshot="2024-06-24", cache_dir=real_cache)
+    assert first.shape != latest.shape
+    tidy = evalcorr.load_scores("livebench", snapshot="2024-06-24", cache_dir=real_cache)
+    assert tidy.loc[tidy["level"] == "task", "model"].nunique() == first.shape[0]
