@@ -23,6 +23,9 @@ PARSERS: dict[str, str] = {
     "livebench": "evalcorr.parsers.livebench",
     "ibm-benchbench": "evalcorr.parsers.ibm_benchbench",
     "epoch-benchmark-stitching": "evalcorr.parsers.epoch_benchmark_stitching",
+    "massive-sft": "evalcorr.parsers.massive_sft",
+    "taskweb": "evalcorr.parsers.taskweb",
+    "skill-it": "evalcorr.parsers.skill_it",
 }
 
 
