@@ -81,6 +81,11 @@ def test_code_inside_plain_fences_is_neither_a_cell_nor_inline_code():
     assert block.text == text
 
 
+def test_double_backtick_code_spans_show_inline_syntax_literally():
+    (block,) = parse_qmd("Write `` `{python} expr` `` to compute `{python} n` values.\n").blocks
+    assert block.parts == ("Write `` `{python} expr` `` to compute ", InlineExpr("n", 1), " values.\n")
+
+
 def test_no_front_matter_and_empty_options():
     doc = parse_qmd("```{python}\nprint(1)\n```\n")
     assert doc.front_matter == {}

@@ -364,7 +364,8 @@ class _PageRun:
         for out in outputs:
             if out.output_type == "stream":
                 if out.name == "stdout":
-                    raw.append(out.text) if asis else shown.append(_fenced(out.text.rstrip("\n"), ""))
+                    text = strip_ansi(out.text)
+                    raw.append(text) if asis else shown.append(_fenced(text.rstrip("\n"), ""))
                 continue
             if out.output_type not in ("display_data", "execute_result"):
                 continue

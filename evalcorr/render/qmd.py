@@ -27,6 +27,8 @@ _CELL_OPEN = re.compile(r"^(?P<fence>`{3,})\s*\{(?P<lang>[A-Za-z0-9_-]+)[^}]*\}\
 _PLAIN_OPEN = re.compile(r"^(?P<fence>`{3,}|~{3,})")
 # Inline expression `{python} expr` (single-backtick code span).
 _INLINE = re.compile(r"(?<!`)`\{python\}\s*(?P<expr>[^`]+?)\s*`(?!`)")
+# Code spans with two or more backticks: how a page shows inline-code syntax literally; never evaluated.
+_LONG_CODE_SPAN = re.compile(r"(?<!`)(?P<ticks>`{2,})(?!`).+?(?<!`)(?P=ticks)(?!`)")
 _OPTION_LINE = re.compile(r"^#\|\s?(?P<text>.*)$")
 
 
@@ -236,7 +238,10 @@ def _split_inline(lines: list[str], first_line: int) -> tuple[str | InlineExpr, 
             text.append(line)
             continue
         pos = 0
+        literal = [m.span() for m in _LONG_CODE_SPAN.finditer(line)]
         for m in _INLINE.finditer(line):
+            if any(a <= m.start() < b for a, b in literal):
+                continue
             text.append(line[pos:m.start()])
             parts.append("".join(text))
             text = []
