@@ -35,9 +35,15 @@ VIEWS: dict[str, dict[str, tuple[str | None, str | None]]] = {
         "pp": ("pp_improvement", "pp"),                  # after - (10 of B only), released sheet
         "relative": ("relative_improvement", "relative"),  # (after - B_only) / B_only, released
     },
-    "massive-sft": {"raw": ("sft", None)},
-    "taskweb": {"raw": (None, "pct_change"), "relative": (None, "pct_change")},
-    "skill-it": {"raw": (None, "loss_decrease")},
+    "massive-sft": {
+        "raw": ("sft", None),                            # fine-tuned model's score as released
+        "pp": ("delta", None),                           # sft - pretrain of the same base model
+    },
+    "taskweb": {                                         # PC: relative change vs target-only tuning
+        "raw": ("transfer", "pct_change"),
+        "relative": ("transfer", "pct_change"),
+    },
+    "skill-it": {"raw": ("early_training", "loss_decrease")},  # loss-based skills graph
 }
 VIEW_NAMES = ("raw", "after", "pp", "relative")
 # Task order of the released sheets (the tidy cache is sorted, so the release order is kept here);
@@ -336,15 +342,17 @@ def one_factor_comparisons(df: pd.DataFrame, reference: str, factor: str, source
 
 
 def duplicated_baselines(df: pd.DataFrame, source: str = "massive-sft") -> list[str]:
-    """Base models whose ``pretrain`` row is identical to an earlier-listed model's.
+    """Base models whose ``pretrain`` row is identical to another model's (every member of a group).
 
-    In massive-sft such a row cannot be the model's own measurement; its effects are measured
-    against another model's baseline and are left out of averages by default.
+    Two different models cannot score identically on every benchmark, so at least one of the rows is
+    not its model's own measurement (in massive-sft, the Chinese-Mistral-7B-v0.1 row equals the
+    Mistral-7B-v0.1 row). Which one is the copy cannot be told from the numbers, so all members are
+    returned, to be left out of averages.
     """
     rows = df[(df["source"] == source) & (df["stage"] == "pretrain")]
     wide = rows.pivot_table(index="model", columns="eval_task", values="value", aggfunc="first", sort=False)
     wide = wide.reindex(pd.unique(rows["model"]))
-    return [str(m) for m in wide.index[wide.round(10).duplicated(keep="first")]]
+    return [str(m) for m in wide.index[wide.round(10).duplicated(keep=False)]]
 
 
 def sft_effects(df: pd.DataFrame, setting: str, source: str = "massive-sft") -> pd.DataFrame:

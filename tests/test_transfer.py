@@ -152,10 +152,11 @@ def test_sft_effects_subtract_the_same_models_pretrain_row():
 
 def test_duplicated_baselines_and_averaged_effects():
     df = sft_frame()
-    assert duplicated_baselines(df) == ["m3"]
+    assert duplicated_baselines(df) == ["m1", "m3"]
     eff = sft_effects(df, "lora=false;epoch=10")
-    mean = effect_matrix(eff, exclude=duplicated_baselines(df))
+    mean = effect_matrix(eff, exclude=["m3"])
     assert mean.at["d1", "b1"] == pytest.approx((2.0 + 3.0) / 2)   # m1: +2, m2: +2 + 1
+    assert effect_matrix(eff, exclude=duplicated_baselines(df)).at["d1", "b1"] == pytest.approx(3.0)
     assert effect_matrix(eff, model="m3").at["d1", "b1"] == pytest.approx(7.0)
     assert list(mean.index) == ["d1", "d2", "d3"] and list(mean.columns) == ["b1", "b2"]
 
@@ -324,3 +325,21 @@ def test_model_agreement_is_leave_one_out_correlation():
     assert out.loc["m1", "r"] == pytest.approx(1.0)
     assert out.loc["m2", "mean_effect"] == pytest.approx(out.loc["m1", "mean_effect"] + 1.0)
     assert out.loc["m1", "n_cells"] == 6
+
+
+def test_massive_sft_effects_equal_the_released_delta_and_flag_the_copied_baseline():
+    import evalcorr
+    from evalcorr.transfer import find_setting
+
+    df = evalcorr.load_transfer("massive-sft")
+    assert duplicated_baselines(df) == ["Chinese-Mistral-7B-v0.1", "Mistral-7B-v0.1"]
+    setting = find_setting(df, lora=False, epoch=10, data_size=1000, lr_strategy="cosine")
+    eff = sft_effects(df, setting)
+    assert eff["model"].nunique() == 11 and eff["train_task"].nunique() == 10
+    delta = df[(df["stage"] == "delta") & (df["setting"] == setting)]
+    both = eff.merge(delta, on=["model", "train_task", "eval_task"])
+    assert len(both) == len(eff) == len(delta)
+    np.testing.assert_allclose(both["effect"], both["value"], atol=1e-9)
+    pp = transfer_matrix(df, "massive-sft", model="Qwen2.5-7B", view="pp", setting=setting)
+    assert pp.loc["math", "gsm8k-4shot"] == pytest.approx(
+        effect_matrix(eff, model="Qwen2.5-7B").loc["math", "gsm8k-4shot"])
