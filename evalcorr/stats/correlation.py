@@ -163,8 +163,8 @@ def _pairwise_kendall(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     return r, n, p
 
 
-def _pairwise(values: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """r, n and (Kendall only) p for every pair of columns."""
+def pairwise_correlations(values: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """r, n and (Kendall only; else None) p for every pair of columns of an (n, k) array with NaN."""
     if method == "pearson":
         r, n = pairwise_pearson(values)
         return r, n, None
@@ -195,7 +195,7 @@ def correlation_matrix(wide: pd.DataFrame, method: str = "pearson", min_periods:
     """
     check_method(method)
     values = score_matrix(wide)
-    r, n, _ = _pairwise(values, method)
+    r, n, _ = pairwise_correlations(values, method)
     r = np.where(n >= max(min_periods, 2), r, np.nan)
     return pd.DataFrame(r, index=wide.columns.copy(), columns=wide.columns.copy())
 
@@ -258,7 +258,7 @@ def correlation_pairs(wide: pd.DataFrame, method: str = "pearson", min_periods: 
         raise EvalcorrError(f"`ci` must be a level between 0 and 1 (e.g. 0.95), got {ci}")
     values = score_matrix(wide)
     tasks = list(wide.columns)
-    r_full, n_full, p_full = _pairwise(values, method)
+    r_full, n_full, p_full = pairwise_correlations(values, method)
     ia, ib = np.triu_indices(len(tasks), 1)
     n = n_full[ia, ib]
     enough = n >= max(min_periods, 2)

@@ -21,7 +21,13 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.correlation import _pairwise, check_method, family_series, pairwise_pearson, score_matrix
+from evalcorr.stats.correlation import (
+    check_method,
+    family_series,
+    pairwise_correlations,
+    pairwise_pearson,
+    score_matrix,
+)
 
 # Elements (resamples x models x tasks) per batched array: bounds memory to ~16 MB per array and keeps the products cache-friendly.
 _BATCH_ELEMENTS = 2_000_000
@@ -82,7 +88,7 @@ def _fill_resamples(out: np.ndarray, values: np.ndarray, rng: np.random.Generato
             r = np.empty((size, k, k))
             n = np.empty((size, k, k))
             for b in range(size):
-                r[b], n[b], _ = _pairwise(values[draws[b]], method)
+                r[b], n[b], _ = pairwise_correlations(values[draws[b]], method)
         out[start:start + size] = np.where(n >= max(min_periods, 2), r, np.nan)
 
 
