@@ -9,8 +9,10 @@ with their average ``mmlu`` as an aggregate, and the v1-era benchmarks ``arc``, 
 ``winogrande``, ``truthfulqa``, ``gsm8k``, ``humaneval``, ``xwinograd``, ``arena_elo`` and
 ``mtbench`` (the last two rescaled to 0-1 by sloth; 4 models only).
 
-data_v1.csv and data_v2.csv hold the same columns and agree exactly on the 185 models they share,
-so the parser takes their union (data_v2 first) as one snapshot, the repository commit. Sloth does
+data_v1.csv and data_v2.csv hold the same columns; on the 185 models they share they agree exactly
+wherever both have a value, and data_v2 has 136 more cells (5 Pythia models), none fewer. The
+parser takes the union of models, each model's row from data_v2 where it is there, as one
+snapshot, the repository commit. Sloth does
 not name the harness metric: ``metric`` is ``score`` (the value as sloth stores it). The chance
 lower bounds (lower_bounds.csv) and the raw leaderboard tables (open-llm-leaderboard_old/new.csv)
 are not scores of this table and are not parsed.
