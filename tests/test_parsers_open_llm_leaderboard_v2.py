@@ -113,3 +113,12 @@ def test_parses_without_the_metadata_sources(files):
     bare = ollb.parse(only)
     validate_scores(bare, SOURCE)
     assert bare["params_b"].isna().all() and bare["base_family"].isna().all()
+
+
+def test_dropped_recomputed_groups_are_unweighted_leaf_means(raw):
+    """The upstream G_* columns are plain means of the leaves, so they add nothing and are dropped."""
+    for group, prefix in [("bbh", "leaderboard_bbh_"), ("gpqa", "leaderboard_gpqa_"),
+                          ("musr", "leaderboard_musr_"), ("math_hard", "leaderboard_math_")]:
+        leaves = [c for c in raw.columns if c.startswith(prefix) and c != "leaderboard_math_hard"]
+        diff = (raw[f"G_leaderboard_{group}"] - raw[leaves].mean(axis=1)).abs()
+        assert diff.max() < 1e-9, group
