@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
+from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.pca import complete_rows, principal_components
@@ -99,10 +100,13 @@ def parallel_analysis(wide: pd.DataFrame, n_iter: int = 100, quantile: float = 0
     observed = scree(wide)
     n, k = int(observed["n"].iloc[0]), int(len(complete_rows(wide).columns))
     rng = np.random.default_rng(seed)
-    random = np.stack([
-        principal_components(pd.DataFrame(rng.standard_normal((n, k)))).explained_variance.to_numpy()
-        for _ in range(n_iter)
-    ])
+    # Many small decompositions: BLAS threads only add synchronisation (on a busy 2-core machine they
+    # made this loop over 10x slower), so run them single-threaded.
+    with threadpool_limits(limits=1, user_api="blas"):
+        random = np.stack([
+            principal_components(pd.DataFrame(rng.standard_normal((n, k)))).explained_variance.to_numpy()
+            for _ in range(n_iter)
+        ])
     m = len(observed)
     threshold = np.quantile(random[:, :m], quantile, axis=0)
     above = observed["eigenvalue"].to_numpy() > threshold
@@ -267,11 +271,12 @@ def bootstrap_congruence(wide: pd.DataFrame, n_factors: int, n_boot: int = 200, 
     rng = np.random.default_rng(seed)
     n = len(data)
     rows = []
-    for b in range(n_boot):
-        sample = data.iloc[rng.integers(0, n, size=n)]
-        loadings = factor_loadings(sample, n_factors, rotation=rotation)
-        _, phi = match_factors(reference.to_numpy(), loadings.to_numpy())
-        rows += [(b, name, value) for name, value in zip(reference.columns, phi)]
+    with threadpool_limits(limits=1, user_api="blas"):  # small decompositions: see parallel_analysis
+        for b in range(n_boot):
+            sample = data.iloc[rng.integers(0, n, size=n)]
+            loadings = factor_loadings(sample, n_factors, rotation=rotation)
+            _, phi = match_factors(reference.to_numpy(), loadings.to_numpy())
+            rows += [(b, name, value) for name, value in zip(reference.columns, phi)]
     return pd.DataFrame(rows, columns=["resample", "factor", "congruence"])
 
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
 
@@ -143,6 +144,8 @@ def _cv_sse(train: np.ndarray, test: np.ndarray, subsets: np.ndarray, target: in
     return sse.sum(axis=0)
 
 
+# Many tiny solves: BLAS threads only add synchronisation (and slow down badly on a busy machine).
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def forward_select(X: pd.DataFrame, y: pd.Series, max_features: int | None = None, cv: int = 5,
                    seed: int = 0, stop: str = "cv-r2-gain", min_gain: float = 0.005) -> SignatureResult:
     """Greedy forward selection of the features that best predict ``y`` (cross-validated OLS).
