@@ -1,6 +1,24 @@
 """Eval families as data: data/families.csv maps every task of every scores source to its
 benchmark, family, subfamily, short display name and level.
 
+Conventions of the table:
+
+* Open LLM Leaderboard tasks (open-llm-leaderboard-v2, hf-open-llm-v2, sloth, obsscaling,
+  ibm-benchbench): families BBH, MATH, GPQA, MuSR, IFEval, MMLU-Pro, ARC; the BBH subfamilies
+  ``logical_deduction`` and ``tracking_shuffled_objects`` group the 3/5/7-object variants.
+* MMLU subjects (helm-mmlu, sloth): the category grouping of Hendrycks et al. (``categories.py``
+  of hendrycks/test): family ``MMLU STEM`` (18 subjects), ``MMLU humanities`` (13), ``MMLU social
+  sciences`` (12), ``MMLU other`` (14); subfamily = the subject's Hendrycks subcategory (physics,
+  health, law, ...). The subfamily ``math`` is exactly abstract_algebra, college_mathematics,
+  elementary_mathematics, high_school_mathematics and high_school_statistics (formal_logic is
+  philosophy, econometrics economics, machine_learning computer science).
+* LiveBench: family = the task's category in the release categories files (the same in every
+  release; "IF" written out as "Instruction following").
+* HELM scenarios and the other sources: a capability family (Knowledge, Reading comprehension,
+  Math, Commonsense, Coding, Agents, ...).
+* ``level`` is ``aggregate`` for published group or overall scores, ``task`` for the finest
+  results a source publishes.
+
 >>> from evalcorr.families import load_families
 >>> fam = load_families("helm-mmlu")                                  # doctest: +SKIP
 >>> fam.set_index("task").loc["abstract_algebra", ["family", "subfamily"]].tolist()  # doctest: +SKIP
