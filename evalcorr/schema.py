@@ -60,10 +60,7 @@ LEVELS = ("task", "aggregate")
 # Declared range of each score scale; a scale not listed here is an error (declare it first).
 SCALE_RANGES: dict[str, tuple[float, float]] = {
     "fraction": (0.0, 1.0),
-    "mtbench-1-10": (0.0, 10.0),
-    "elo": (-np.inf, np.inf),
-    "minutes": (0.0, np.inf),
-    "score": (-np.inf, np.inf),
+    "mtbench-1-10": (1.0, 10.0),
 }
 
 # Declared range of transfer values by metric; metrics not listed only need to be finite.
