@@ -9,6 +9,7 @@ the bibliography is printed where the references page puts its ``#refs`` div.
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 from evalcorr.errors import RenderError
@@ -66,13 +67,36 @@ def chapter_blocks(ast: dict, page: Page, title: str, subtitle: str, project: Pr
     blocks = filters.shift_headings(filters.alt_text(blocks))
     blocks = crossref.resolve(blocks, page.source, targets, lambda target: f"#{target.label}")
     blocks = filters.page_links(blocks, page.source, page_href)
-    blocks = walk(blocks, visit)
+    blocks = _join_text(walk(blocks, visit))
 
     heading = f"{page.number} {title}" if page.number else title
     out = [element("Header", [1, attr(chapter_label(page)), text_inlines(heading)])]
     if subtitle:
         out.append(element("Para", [element("Emph", text_inlines(subtitle))]))
     return out + blocks
+
+
+def _join_text(node):
+    """Drop raw inlines of other formats and merge the text around them into one ``Str``.
+
+    Pandoc's Typst writer escapes ``//`` (a Typst comment) inside one string, but not across
+    elements: ``results/<target>/eval`` would become ``results//eval`` once the raw HTML is dropped.
+    """
+    if isinstance(node, dict):
+        return {key: _join_text(value) for key, value in node.items()}
+    if not isinstance(node, list):
+        return node
+    out = []
+    for item in node:
+        if isinstance(item, dict) and item.get("t") == "RawInline" and item["c"][0] != "typst":
+            continue
+        item = _join_text(item)
+        if isinstance(item, dict) and item.get("t") == "Str" and out and isinstance(out[-1], dict) \
+                and out[-1].get("t") == "Str":
+            out[-1] = element("Str", out[-1]["c"] + item["c"])
+        else:
+            out.append(item)
+    return out
 
 
 def _headers(blocks: list) -> list:
@@ -129,8 +153,18 @@ def write_pdf(chapters: list[list], meta: dict, api_version: list, project: Proj
 
     try:
         typst.compile(str(source), output=str(output), root=str(site_dir), sys_inputs=inputs)
-    except Exception as error:  # typst raises its own TypstError with the Typst diagnostics
-        raise RenderError(f"the PDF {project.pdf_file}: Typst failed on {source.name}: {error}") from error
+    except typst.TypstError as error:
+        kept = site_dir.parent / f".{project.pdf_name}-failed.typ"  # outside the build, which is discarded
+        shutil.copyfile(source, kept)
+        raise RenderError(f"the PDF {project.pdf_file}: Typst failed:\n{_diagnostic(error)}\n"
+                          f"the Typst source is kept in {kept}") from error
     finally:
         source.unlink(missing_ok=True)
     return output
+
+
+def _diagnostic(error) -> str:
+    """Typst's diagnostic (message, file, line and the offending source) and hints."""
+    text = getattr(error, "diagnostic", None) or str(error)
+    hints = getattr(error, "hints", None) or []
+    return "\n".join([text.rstrip(), *(f"hint: {hint}" for hint in hints)])
