@@ -64,7 +64,7 @@ print("**Asis bold** and a list:\\n\\n- one\\n- two")
 ```
 
 Inline: secret is `{{python}} secret`, name `{{python}} "org/a_model*1"`, cwd `{{python}} os.getcwd()`,
-python `{{python}} sys.executable`.
+python `{{python}} sys.executable`, hash seed `{{python}} os.environ.get("PYTHONHASHSEED")`.
 
 ```{{python}}
 #| label: fig-line
@@ -157,11 +157,15 @@ def project(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def runs(project):
-    """The fixture page executed twice, into two figure directories, with the page cache off."""
+    """The fixture page executed twice, into two figure directories, with the page cache off.
+
+    The first execution boots a kernel in advance, which the second takes.
+    """
     log = []
     pages = [
         execute_page("chapters/page.qmd", project_root=project, figures_dir=project / f"out{i}" / "figures",
-                     defaults={"execute": {"echo": True}, "lang": "en"}, cache=False, log=log.append)
+                     defaults={"execute": {"echo": True}, "lang": "en"}, cache=False, log=log.append,
+                     prestart=i == 1)
         for i in (1, 2)
     ]
     return pages, log
@@ -212,7 +216,7 @@ def test_asis_output_is_raw_markdown(md):
 def test_inline_expressions_are_evaluated_and_escaped(md, project):
     assert r"name org/a\_model\*1," in md
     assert f"cwd {escape_markdown(str(project))}," in md  # the kernel runs in the project root
-    assert f"python {escape_markdown(sys.executable)}." in md  # started with this (the venv) python
+    assert f"python {escape_markdown(sys.executable)}, hash seed 0." in md  # this (the venv) python
 
 
 def test_labelled_figure_is_an_svg_file_and_a_pandoc_figure(page, md):
@@ -282,6 +286,8 @@ def test_progress_is_logged(runs):
     progress = [line for line in log if line.startswith("render chapters/page.qmd")]
     assert len(progress) == 2
     assert re.fullmatch(r"render chapters/page\.qmd: cache miss, executed 14 cells in [0-9.]+ s", progress[0])
+    assert re.fullmatch(r"render chapters/page\.qmd: cache miss, executed 14 cells in [0-9.]+ s, "
+                        r"kernel started in advance", progress[1])
     assert pages[0].cells_executed == 14 and not pages[0].cached
 
 
@@ -330,7 +336,7 @@ def test_timeouts_and_kernel_deaths_are_render_errors(tmp_path, code, timeout, m
 def test_page_without_code_needs_no_kernel(tmp_path, monkeypatch):
     import evalcorr.render.execute as execute
 
-    monkeypatch.setattr(execute, "NotebookClient", None)  # would fail if a kernel were started
+    monkeypatch.setattr(execute, "acquire_kernel", None)  # would fail if a kernel were started
     (tmp_path / "p.qmd").write_text("---\ntitle: T\n---\n\nJust *text*.\n", encoding="utf-8")
     page = execute_page(tmp_path / "p.qmd", project_root=tmp_path, figures_dir=tmp_path / "f",
                         cache=False, log=lambda _: None)

@@ -71,7 +71,7 @@ def test_warm_render_is_a_hit_without_a_kernel_and_changes_are_misses(project, p
     assert (project / ".render-cache" / "chapters__page.qmd" / "figures" / "page-fig-bars.svg").is_file()
 
     # Warm: served from the cache, figures copied into a fresh build directory, no kernel.
-    monkeypatch.setattr(execute, "NotebookClient", _no_kernel)
+    monkeypatch.setattr(execute, "acquire_kernel", _no_kernel)
     warm = execute_page("chapters/page.qmd", figures_dir=project / "build2" / "figures", **kwargs)
     assert warm.cached and warm.markdown == cold.markdown and warm.meta == cold.meta
     assert [f.name for f in warm.figures] == ["page-fig-bars.svg"]

@@ -39,12 +39,13 @@ Inline `` `{python} expr` `` is evaluated in the same kernel after the cells abo
 Figure links are relative to ``link_base`` (default: the parent of ``figures_dir``), e.g.
 ``figures/helm-fig-corr.svg``; pass the directory the page's HTML lands in when that differs.
 
-All cells run in one kernel per page, started with this interpreter (the project's venv python) and
-the project root as working directory. The kernel first runs a hidden setup: matplotlib inline with
-SVG output and deterministic files (``svg.hashsalt``, no ``Date`` metadata), the house style
+All cells run in one kernel per page (:mod:`evalcorr.render.kernels`), started with this interpreter
+(the project's venv python) and the project root as working directory, after a hidden setup: matplotlib
+inline with SVG output and deterministic files (``svg.hashsalt``, no ``Date`` metadata), the house style
 (:func:`evalcorr.figures.style.use_house_style`), figures closed once displayed, no output history.
-A cell that raises stops the page with :class:`evalcorr.errors.RenderError` naming page, cell and
-traceback. Unchanged pages are served from :mod:`evalcorr.render.pagecache` without a kernel.
+``prestart=True`` boots the next page's kernel while this page runs. A cell that raises stops the page
+with :class:`evalcorr.errors.RenderError` naming page, cell and traceback. Unchanged pages are served
+from :mod:`evalcorr.render.pagecache` without a kernel. Progress and warnings go to ``log`` (stderr).
 """
 
 from __future__ import annotations
@@ -52,26 +53,21 @@ from __future__ import annotations
 import base64
 import os
 import re
-import shutil
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
-from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from evalcorr.errors import RenderError
+from evalcorr.render.kernels import SETUP_CODE, SVG_MAX_BYTES, acquire_kernel
 from evalcorr.render.pagecache import PageCache
 from evalcorr.render.qmd import CodeCell, InlineExpr, MarkdownBlock, QmdDocument, parse_qmd
 
-# SVG files above this size are replaced by PNG (dense scatter plots make multi-megabyte SVGs).
-SVG_MAX_BYTES = 1_500_000
 # Quarto's defaults for the execution options the renderer honours.
 OPTION_DEFAULTS = {"echo": True, "eval": True, "include": True, "output": True}
 
@@ -79,52 +75,6 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{6,}>")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Characters that pandoc Markdown would read as markup (emphasis, links, math, citations, raw HTML...).
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$|~^@#])")
-
-# Hidden code run first in every kernel. Figures are rendered by our own formatters so that SVG is
-# deterministic and falls back to PNG when too large; closing each figure once it has been displayed
-# keeps memory flat and stops the inline backend from showing a returned figure a second time.
-SETUP_CODE = f"""
-def __evalcorr_setup():
-    import matplotlib
-    from IPython import get_ipython
-    ip = get_ipython()
-    ip.run_line_magic("matplotlib", "inline")
-    import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
-    from IPython.core.pylabtools import print_figure
-    from evalcorr.figures.style import use_house_style
-
-    use_house_style()
-    matplotlib.rcParams["svg.hashsalt"] = "evalcorr"
-    ip.displayhook.cache_size = 0  # no Out[n] history holding figures alive
-
-    def svg(fig):
-        data = print_figure(fig, "svg", bbox_inches="tight", metadata={{"Date": None}})
-        plt.close(fig)
-        too_big = data is not None and len(data.encode()) > {SVG_MAX_BYTES}
-        fig.__dict__["_evalcorr_svg_too_big"] = too_big
-        return None if too_big else data
-
-    def png(fig):
-        too_big = fig.__dict__.pop("_evalcorr_svg_too_big", None)
-        if too_big is None:  # the SVG formatter did not run first
-            data = print_figure(fig, "svg", bbox_inches="tight", metadata={{"Date": None}})
-            too_big = data is not None and len(data.encode()) > {SVG_MAX_BYTES}
-        if not too_big:
-            return None
-        return print_figure(fig, "png", bbox_inches="tight", dpi=matplotlib.rcParams["savefig.dpi"],
-                            metadata={{"Software": None}})
-
-    formatters = ip.display_formatter.formatters
-    formatters["image/svg+xml"].for_type(Figure, svg)
-    formatters["image/png"].for_type(Figure, png)
-    for mime in ("application/pdf", "image/jpeg"):
-        formatters[mime].pop(Figure, None)
-
-__evalcorr_setup()
-del __evalcorr_setup
-"""
-
 
 @dataclass
 class ExecutedPage:
@@ -142,7 +92,7 @@ class ExecutedPage:
 
 def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=600,
                  link_base=None, cache: bool | PageCache = True,
-                 log: Callable[[str], None] | None = None) -> ExecutedPage:
+                 log: Callable[[str], None] | None = None, prestart: bool = False) -> ExecutedPage:
     """Execute one ``.qmd`` page and return its Markdown and figures.
 
     Parameters
@@ -163,6 +113,9 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
         ``True`` uses ``<project_root>/.render-cache``; ``False`` always executes.
     log : callable, optional
         Receives progress and warning lines; default prints them to stderr.
+    prestart : bool
+        When the page executes, also boot a kernel for the next page of this project in the background
+        (:func:`evalcorr.render.kernels.acquire_kernel`); pass it when executing several pages in a row.
 
     Returns
     -------
@@ -208,9 +161,10 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
     figures_dir.mkdir(parents=True, exist_ok=True)
     page = _PageRun(doc, name=name, stem=qmd_path.stem, meta=meta, figures_dir=figures_dir,
                     link_prefix=link_prefix, log=log)
-    markdown = page.run(project_root, timeout)
+    markdown = page.run(project_root, timeout, prestart)
     seconds = time.perf_counter() - started
-    log(f"render {name}: cache miss, executed {page.cells_executed} cells in {seconds:.1f} s")
+    how = ", kernel started in advance" if page.prestarted else ""
+    log(f"render {name}: cache miss, executed {page.cells_executed} cells in {seconds:.1f} s{how}")
     result = ExecutedPage(source=qmd_path, meta=meta, markdown=markdown, figures=page.figures,
                           cells_executed=page.cells_executed, seconds=seconds, warnings=page.warnings)
     if cache:
@@ -256,41 +210,41 @@ class _PageRun:
         self.cells_executed = 0
         self._nb = nbformat.v4.new_notebook()
         self._client: NotebookClient | None = None
+        self.prestarted = False  # ran in a kernel started in advance
 
-    def run(self, project_root: Path, timeout: int) -> str:
+    def run(self, project_root: Path, timeout: int, prestart: bool = False) -> str:
         chunks: list[str] = []
         needs_kernel = any(isinstance(b, CodeCell) for b in self.doc.blocks) or any(
             isinstance(p, InlineExpr) for b in self.doc.blocks if isinstance(b, MarkdownBlock) for p in b.parts)
         if not needs_kernel:
             return "".join(b.text for b in self.doc.blocks)
-        # IPC sockets in a private directory: local-only, no warning about unencrypted TCP.
-        with tempfile.TemporaryDirectory(prefix="evalcorr-kernel-", ignore_cleanup_errors=True) as sockets:
-            km = AsyncKernelManager(kernel_name=_KERNEL_NAME, kernel_spec_manager=_VenvKernelSpecs(),
-                                    transport="ipc", ip=os.path.join(sockets, "k"))
-            # Immediate shutdown: the kernel holds nothing worth a graceful exit (saves ~0.6 s a page).
-            self._client = NotebookClient(self._nb, km=km, timeout=timeout, allow_errors=True,
-                                          record_timing=False, shutdown_kernel="immediate",
-                                          resources={"metadata": {"path": str(project_root)}})
-            started = False
-            try:
-                with self._client.setup_kernel(cleanup_kc=True):
-                    started = True
-                    self._execute(SETUP_CODE, what="the renderer's setup code")
-                    for block in self.doc.blocks:
-                        if isinstance(block, MarkdownBlock):
-                            chunks.append(self._markdown(block))
-                        else:
-                            out = self._cell(block)
-                            if out:
-                                chunks.append(_as_block(out, after="".join(chunks[-1:])))
-            except DeadKernelError as exc:
-                raise RenderError(f"{self.name}: the Jupyter kernel died ({exc}); a cell may have run "
-                                  "out of memory or crashed the interpreter.") from None
-            except RuntimeError as exc:
-                if started:
-                    raise
-                raise RenderError(f"{self.name}: could not start a Jupyter kernel with {sys.executable} "
-                                  f"({exc}); install the project (make venv) so ipykernel is there.") from None
+        kernel, self.prestarted = acquire_kernel(project_root, prestart=prestart)
+        # Immediate shutdown: the kernel holds nothing worth a graceful exit (saves ~0.6 s a page).
+        self._client = NotebookClient(self._nb, km=kernel.km, timeout=timeout, allow_errors=True,
+                                      record_timing=False, shutdown_kernel="immediate",
+                                      resources={"metadata": {"path": str(project_root)}})
+        started = False
+        try:
+            with self._client.setup_kernel(cleanup_kc=True):
+                started = True
+                self._execute(SETUP_CODE, what="the renderer's setup code")
+                for block in self.doc.blocks:
+                    if isinstance(block, MarkdownBlock):
+                        chunks.append(self._markdown(block))
+                    else:
+                        out = self._cell(block)
+                        if out:
+                            chunks.append(_as_block(out, after="".join(chunks[-1:])))
+        except DeadKernelError as exc:
+            raise RenderError(f"{self.name}: the Jupyter kernel died ({exc}); a cell may have run "
+                              "out of memory or crashed the interpreter.") from None
+        except RuntimeError as exc:
+            if started:
+                raise
+            raise RenderError(f"{self.name}: could not start a Jupyter kernel with {sys.executable} "
+                              f"({exc}); install the project (make venv) so ipykernel is there.") from None
+        finally:
+            kernel.close()
         return "".join(chunks)
 
     def _execute(self, code: str, *, what: str, store_history: bool = False):
@@ -449,21 +403,6 @@ class _PageRun:
     def _warn(self, message: str) -> None:
         self.warnings.append(message)
         self.log(f"warning: {self.name}: {message}")
-
-
-_KERNEL_NAME = "evalcorr-python"
-
-
-class _VenvKernelSpecs(KernelSpecManager):
-    """Kernel specs that always start ipykernel with this interpreter (the project's venv python)."""
-
-    def get_kernel_spec(self, kernel_name):
-        return KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            display_name="evalcorr (venv python)", language="python",
-            # Stable hashing for reproducible set/dict-of-str iteration; no debugger start-up warnings.
-            env={"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1"},
-        )
 
 
 def _page_name(path: Path, root: Path) -> str:
