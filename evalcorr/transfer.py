@@ -367,9 +367,9 @@ def sft_effects(df: pd.DataFrame, setting: str, source: str = "massive-sft") -> 
 
     Returns
     -------
-    Tidy DataFrame: model, setting, train_task (SFT dataset), eval_task (benchmark), sft, pretrain,
-    effect (points on the benchmark's published scale). Benchmarks without a pretrain score are
-    dropped.
+    Tidy DataFrame: model, setting, train_task (SFT dataset), eval_task (benchmark), metric (the
+    benchmark's released scale), sft, pretrain, effect (points on that scale). Benchmarks without a
+    pretrain score are dropped.
     """
     rows = df[df["source"] == source]
     sft = rows[(rows["stage"] == "sft") & (rows["setting"] == setting)]
@@ -378,7 +378,7 @@ def sft_effects(df: pd.DataFrame, setting: str, source: str = "massive-sft") -> 
         raise TransferError(f"setting={setting!r} has no {source} SFT rows; choose one of {known}")
     base = rows[rows["stage"] == "pretrain"][["model", "eval_task", "value"]].rename(
         columns={"value": "pretrain"})
-    out = sft[["model", "setting", "train_task", "eval_task", "value"]].rename(columns={"value": "sft"})
+    out = sft[["model", "setting", "train_task", "eval_task", "metric", "value"]].rename(columns={"value": "sft"})
     out = out.merge(base, on=["model", "eval_task"], how="inner").dropna(subset=["sft", "pretrain"])
     out["effect"] = out["sft"] - out["pretrain"]
     return out.reset_index(drop=True)
@@ -399,6 +399,15 @@ def effect_matrix(effects: pd.DataFrame, model: str | None = None,
     matrix = matrix.reindex(index=pd.unique(rows["train_task"]), columns=pd.unique(rows["eval_task"]))
     matrix.index.name, matrix.columns.name = "train_task", "eval_task"
     return matrix
+
+
+def effect_by_model(effects: pd.DataFrame) -> pd.DataFrame:
+    """Models x SFT datasets: each model's mean effect of a dataset over the benchmarks in ``effects``
+    (filter ``effects`` to one scale first, e.g. ``metric == "percent"``)."""
+    table = effects.pivot_table(index="model", columns="train_task", values="effect", aggfunc="mean",
+                                sort=False)
+    table.index.name, table.columns.name = "model", "train_task"
+    return table
 
 
 def model_agreement(effects: pd.DataFrame, exclude: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:

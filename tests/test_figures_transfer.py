@@ -81,3 +81,8 @@ def test_asymmetry_dendrogram_and_loadings_figures(pp, tmp_path):
     fig = biplot(result.scores, result.loadings)
     fig.savefig(tmp_path / "b.png")
     assert (tmp_path / "b.png").stat().st_size > 1000
+
+
+def test_annotate_min_keeps_only_notable_cells(pp):
+    fig = heatmap(pp, annotate_min=0.1)
+    assert sorted(_texts(fig.axes[0])) == sorted(compact(v) for v in pp.to_numpy().ravel() if abs(v) >= 0.1)

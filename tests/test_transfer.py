@@ -343,3 +343,13 @@ def test_massive_sft_effects_equal_the_released_delta_and_flag_the_copied_baseli
     pp = transfer_matrix(df, "massive-sft", model="Qwen2.5-7B", view="pp", setting=setting)
     assert pp.loc["math", "gsm8k-4shot"] == pytest.approx(
         effect_matrix(eff, model="Qwen2.5-7B").loc["math", "gsm8k-4shot"])
+
+
+def test_effect_by_model_averages_over_benchmarks():
+    from evalcorr.transfer import effect_by_model
+
+    eff = sft_effects(sft_frame(), "lora=false;epoch=10")
+    table = effect_by_model(eff)
+    assert table.at["m1", "d1"] == pytest.approx((2.0 - 1.0) / 2)
+    assert table.at["m2", "d2"] == pytest.approx((4.0 + 3.0) / 2 + 1.0)
+    assert "metric" in eff.columns

@@ -47,7 +47,8 @@ def _text_color(rgba) -> str:
 
 
 def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: float | None = None,
-            fmt: Callable[[float], str] | None = None, annotate: bool = True, fontsize: float = 7,
+            fmt: Callable[[float], str] | None = None, annotate: bool = True,
+            annotate_min: float = 0.0, fontsize: float = 7,
             title: str | None = None, colorbar_label: str | None = None, xlabel: str = "evaluated on",
             ylabel: str = "trained on", labels: Mapping[str, str] | None = None):
     """An annotated heatmap of a matrix (rows = trained on, columns = evaluated on).
@@ -63,6 +64,8 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
         Colour limit (symmetric for diverging); default: the largest absolute value.
     fmt : callable, optional
         Formats each annotation (default: two decimals without leading zero).
+    annotate_min : float
+        Annotate only cells with ``|value| >= annotate_min`` (large matrices: the notable cells).
     labels : mapping, optional
         Display names of the tasks.
 
@@ -99,7 +102,7 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
         for i in range(values.shape[0]):
             for j in range(values.shape[1]):
                 v = values[i, j]
-                if np.isfinite(v):
+                if np.isfinite(v) and abs(v) >= annotate_min:
                     ax.text(j, i, fmt(v), ha="center", va="center", fontsize=fontsize,
                             color=_text_color(cmap(norm(v))))
     if title:
