@@ -51,16 +51,20 @@ def signature_overlap(results: dict[str, SignatureResult]) -> pd.DataFrame:
         task_a, task_b (pairs in the order of ``results``, as the upper triangle), jaccard,
         shared_weight.
     """
-    closed = {target: closed_signature(result) for target, result in results.items()}
-    rows = []
-    for a, b in combinations(results, 2):
-        wa, wb = closed[a], closed[b]
-        union = wa.index.union(wb.index)
-        va, vb = wa.reindex(union, fill_value=0.0), wb.reindex(union, fill_value=0.0)
-        shared = len(wa.index.intersection(wb.index))
-        rows.append((a, b, shared / len(union), np.minimum(va, vb).sum() / np.maximum(va, vb).sum()))
-    return pd.DataFrame(rows, columns=["task_a", "task_b", "jaccard", "shared_weight"]).astype(
-        {"task_a": "string", "task_b": "string"})
+    targets = list(results)
+    weights = pd.DataFrame({t: closed_signature(r) for t, r in results.items()}).T.loc[targets]
+    member = weights.notna().to_numpy()                       # targets x union of features
+    w = weights.fillna(0.0).to_numpy()
+    ia, ib = np.triu_indices(len(targets), 1)
+    shared = (member[ia] & member[ib]).sum(axis=1)
+    union = (member[ia] | member[ib]).sum(axis=1)
+    weight = np.minimum(w[ia], w[ib]).sum(axis=1) / np.maximum(w[ia], w[ib]).sum(axis=1)
+    return pd.DataFrame({
+        "task_a": pd.array([targets[i] for i in ia], dtype="string"),
+        "task_b": pd.array([targets[i] for i in ib], dtype="string"),
+        "jaccard": shared / union,
+        "shared_weight": weight,
+    })
 
 
 def overlap_three_ways(pairs: pd.DataFrame, results: dict[str, SignatureResult]) -> pd.DataFrame:
