@@ -264,7 +264,7 @@ def test_table_cell_gets_a_pandoc_caption(md):
 def test_html_output_is_a_raw_block_and_stderr_is_dropped(page, md, runs):
     assert "```{=html}\n<div id='interactive'>matrix</div>\n```" in md
     assert "to stderr" not in md and "a renderer warning" not in md
-    assert any("a renderer warning" in w for w in page.warnings)
+    assert any("line 4: UserWarning: a renderer warning" in w for w in page.warnings)
     assert any("a renderer warning" in line for line in runs[1])  # printed to the render log
 
 

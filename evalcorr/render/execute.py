@@ -72,6 +72,8 @@ from evalcorr.render.qmd import CodeCell, InlineExpr, MarkdownBlock, QmdDocument
 OPTION_DEFAULTS = {"echo": True, "eval": True, "include": True, "output": True}
 
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{6,}>")
+# The file name IPython gives a cell's code in warnings ("/tmp/ipykernel_123/456.py:3:").
+_CELL_FILE = re.compile(r"\S*ipykernel_\d+[/\\]\d+\.py:(\d+)")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # Characters that pandoc Markdown would read as markup (emphasis, links, math, citations, raw HTML...).
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$|~^@#])")
@@ -398,7 +400,8 @@ class _PageRun:
     def _log_stderr(self, outputs, where: str) -> None:
         for out in outputs:
             if out.output_type == "stream" and out.name == "stderr" and out.text.strip():
-                self._warn(f"{where}: {strip_ansi(out.text).strip()}")
+                text = _CELL_FILE.sub(r"line \1", strip_ansi(out.text).strip())
+                self._warn(f"{where}: {text}")
 
     def _warn(self, message: str) -> None:
         self.warnings.append(message)
