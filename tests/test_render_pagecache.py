@@ -1,5 +1,6 @@
 """Tests of evalcorr.render.pagecache: warm renders reuse executed pages without a kernel."""
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -103,23 +104,38 @@ def test_key_covers_page_sources_data_defaults_and_extra(project, package_copy):
     assert cache.key(PAGE, defaults={"execute": {"echo": True}}, extra="chapters/page.qmd") != base
     assert cache.key(PAGE, defaults={"execute": {"echo": False}}, extra="index.qmd") != base
 
-    stamp = project / "data" / "cache" / "scores.parquet"
-    stamp.write_bytes(b"v2 longer")
-    assert cache.key(PAGE, defaults={"execute": {"echo": False}}, extra="chapters/page.qmd") != base
-    stamp.write_bytes(b"v1")
-    os.utime(stamp, ns=(1, 1))
-    assert cache.key(PAGE, defaults={"execute": {"echo": False}}, extra="chapters/page.qmd") != base
+    def key():
+        return cache.key(PAGE, defaults={"execute": {"echo": False}}, extra="chapters/page.qmd")
+
+    parquet = project / "data" / "cache" / "scores.parquet"
+    parquet.write_bytes(b"v2 longer")
+    assert key() != base
+    parquet.write_bytes(b"v1")
+    assert key() == base
+    stamp = project / "data" / "cache" / "scores.json"
+    stamp.write_text('{"key": "inputs-1"}')
+    with_stamp = key()
+    assert with_stamp != base
+    stamp.write_text('{"key": "inputs-2"}')
+    new_inputs = key()
+    assert new_inputs != with_stamp
+    (project / "data" / "cache" / "bench").mkdir()  # another cache nested inside does not count
+    (project / "data" / "cache" / "bench" / "scores.json").write_text("{}")
+    assert key() == new_inputs
 
 
 def test_data_cache_stamps(tmp_path):
     assert data_cache_stamps(tmp_path / "missing") == []
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "b.parquet").write_bytes(b"12345")
-    (tmp_path / "a.json").write_bytes(b"{}")
-    os.utime(tmp_path / "a.json", ns=(5, 7))
-    stamps = data_cache_stamps(tmp_path)
-    assert stamps[0] == "a.json 2 7"
-    assert stamps[1].startswith("sub/b.parquet 5 ")
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "bench" / "x.json").write_bytes(b"{}")  # another cache nested inside: ignored
+    (tmp_path / "src.parquet").write_bytes(b"12345")
+    (tmp_path / "src.json").write_bytes(b"{}")
+    assert data_cache_stamps(tmp_path) == [
+        f"src.json sha256={hashlib.sha256(b'{}').hexdigest()}",
+        "src.parquet size=5",
+    ]
+    os.utime(tmp_path / "src.parquet", ns=(1, 1))  # rewritten from the same inputs: same stamps
+    assert data_cache_stamps(tmp_path)[1] == "src.parquet size=5"
 
 
 def test_for_project_reads_the_cache_dir_from_the_environment(tmp_path, monkeypatch):

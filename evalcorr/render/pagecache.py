@@ -4,8 +4,9 @@ A page's key is a sha256 over everything its executed Markdown can depend on:
 
 - the page text;
 - every ``*.py`` file of the evalcorr package (the chapters call evalcorr; the renderer is in it too);
-- the data cache stamps: relative path, size and modification time of every file under the data
-  cache directory (``EVALCORR_CACHE_DIR``, default ``data/cache`` under the project root);
+- the data cache (``EVALCORR_CACHE_DIR``, default ``data/cache`` under the project root): the content
+  of every source's stamp (``<source>.json``, which holds the sha256 of the source's inputs) and the
+  size of every other file at its top (:func:`data_cache_stamps`);
 - the metadata defaults (e.g. the ``execute`` options from _quarto.yml) and an ``extra`` string
   (the caller's page name and figure link prefix);
 - the versions of Python and of the libraries that draw figures and tables.
@@ -149,12 +150,19 @@ class PageCache:
 
 
 def data_cache_stamps(directory) -> list[str]:
-    """``path size mtime_ns`` of every file under ``directory`` (sorted; empty when it is missing)."""
+    """One line per file at the top of the data cache (sorted; empty when the directory is missing).
+
+    The cache is flat: ``<source>.parquet`` beside its stamp ``<source>.json``, which records the sha256
+    of the source's inputs. A stamp counts by its content, other files by their size, so a rebuild from
+    the same inputs keeps the pages cached. Subdirectories (e.g. a benchmark's own cache) are not data
+    the pages read and are left out.
+    """
     if directory is None or not Path(directory).is_dir():
         return []
-    directory = Path(directory)
     stamps = []
-    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
-        st = path.stat()
-        stamps.append(f"{path.relative_to(directory).as_posix()} {st.st_size} {st.st_mtime_ns}")
+    for path in sorted(p for p in Path(directory).iterdir() if p.is_file()):
+        if path.suffix == ".json":
+            stamps.append(f"{path.name} sha256={hashlib.sha256(path.read_bytes()).hexdigest()}")
+        else:
+            stamps.append(f"{path.name} size={path.stat().st_size}")
     return stamps
