@@ -70,7 +70,7 @@ def test_factor_analysis_recovers_two_blocks_and_matches_sklearn():
     big = loadings[["F1", "F2"]].abs().idxmax(axis=1)
     assert big["u"] == big["v"] == big["w"] != big["x"] == big["y"] == big["z"]
     z = (data - data.mean()) / data.std(ddof=0)
-    ref = FactorAnalysis(n_components=2, rotation="varimax", random_state=0).fit(z.to_numpy())
+    ref = FactorAnalysis(n_components=2, rotation="varimax", svd_method="lapack", random_state=0).fit(z.to_numpy())
     np.testing.assert_allclose(np.sort(np.abs(loadings[["F1", "F2"]].to_numpy()).ravel()),
                                np.sort(np.abs(ref.components_.T).ravel()), rtol=1e-8)
     np.testing.assert_allclose(loadings["uniqueness"], ref.noise_variance_)
