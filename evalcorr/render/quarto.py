@@ -49,7 +49,9 @@ def find_quarto(*, install: bool = True, timeout: float = INSTALL_TIMEOUT_S, log
     try:
         done = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                                "quarto-cli"], capture_output=True, text=True, timeout=timeout)
-        reason = (done.stderr or done.stdout).strip().splitlines()[-1:] if done.returncode else []
+        lines = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+        errors = [line for line in lines if line.lower().startswith("error")]
+        reason = (errors or lines)[-1:] if done.returncode else []
     except subprocess.TimeoutExpired:
         reason = [f"timed out after {timeout:.0f} s"]
     found = shutil.which("quarto", path=str(venv / "bin"))
