@@ -59,7 +59,7 @@ def project(tmp_path):
 
 def _cache(project, package_copy):
     return PageCache(project / ".render-cache", package_dir=package_copy,
-                     data_cache_dir=project / "data" / "cache")
+                     data_cache_dir=project / "data" / "cache", data_dir=project / "data")
 
 
 def test_warm_render_is_a_hit_without_a_kernel_and_changes_are_misses(project, package_copy, monkeypatch):
@@ -122,6 +122,8 @@ def test_key_covers_page_sources_data_defaults_and_extra(project, package_copy):
     (project / "data" / "cache" / "bench").mkdir()  # another cache nested inside does not count
     (project / "data" / "cache" / "bench" / "scores.json").write_text("{}")
     assert key() == new_inputs
+    (project / "data" / "families.csv").write_text("source,task,family\n")  # a committed table
+    assert key() != new_inputs
 
 
 def test_data_cache_stamps(tmp_path):
@@ -144,6 +146,7 @@ def test_for_project_reads_the_cache_dir_from_the_environment(tmp_path, monkeypa
     monkeypatch.setenv("EVALCORR_CACHE_DIR", "elsewhere/cache")
     assert PageCache.for_project(tmp_path).data_cache_dir == tmp_path / "elsewhere" / "cache"
     assert PageCache.for_project(tmp_path).directory == tmp_path / ".render-cache"
+    assert PageCache.for_project(tmp_path).data_dir == tmp_path / "data"
 
 
 def test_store_replaces_the_entry_and_load_checks_the_key(tmp_path):

@@ -7,6 +7,7 @@ A page's key is a sha256 over everything its executed Markdown can depend on:
 - the data cache (``EVALCORR_CACHE_DIR``, default ``data/cache`` under the project root): the content
   of every source's stamp (``<source>.json``, which holds the sha256 of the source's inputs) and the
   size of every other file at its top (:func:`data_cache_stamps`);
+- the content of the committed data tables at the top of ``data/`` (families, manifest);
 - the metadata defaults (e.g. the ``execute`` options from _quarto.yml) and an ``extra`` string
   (the caller's page name and figure link prefix);
 - the versions of Python and of the libraries that draw figures and tables.
@@ -58,12 +59,16 @@ class PageCache:
         The evalcorr package sources hashed into every key; default the installed package.
     data_cache_dir : str or Path, optional
         The data cache whose file stamps are hashed into every key; a missing directory counts as empty.
+    data_dir : str or Path, optional
+        The project's committed data tables (``data/families.csv``, ``data/manifest.yaml``), which
+        evalcorr reads at run time: the content of the files at its top is hashed into every key.
     """
 
-    def __init__(self, directory, *, package_dir=None, data_cache_dir=None):
+    def __init__(self, directory, *, package_dir=None, data_cache_dir=None, data_dir=None):
         self.directory = Path(directory)
         self.package_dir = Path(package_dir) if package_dir else Path(evalcorr.__file__).parent
         self.data_cache_dir = Path(data_cache_dir) if data_cache_dir else None
+        self.data_dir = Path(data_dir) if data_dir else None
 
     @classmethod
     def for_project(cls, project_root) -> "PageCache":
@@ -72,7 +77,7 @@ class PageCache:
         data_cache = Path(os.environ.get("EVALCORR_CACHE_DIR") or "data/cache")
         if not data_cache.is_absolute():
             data_cache = root / data_cache
-        return cls(root / CACHE_DIRNAME, data_cache_dir=data_cache)
+        return cls(root / CACHE_DIRNAME, data_cache_dir=data_cache, data_dir=root / "data")
 
     def key(self, page_text: str, *, defaults=None, extra: str = "") -> str:
         """The content hash of a page under the current sources, data cache and defaults."""
@@ -98,6 +103,9 @@ class PageCache:
                 continue
             add(path.relative_to(self.package_dir).as_posix(), path.read_bytes())
         add("data-cache", "\n".join(data_cache_stamps(self.data_cache_dir)))
+        if self.data_dir is not None and self.data_dir.is_dir():
+            for path in sorted(p for p in self.data_dir.iterdir() if p.is_file()):
+                add(f"data/{path.name}", path.read_bytes())
         return h.hexdigest()
 
     def load(self, page: str, key: str, figures_dir) -> CacheEntry | None:
