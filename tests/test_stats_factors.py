@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+# sklearn implements the same SVD algorithm for FactorAnalysis(rotation="varimax"); its rotation
+# routine is private, but the version is pinned in pyproject.toml.
 from sklearn.decomposition._factor_analysis import _ortho_rotation
 
 from evalcorr.errors import EvalcorrError
@@ -137,3 +139,14 @@ def test_top_loadings_by_absolute_value():
     assert top["task"].tolist() == ["b", "a", "c", "a"]
     assert top["loading"].tolist() == [-0.95, 0.9, 0.7, 0.2]
     assert top["rank"].tolist() == [1, 2, 1, 2]
+
+
+def test_varimax_reproduces_sklearn_factor_analysis_rotation():
+    """Public-API reference: rotating sklearn's unrotated FA loadings gives its varimax loadings."""
+    from sklearn.decomposition import FactorAnalysis
+
+    data = k_factor_data(k=3, n=400, seed=7).to_numpy()
+    unrotated = FactorAnalysis(3, rotation=None, random_state=0).fit(data).components_.T
+    reference = FactorAnalysis(3, rotation="varimax", random_state=0).fit(data).components_.T
+    rotated, _ = varimax(unrotated, tol=1e-6, max_iter=100)
+    np.testing.assert_allclose(rotated, reference, atol=1e-8)
