@@ -145,9 +145,11 @@ class PageCache:
                 "figures": [Path(f).name for f in figures], "cells_executed": cells_executed,
                 "warnings": list(warnings),
             }, indent=1), encoding="utf-8")
-            if entry_dir.exists():
-                shutil.rmtree(entry_dir)
-            tmp.rename(entry_dir)
+            shutil.rmtree(entry_dir, ignore_errors=True)
+            try:
+                tmp.rename(entry_dir)
+            except OSError:  # another render stored this page at the same moment; keep theirs
+                pass
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp)
