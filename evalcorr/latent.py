@@ -202,3 +202,17 @@ def effect_correlations(effects: pd.DataFrame, benchmarks: list[str] | None = No
     wide = wide.dropna(axis=0, how="any")
     wide = wide.loc[:, wide.std(ddof=1) > 0]
     return wide.corr()
+
+
+def between_group_share(wide: pd.DataFrame, level: str = "model") -> pd.Series:
+    """Share of each column's variance explained by one index level (eta squared of a one-way layout).
+
+    For the massive-sft runs (:func:`sft_runs`) with ``level="model"``: how much of a benchmark's
+    spread across runs is the base model, whatever the fine-tuning.
+    """
+    data = wide.astype(float)
+    groups = data.index.get_level_values(level)
+    fitted = data.groupby(groups).transform("mean")
+    total = ((data - data.mean()) ** 2).sum()
+    between = ((fitted - data.mean()) ** 2).sum()
+    return (between / total).rename("share")

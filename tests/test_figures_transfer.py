@@ -86,3 +86,9 @@ def test_asymmetry_dendrogram_and_loadings_figures(pp, tmp_path):
 def test_annotate_min_keeps_only_notable_cells(pp):
     fig = heatmap(pp, annotate_min=0.1)
     assert sorted(_texts(fig.axes[0])) == sorted(compact(v) for v in pp.to_numpy().ravel() if abs(v) >= 0.1)
+
+
+def test_unlabelled_columns(pp):
+    ax = heatmap(pp, xticklabels=False).axes[0]
+    assert list(ax.get_xticks()) == []
+    assert len(ax.get_yticklabels()) == 4

@@ -130,3 +130,20 @@ def test_effect_correlations_follow_the_sign_of_the_effects():
     corr = effect_correlations(sft_effects(sft_long(), "s"))
     assert corr.at["b1", "b2"] == pytest.approx(1.0)
     assert corr.at["b1", "b3"] == pytest.approx(-1.0)
+
+
+def test_between_group_share_is_eta_squared():
+    from scipy import stats
+
+    from evalcorr.latent import between_group_share
+
+    rng = np.random.default_rng(0)
+    index = pd.MultiIndex.from_product([["m1", "m2", "m3"], range(10)], names=["model", "run"])
+    data = pd.DataFrame({"x": np.repeat([0.0, 1.0, 3.0], 10) + rng.normal(size=30),
+                         "y": rng.normal(size=30)}, index=index)
+    share = between_group_share(data)
+    groups = [data.loc[m, "x"].to_numpy() for m in ("m1", "m2", "m3")]
+    f = stats.f_oneway(*groups).statistic
+    # eta^2 = F (k-1) / (F (k-1) + N - k)
+    assert share["x"] == pytest.approx(f * 2 / (f * 2 + 27))
+    assert 0 <= share["y"] < share["x"] <= 1

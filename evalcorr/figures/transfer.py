@@ -50,7 +50,8 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
             fmt: Callable[[float], str] | None = None, annotate: bool = True,
             annotate_min: float = 0.0, fontsize: float = 7,
             title: str | None = None, colorbar_label: str | None = None, xlabel: str = "evaluated on",
-            ylabel: str = "trained on", labels: Mapping[str, str] | None = None):
+            ylabel: str = "trained on", labels: Mapping[str, str] | None = None,
+            xticklabels: bool = True):
     """An annotated heatmap of a matrix (rows = trained on, columns = evaluated on).
 
     Parameters
@@ -68,6 +69,8 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
         Annotate only cells with ``|value| >= annotate_min`` (large matrices: the notable cells).
     labels : mapping, optional
         Display names of the tasks.
+    xticklabels : bool
+        False leaves the columns unlabelled (a square matrix whose columns follow the rows).
 
     Returns
     -------
@@ -89,8 +92,11 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto",
                       interpolation="nearest")
     name = (lambda t: labels.get(str(t), str(t))) if labels else _label
-    ax.set_xticks(range(values.shape[1]), [name(c) for c in matrix.columns], rotation=45, ha="right",
-                  rotation_mode="anchor")
+    if xticklabels:
+        ax.set_xticks(range(values.shape[1]), [name(c) for c in matrix.columns], rotation=45, ha="right",
+                      rotation_mode="anchor")
+    else:  # columns in the same order as the labelled rows (square matrices)
+        ax.set_xticks([])
     ax.set_yticks(range(values.shape[0]), [name(r) for r in matrix.index])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -185,13 +191,14 @@ def dendrogram_pair(sims: Mapping[str, pd.DataFrame]):
     return fig
 
 
-def loadings_heatmap(loadings: pd.DataFrame, ax=None, title: str | None = None, labels=None):
+def loadings_heatmap(loadings: pd.DataFrame, ax=None, title: str | None = None, labels=None,
+                     xlabel: str = "component"):
     """Tasks x components loadings, diverging around 0, annotated."""
     use_house_style()
     if ax is None:
         height = max(2.2, 0.2 * len(loadings) + 0.8)
         _, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.45, height), layout="constrained")
-    return heatmap(loadings, ax, diverging=True, title=title, xlabel="component", ylabel="",
+    return heatmap(loadings, ax, diverging=True, title=title, xlabel=xlabel, ylabel="",
                    colorbar_label="loading", fontsize=6.5, labels=labels)
 
 
