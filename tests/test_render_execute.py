@@ -139,6 +139,11 @@ missing = 1
 print("| k |\\n|---|\\n| 1 |")
 ```
 
+```{{python}}
+from IPython.display import Markdown
+Markdown("*From a Markdown display* with [a link](https://example.org).")
+```
+
 Closing text, figure count `{{python}} len(plt.get_fignums())`.
 """
 
@@ -273,6 +278,10 @@ def test_captions_and_missing_figures(page, md):
     assert any("fig-missing" in w and "@fig-missing will not resolve" in w for w in page.warnings)
 
 
+def test_markdown_display_is_markdown(md):
+    assert "\n*From a Markdown display* with [a link](https://example.org).\n" in md
+
+
 def test_eval_false_shows_code_without_running(md):
     assert '```python\nraise RuntimeError("never run")\n```' in md
 
@@ -285,10 +294,10 @@ def test_progress_is_logged(runs):
     (pages, log) = runs
     progress = [line for line in log if line.startswith("render chapters/page.qmd")]
     assert len(progress) == 2
-    assert re.fullmatch(r"render chapters/page\.qmd: cache miss, executed 14 cells in [0-9.]+ s", progress[0])
-    assert re.fullmatch(r"render chapters/page\.qmd: cache miss, executed 14 cells in [0-9.]+ s, "
+    assert re.fullmatch(r"render chapters/page\.qmd: cache miss, executed 15 cells in [0-9.]+ s", progress[0])
+    assert re.fullmatch(r"render chapters/page\.qmd: cache miss, executed 15 cells in [0-9.]+ s, "
                         r"kernel started in advance", progress[1])
-    assert pages[0].cells_executed == 14 and not pages[0].cached
+    assert pages[0].cells_executed == 15 and not pages[0].cached
 
 
 def test_two_executions_are_byte_identical(runs):
