@@ -1,15 +1,17 @@
 """The offline renderer: execute every page, then write the site and the PDF into one folder.
 
 Steps: each page's cells run in its own Jupyter kernel (:mod:`evalcorr.render.execute`, which caches
-unchanged pages); pandoc parses the executed Markdown; figures are placed beside the page on the site
+unchanged pages; :func:`render_jobs` pages at once); pandoc parses the executed Markdown; figures are placed beside the page on the site
 (``chapters/helm_files/...svg``); figures and tables are numbered over the whole report; then every page
 is written as HTML (:mod:`.html`, :mod:`.site`) and all pages together as one PDF (:mod:`.pdf`).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
@@ -34,20 +36,20 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     if execute is None:
         from evalcorr.render.execute import execute_page as execute
 
-    parsed = []
-    for index, page in enumerate(project.pages, start=1):
-        start = time.perf_counter()
-        figures_dir = site_dir / page.files_dir
-        figures_dir.mkdir(parents=True, exist_ok=True)
-        executed = execute(project.root / page.source, project_root=project.root, figures_dir=figures_dir,
-                           defaults={"execute": project.execute}, link_base=site_dir, log=log)
-        meta = dict(executed.meta or {})
-        ast = _parse(executed.markdown, meta, page)
-        ast["blocks"] = images(ast["blocks"], lambda src: _place_image(src, page, project.root, figures_dir,
-                                                                        site_dir))
-        parsed.append((page, meta, ast))
-        how = "from the page cache" if getattr(executed, "cached", False) else "executed"
-        log(f"[{index}/{len(project.pages)}] {page.source}: {how} in {time.perf_counter() - start:.1f} s")
+    jobs = render_jobs()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_execute_and_parse, page, project, site_dir, execute, log)
+                   for page in project.pages]
+        parsed = []
+        try:
+            for index, future in enumerate(futures, start=1):
+                page, meta, ast, how, seconds = future.result()
+                parsed.append((page, meta, ast))
+                log(f"[{index}/{len(project.pages)}] {page.source}: {how} in {seconds:.1f} s")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
 
     keys = bib_keys(project.bibliography)
     for page, _, ast in parsed:
@@ -72,6 +74,30 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
                   site_dir / project.pdf_file, inputs)
     log(f"pdf: {project.pdf_file} written in {time.perf_counter() - start:.1f} s")
     _remove_empty_dirs(site_dir)
+
+
+def render_jobs() -> int:
+    """Pages executed at once: ``EVALCORR_RENDER_JOBS``, default 2 (or 1 on a one-core machine)."""
+    value = os.environ.get("EVALCORR_RENDER_JOBS")
+    if value is None:
+        return min(2, os.cpu_count() or 1)
+    if not value.isdigit() or int(value) < 1:
+        raise RenderError(f"EVALCORR_RENDER_JOBS={value!r}: give a whole number of pages to execute at once (>= 1)")
+    return int(value)
+
+
+def _execute_and_parse(page: Page, project: Project, site_dir: Path, execute, log):
+    """Run one page's cells (own kernel) and parse the result: ``(page, meta, ast, how, seconds)``."""
+    start = time.perf_counter()
+    figures_dir = site_dir / page.files_dir
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    executed = execute(project.root / page.source, project_root=project.root, figures_dir=figures_dir,
+                       defaults={"execute": project.execute}, link_base=site_dir, log=log)
+    meta = dict(executed.meta or {})
+    ast = _parse(executed.markdown, meta, page)
+    ast["blocks"] = images(ast["blocks"], lambda src: _place_image(src, page, project.root, figures_dir, site_dir))
+    how = "from the page cache" if getattr(executed, "cached", False) else "executed"
+    return page, meta, ast, how, time.perf_counter() - start
 
 
 def _parse(markdown: str, meta: dict, page: Page) -> dict:
