@@ -156,4 +156,8 @@ def test_signatures_for_many_targets_and_tables():
     assert summary.loc[0, "selected"] == tuple(results["target"].selected)
     table = signature_table(results)
     assert table.loc[table["target"] == "f2", "feature"].iloc[0] == "target"
-    assert set(table.columns) >= {"target", "step", "feature", "cv_r2", "beta"}
+    assert list(table.columns) == ["target", "step", "feature", "cv_r2", "cv_r2_gain", "coef", "beta", "n"]
+    # the long table is the per-target tables stacked
+    stacked = pd.concat([r.to_frame() for r in results.values()], ignore_index=True)
+    pd.testing.assert_frame_equal(table, stacked, check_dtype=False)
+    assert signature_table({}).empty

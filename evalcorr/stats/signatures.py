@@ -84,11 +84,17 @@ class SignatureResult:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table of the selection: one row per selected feature (step, CV R^2, coefficients)."""
-        steps = self.steps[self.steps["step"] > 0]
-        table = steps.merge(self.coefficients, on="feature", how="left")
-        table.insert(0, "target", self.target)
-        table["n"] = self.n
-        return table.reset_index(drop=True)
+        steps = self.steps.iloc[1:]   # step 0 is the intercept; the rest follow the selection order
+        return pd.DataFrame({
+            "target": pd.Series([self.target] * len(steps), dtype=str),
+            "step": steps["step"].to_numpy(),
+            "feature": pd.Series(steps["feature"].to_numpy(), dtype=str),
+            "cv_r2": steps["cv_r2"].to_numpy(),
+            "cv_r2_gain": steps["cv_r2_gain"].to_numpy(),
+            "coef": self.coefficients["coef"].to_numpy(),
+            "beta": self.coefficients["beta"].to_numpy(),
+            "n": self.n,
+        })
 
 
 def _complete_cases(X: pd.DataFrame, y: pd.Series) -> tuple[pd.DataFrame, pd.Series, int]:
@@ -369,7 +375,17 @@ def signature_summary(results: dict[str, SignatureResult]) -> pd.DataFrame:
 
 def signature_table(results: dict[str, SignatureResult]) -> pd.DataFrame:
     """Long table of every selection: target, step, feature, cv_r2, cv_r2_gain, coef, beta, n."""
-    frames = [r.to_frame() for r in results.values()]
-    columns = ["target", "step", "feature", "cv_r2", "cv_r2_gain", "coef", "beta", "n"]
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    columns = {name: [] for name in ("target", "step", "feature", "cv_r2", "cv_r2_gain", "coef", "beta", "n")}
+    for r in results.values():
+        k = len(r.selected)
+        columns["target"] += [r.target] * k
+        columns["step"] += list(range(1, k + 1))
+        columns["feature"] += r.selected
+        columns["cv_r2"] += r.steps["cv_r2"].iloc[1:].tolist()
+        columns["cv_r2_gain"] += r.steps["cv_r2_gain"].iloc[1:].tolist()
+        columns["coef"] += r.coefficients["coef"].tolist()
+        columns["beta"] += r.coefficients["beta"].tolist()
+        columns["n"] += [r.n] * k
+    table = pd.DataFrame(columns)
+    return table.astype({"target": str, "feature": str, "step": "int64", "n": "int64",
+                         "cv_r2": float, "cv_r2_gain": float, "coef": float, "beta": float})
