@@ -92,3 +92,13 @@ def test_unlabelled_columns(pp):
     ax = heatmap(pp, xticklabels=False).axes[0]
     assert list(ax.get_xticks()) == []
     assert len(ax.get_yticklabels()) == 4
+
+
+def test_small_multiples_share_one_clipped_scale(pp):
+    from evalcorr.figures.transfer import small_multiples
+
+    fig = small_multiples({"a": pp, "b": -pp, "c": pp * 2}, ncols=2, limit=0.5)
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.images]
+    assert [ax.get_title() for ax in panels] == ["a", "b", "c"]
+    assert all(ax.images[0].norm.vmax == 0.5 and ax.images[0].norm(0.0) == 0.5 for ax in panels)
+    assert sum(not ax.get_visible() for ax in fig.axes) == 1

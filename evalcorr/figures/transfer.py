@@ -263,3 +263,36 @@ def heatmap_row(matrices: Mapping[str, pd.DataFrame], *, diverging: bool = True,
         if i:
             ax.set_ylabel("")
     return fig
+
+
+def small_multiples(matrices: Mapping[str, pd.DataFrame], ncols: int = 4, limit: float | None = None,
+                    colorbar_label: str | None = None, panel_height: float = 1.9):
+    """Unannotated heatmaps of several same-shaped matrices on one diverging scale, one per panel.
+
+    Tick labels are left out (the panels share the task order of a labelled companion figure);
+    ``limit`` clips the colour scale so that a few extreme cells do not wash out the rest.
+    """
+    use_house_style()
+    n = len(matrices)
+    nrows = -(-n // ncols)
+    if limit is None:
+        finite = np.concatenate([m.to_numpy(float).ravel() for m in matrices.values()])
+        limit = float(np.nanmax(np.abs(finite))) or 1.0
+    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, panel_height * nrows + 0.4),
+                             layout="constrained", squeeze=False)
+    norm, cmap = diverging_norm(limit), plt.get_cmap(DIVERGING_CMAP)
+    image = None
+    for ax, (title, matrix) in zip(axes.flat, matrices.items()):
+        image = ax.imshow(np.ma.masked_invalid(matrix.to_numpy(float)), cmap=cmap, norm=norm,
+                          aspect="auto", interpolation="nearest")
+        ax.set_title(title, fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    bar = fig.colorbar(image, ax=axes, shrink=0.8, extend="both")
+    if colorbar_label:
+        bar.set_label(colorbar_label)
+    return fig
