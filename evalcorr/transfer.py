@@ -517,7 +517,8 @@ def task_set_overlap(mirror=None) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame: task, n_train, n_validate, overlap_prompts (distinct validation prompts also in the
+    DataFrame: task, n_train, n_small (the few-example set), n_validate, overlap_prompts (distinct
+    validation prompts also in the
     200-example training set), overlap_items (validation items with such a prompt), small_in_train
     (items of the 10-example set that are also in the training set).
     """
@@ -540,7 +541,7 @@ def task_set_overlap(mirror=None) -> pd.DataFrame:
     for task, key in UPSTREAM_KEYS.items():
         train, small, validate = (prompts(key, p) for p in ("train", "train_small", "validate"))
         seen = set(train)
-        rows.append({"task": task, "n_train": len(train), "n_validate": len(validate),
+        rows.append({"task": task, "n_train": len(train), "n_small": len(small), "n_validate": len(validate),
                      "overlap_prompts": len(set(validate) & seen),
                      "overlap_items": sum(p in seen for p in validate),
                      "small_in_train": sum(p in seen for p in small)})

@@ -292,6 +292,7 @@ def test_task_set_overlap_matches_the_source_notes():
     assert (table.loc[["addition", "subtraction", "division"], "small_in_train"] == 10).all()
     assert table.loc["faith", "small_in_train"] == 0
     assert (table["n_validate"] >= 200).all()
+    assert (table["n_small"] == 10).all()
 
 
 def test_find_setting_and_one_factor_comparisons():
