@@ -142,3 +142,20 @@ def asymmetry_sensitivity(df: pd.DataFrame, thresholds) -> pd.DataFrame:
     pp = {m: transfer_matrix(df, SOURCE, model=m, view="pp") for m in MODELS}
     return pd.DataFrame([{"threshold": float(t), **{m: count_asymmetries(pp[m], t) for m in MODELS}}
                          for t in thresholds])
+
+
+def binomial_se(n_items: int, p: float = 0.5) -> float:
+    """Standard error of one accuracy measured on ``n_items`` items (largest at p = 0.5)."""
+    return (p * (1 - p) / n_items) ** 0.5
+
+
+def within_noise(table: pd.DataFrame, n_items: int) -> pd.Series:
+    """Task-level claims whose two compared numbers differ by less than two binomial standard errors.
+
+    Only rows that compare two improvements (one model, metric pp, not the count of helped tasks)
+    are judged; the others are False. Single runs cannot tell such differences from noise.
+    """
+    comparable = (table["model"] != "both") & (table["metric"] == "pp") & \
+        (table["claim"] != "nearly everything helps faith")
+    gap = (table["value_a"] - table["value_b"]).abs()
+    return comparable & (gap < 2 * binomial_se(n_items))

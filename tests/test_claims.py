@@ -123,3 +123,15 @@ def test_released_numbers_enter_the_claims():
         assert div["value_a"] == pp[("division", "multiplication_2x1")]
         faith = table.loc[("nearly everything helps faith", model)]
         assert faith["value_a"] == sum(pp[(a, "faith")] > 0 for a in keys.values() if a != "faith")
+
+
+def test_within_noise_flags_small_gaps_only():
+    from evalcorr.claims import binomial_se, within_noise
+
+    assert binomial_se(200) == pytest.approx(np.sqrt(0.25 / 200))
+    table = check_claims(synthetic()[0])
+    flags = within_noise(table, 200)
+    gaps = (table["value_a"] - table["value_b"]).abs()
+    judged = (table["model"] != "both") & (table["claim"] != "nearly everything helps faith")
+    assert (flags == (judged & (gaps < 2 * binomial_se(200)))).all()
+    assert not flags[table["model"] == "both"].any()
