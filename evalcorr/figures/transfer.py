@@ -122,9 +122,9 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
 
 # The four released views of a transfer-scaling model: title, diverging?, colour-bar label.
 VIEW_STYLE = {
-    "raw": ("accuracy after 200 of A", False, "accuracy"),
-    "after": ("accuracy after 200 of A, then 10 of B", False, "accuracy"),
-    "pp": ("improvement over 10-of-B baseline (pp)", True, "improvement (.10 = 10 pp)"),
+    "raw": ("accuracy after A", False, "accuracy"),
+    "after": ("accuracy after A, then a few of B", False, "accuracy"),
+    "pp": ("improvement over few-of-B baseline (pp)", True, "improvement (.10 = 10 pp)"),
     "relative": ("relative improvement over baseline", True, "relative improvement"),
 }
 
