@@ -50,7 +50,8 @@ def test_cross_references_link_to_numbered_figures_and_tables(site):
     assert '<a href="#fig-line" class="quarto-xref">Figure 1.1</a>' in results
     assert '<a href="#tbl-scores" class="quarto-xref">Table 1.1</a>' in results
     assert "<figcaption>Figure 1.1: Score against size.</figcaption>" in results
-    assert "<caption>Table 1.1: Scores by size.</caption>" in results
+    table = results.split('<div id="tbl-scores" class="table-block">')[1].split("</table>")[0]
+    assert '<div class="table-caption">\nTable 1.1: Scores by size.\n</div>' in table and "<td" in table
     assert '<a href="chapters/results.html#fig-line" class="quarto-xref">Figure 1.1</a>' in landing
     for text in (results, landing):
         assert "@fig-" not in text and "@tbl-" not in text and "?@" not in text

@@ -57,15 +57,30 @@ def page_html(ast: dict, page: Page, project: Project, targets: dict[str, crossr
     blocks = filters.page_links(blocks, page.source, page_href)
     blocks = filters.images(blocks, lambda src: src if "://" in src else relative_href(page.html, src))
     blocks = walk(blocks, lambda item: filters.callout_div(*parts) if (parts := filters.callout(item)) else None)
+    blocks = walk(blocks, _table_block)
 
     args = ["--wrap=none", "-M", "link-citations=true"]
     if project.bibliography is not None:
         args += ["--citeproc", f"--bibliography={project.bibliography}"]
         blocks = _reference_section(blocks)
     body = write_ast({**ast, "blocks": blocks}, "html5", args, what=page.source)
-    # Wide tables scroll inside their own box instead of widening the page.
-    body = body.replace("<table", '<div class="table-wrap">\n<table').replace("</table>", "</table>\n</div>")
     return HtmlPage(body=body, sections=filters.section_outline(blocks))
+
+
+def _table_block(item: dict) -> dict | None:
+    """A table as caption + scrolling box, so a wide table scrolls without taking its caption along.
+
+    The table's identifier moves to the enclosing block, which cross-references link to.
+    """
+    if item["t"] != "Table" or "wrapped" in item["c"][0][1]:
+        return None
+    (ident, classes, pairs), (short, caption), *rest = item["c"]
+    table = element("Table", [attr(classes=[*classes, "wrapped"], attributes=pairs), [short, []], *rest])
+    wrapped = element("Div", [attr(classes=["table-wrap"]), [table]])
+    if not caption and not ident:
+        return wrapped
+    title = [element("Div", [attr(classes=["table-caption"]), caption])] if caption else []
+    return element("Div", [attr(ident, ["table-block"]), [*title, wrapped]])
 
 
 def _reference_section(blocks: list) -> list:
