@@ -62,3 +62,18 @@ def test_svg_width_in_points(tmp_path):
         assert _width_pt(path) == pytest.approx(points)
     assert _width_pt(tmp_path / "f.png") == 0.0
     assert 460 < TEXT_WIDTH_PT < 475  # A4 minus 2 x 2.2 cm margins
+
+
+def test_typst_failure_names_the_error_and_keeps_the_source(tmp_path):
+    from _renderfixture import PLAIN_INDEX, write_fixture_project
+
+    from evalcorr.errors import RenderError
+    from evalcorr.render import render_project
+
+    broken = "---\ntitle: Results\n---\n\n```{=typst}\n#block[\n```\n"
+    root = write_fixture_project(tmp_path, results=broken, index=PLAIN_INDEX)
+    with pytest.raises(RenderError, match="(?s)Typst failed:.*unclosed delimiter.*is kept in") as error:
+        render_project(root, renderer="offline", log=lambda line: None)
+    kept = root / ".render-cache" / "fixture-report-failed.typ"
+    assert str(kept) in str(error.value) and "#block[" in kept.read_text()
+    assert not (root / "_site").exists()

@@ -154,7 +154,8 @@ def write_pdf(chapters: list[list], meta: dict, api_version: list, project: Proj
     try:
         typst.compile(str(source), output=str(output), root=str(site_dir), sys_inputs=inputs)
     except typst.TypstError as error:
-        kept = site_dir.parent / f".{project.pdf_name}-failed.typ"  # outside the build, which is discarded
+        kept = project.root / ".render-cache" / f"{project.pdf_name}-failed.typ"  # the build is discarded
+        kept.parent.mkdir(exist_ok=True)
         shutil.copyfile(source, kept)
         raise RenderError(f"the PDF {project.pdf_file}: Typst failed:\n{_diagnostic(error)}\n"
                           f"the Typst source is kept in {kept}") from error
