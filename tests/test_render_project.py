@@ -87,4 +87,5 @@ def test_report_citation_from_citation_cff(tmp_path):
 def test_report_citation_falls_back_to_quarto_metadata(tmp_path):
     citation = report_citation(tmp_path, "Title", "Someone")
     assert citation.text == "Someone (n.d.). Title."
+    assert report_citation(tmp_path, "Do they?", "Someone").text == "Someone (n.d.). Do they?"
     assert "author  = {{Someone}}" in citation.bibtex

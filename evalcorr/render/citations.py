@@ -58,7 +58,8 @@ def report_citation(root: Path, title: str, author: str) -> ReportCitation:
     year = str(cff.get("date-released") or "")[:4]
     url = cff.get("url") or cff.get("repository-code") or ""
 
-    text = f"{' and '.join(display for display, _ in names)} ({year or 'n.d.'}). {title}."
+    text = f"{' and '.join(display for display, _ in names)} ({year or 'n.d.'}). {title}"
+    text += "" if title.endswith((".", "?", "!")) else "."
     text += f" Version {version}." if version else ""
     text += f" {url}" if url else ""
     fields = [("title", "{" + title + "}"), ("author", " and ".join(bibtex for _, bibtex in names)),
