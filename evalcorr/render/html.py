@@ -59,7 +59,8 @@ def page_html(ast: dict, page: Page, project: Project, targets: dict[str, crossr
     blocks = walk(blocks, lambda item: filters.callout_div(*parts) if (parts := filters.callout(item)) else None)
     blocks = walk(blocks, _table_block)
 
-    args = ["--wrap=none", "-M", "link-citations=true"]
+    # MathML: formulas render natively in browsers, with no script or font from the network.
+    args = ["--wrap=none", "--mathml", "-M", "link-citations=true"]
     if project.bibliography is not None:
         args += ["--citeproc", f"--bibliography={project.bibliography}"]
         blocks = _reference_section(blocks)
