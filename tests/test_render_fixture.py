@@ -156,3 +156,10 @@ def test_cli_reports_failure_and_which_renderer_ran(tmp_path):
     assert "[1/3] index.qmd" in done.stdout
     assert "unresolved cross-reference @tbl-nowhere" in done.stderr
     shutil.rmtree(root)
+
+
+def test_link_to_a_page_outside_the_report_is_an_error(tmp_path):
+    root = write_fixture_project(tmp_path, results="---\ntitle: Results\n---\n\nSee [elsewhere](other.qmd#x).\n",
+                                 index=PLAIN_INDEX)
+    with pytest.raises(RenderError, match=r"chapters/results\.qmd: links to chapters/other\.qmd, which is not a page"):
+        render_project(root, renderer="offline", log=lambda line: None)

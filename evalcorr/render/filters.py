@@ -9,6 +9,7 @@ import posixpath
 import re
 from typing import Callable
 
+from evalcorr.errors import RenderError
 from evalcorr.render.pandoc import attr, element, stringify, text_inlines, walk
 
 # Formats a `when-format` / `unless-format` value matches, as Quarto names them.
@@ -113,11 +114,12 @@ def images(blocks: list, relocate: Callable[[str], str]) -> list:
 _LOCAL_QMD = re.compile(r"^(?![a-z][a-z0-9+.-]*:)([^#?]*\.qmd)(#.*)?$", re.IGNORECASE)
 
 
-def page_links(blocks: list, source: str, rewrite: Callable[[str, str], str]) -> list:
+def page_links(blocks: list, source: str, pages: set[str], rewrite: Callable[[str, str], str]) -> list:
     """Rewrite links to other pages (``helm.qmd#sec``) with ``rewrite(target_source, fragment)``.
 
     `target_source` is the linked page's path relative to the project root, as in ``_quarto.yml``;
-    `fragment` is the part after ``#`` (may be empty).
+    `fragment` is the part after ``#`` (may be empty). A link to a ``.qmd`` file that is not one of
+    `pages` raises RenderError naming the page that links.
     """
 
     def visit(item):
@@ -128,6 +130,9 @@ def page_links(blocks: list, source: str, rewrite: Callable[[str, str], str]) ->
         if not match:
             return None
         target = posixpath.normpath(posixpath.join(posixpath.dirname(source), match.group(1)))
+        if target not in pages:
+            raise RenderError(f"{source}: links to {target}, which is not a page of the report "
+                              "(_quarto.yml `book: chapters:`)")
         fragment = (match.group(2) or "#")[1:]
         return element("Link", [item["c"][0], item["c"][1], [rewrite(target, fragment), title]])
 

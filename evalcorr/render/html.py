@@ -10,7 +10,6 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from evalcorr.errors import RenderError
 from evalcorr.render import crossref, filters
 from evalcorr.render.pandoc import attr, element, find_all, text_inlines, walk, write_ast
 from evalcorr.render.project import Page, Project
@@ -44,9 +43,6 @@ def page_html(ast: dict, page: Page, project: Project, targets: dict[str, crossr
     sources = {other.source: other for other in project.pages}
 
     def page_href(target_source: str, fragment: str) -> str:
-        if target_source not in sources:
-            raise RenderError(f"{page.source}: links to {target_source}, which is not a page of the report "
-                              "(_quarto.yml `book: chapters:`)")
         href = relative_href(page.html, sources[target_source].html)
         return f"{href}#{fragment}" if fragment else href
 
@@ -54,7 +50,7 @@ def page_html(ast: dict, page: Page, project: Project, targets: dict[str, crossr
     blocks = filters.shift_headings(filters.alt_text(blocks))
     blocks = crossref.resolve(blocks, page.source, targets, lambda target: (
         f"#{target.label}" if target.page == page.source else page_href(target.page, target.label)))
-    blocks = filters.page_links(blocks, page.source, page_href)
+    blocks = filters.page_links(blocks, page.source, set(sources), page_href)
     blocks = filters.images(blocks, lambda src: src if "://" in src else relative_href(page.html, src))
     blocks = walk(blocks, lambda item: filters.callout_div(*parts) if (parts := filters.callout(item)) else None)
     blocks = walk(blocks, _table_block)

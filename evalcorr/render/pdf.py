@@ -14,7 +14,7 @@ from pathlib import Path
 
 from evalcorr.errors import RenderError
 from evalcorr.render import crossref, filters
-from evalcorr.render.pandoc import attr, element, text_inlines, walk, write_ast
+from evalcorr.render.pandoc import attr, element, find_all, text_inlines, walk, write_ast
 from evalcorr.render.project import Page, Project
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.typ"
@@ -36,12 +36,9 @@ def chapter_blocks(ast: dict, page: Page, title: str, subtitle: str, project: Pr
     different chapters never share a label in the one document.
     """
     sources = {other.source: other for other in project.pages}
-    header_ids = {item["c"][1][0] for item in _headers(ast["blocks"])}
+    header_ids = {item["c"][1][0] for item in find_all(ast["blocks"], {"Header"})}
 
     def page_href(target_source: str, fragment: str) -> str:
-        if target_source not in sources:
-            raise RenderError(f"{page.source}: links to {target_source}, which is not a page of the report "
-                              "(_quarto.yml `book: chapters:`)")
         target = sources[target_source]
         if not fragment:
             return f"#{chapter_label(target)}"
@@ -66,7 +63,7 @@ def chapter_blocks(ast: dict, page: Page, title: str, subtitle: str, project: Pr
     blocks = filters.select_format(ast["blocks"], "pdf")
     blocks = filters.shift_headings(filters.alt_text(blocks))
     blocks = crossref.resolve(blocks, page.source, targets, lambda target: f"#{target.label}")
-    blocks = filters.page_links(blocks, page.source, page_href)
+    blocks = filters.page_links(blocks, page.source, set(sources), page_href)
     blocks = _join_text(walk(blocks, visit))
 
     heading = f"{page.number} {title}" if page.number else title
@@ -97,12 +94,6 @@ def _join_text(node):
         else:
             out.append(item)
     return out
-
-
-def _headers(blocks: list) -> list:
-    found = []
-    walk(blocks, lambda item: found.append(item) if item["t"] == "Header" else None)
-    return found
 
 
 def _pdf_image(item: dict, site_dir: Path, page: Page) -> dict:
