@@ -1,0 +1,80 @@
+"""AST transforms shared by the site and the PDF."""
+
+import pytest
+
+from evalcorr.errors import RenderError
+from evalcorr.render import filters
+from evalcorr.render.pandoc import find_all, markdown_to_ast, stringify
+
+
+def parse(markdown):
+    return markdown_to_ast(markdown, what="test")["blocks"]
+
+
+FORMATS = """
+::: {.content-visible when-format="html"}
+site only
+:::
+
+::: {.content-visible unless-format="html"}
+not on the site
+:::
+
+::: {.content-hidden when-format="pdf"}
+hidden from the PDF
+:::
+
+::: {.content-visible}
+everywhere
+:::
+"""
+
+
+@pytest.mark.parametrize("fmt, shown", [
+    ("html", ["site only", "hidden from the PDF", "everywhere"]),
+    ("pdf", ["not on the site", "everywhere"]),
+])
+def test_select_format(fmt, shown):
+    blocks = filters.select_format(parse(FORMATS), fmt)
+    assert [stringify(block) for block in blocks] == shown
+    assert not find_all(blocks, {"Div"})  # kept content is unwrapped
+
+
+def test_shift_headings_makes_the_top_level_two():
+    blocks = filters.shift_headings(parse("# A\n\n## B\n\n### C\n"))
+    assert [block["c"][0] for block in blocks] == [2, 3, 4]
+    assert filters.shift_headings(parse("## A\n\n### B\n")) == parse("## A\n\n### B\n")
+
+
+@pytest.mark.parametrize("markdown, kind, title, body", [
+    ("::: {.callout-note}\n## Read this\nText.\n:::", "note", "Read this", "Text."),
+    ("::: {.callout-tip title=\"A tip\"}\nText.\n:::", "tip", "A tip", "Text."),
+    ("::: {.callout-caution}\nText.\n:::", "caution", "Caution", "Text."),
+])
+def test_callout_parts(markdown, kind, title, body):
+    found, title_inlines, body_blocks = filters.callout(parse(markdown)[0])
+    assert (found, stringify(title_inlines), stringify(body_blocks)) == (kind, title, body)
+
+
+def test_other_divs_are_not_callouts():
+    assert filters.callout(parse("::: {.callout-unknown}\nx\n:::")[0]) is None
+    assert filters.callout(parse("::: {.note}\nx\n:::")[0]) is None
+
+
+def test_alt_text_comes_from_fig_alt():
+    blocks = filters.alt_text(parse('![Caption.](a.svg){#fig-a fig-alt="What the figure shows."}'))
+    image = find_all(blocks, {"Image"})[0]
+    assert stringify(image["c"][1]) == "What the figure shows."
+    assert "fig-alt" not in dict(image["c"][0][2])
+
+
+def test_page_links_resolve_relative_to_the_page():
+    blocks = parse("[a](helm.qmd#mmlu) [b](../index.qmd) [c](https://example.org/x.qmd) [d](#local)")
+    seen = []
+    out = filters.page_links(blocks, "chapters/open.qmd", {"chapters/helm.qmd", "index.qmd"},
+                             lambda target, fragment: seen.append((target, fragment)) or f"{target}|{fragment}")
+    assert seen == [("chapters/helm.qmd", "mmlu"), ("index.qmd", "")]
+    assert [link["c"][2][0] for link in find_all(out, {"Link"})] == [
+        "chapters/helm.qmd|mmlu", "index.qmd|", "https://example.org/x.qmd", "#local"]
+    with pytest.raises(RenderError, match="chapters/open.qmd: links to chapters/gone.qmd"):
+        filters.page_links(parse("[x](gone.qmd)"), "chapters/open.qmd", {"index.qmd"}, lambda t, f: "")
