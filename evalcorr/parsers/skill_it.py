@@ -4,8 +4,9 @@ A 23 x 23 matrix over Natural Instructions task categories: rows are the trainin
 (``train_task``), columns the evaluated skill (``eval_task``); each value is the early-training
 validation-loss decrease on the column skill from training on the row skill (metric
 ``loss_decrease``, stage ``early_training``, values as released). The diagonal is set to 0 upstream,
-not measured, so those 23 cells are not kept. ``model`` is ``gpt-neo-125m``, the model of the
-paper's Natural Instructions experiments (the file itself does not name it).
+not measured, so those 23 cells are not kept. ``model`` is ``gpt-neo-125m``: the file itself does
+not name it, but the upstream script that uses this graph (scripts/ni/pt/skillit.sh) passes no model,
+so main.py's default ``EleutherAI/gpt-neo-125M`` applies.
 """
 
 from __future__ import annotations
