@@ -152,6 +152,9 @@ def test_derived_files_and_totals():
         "`taskweb/taskweb_pairwise_long.csv`", "`taskweb/taskweb_raw_eval_results_long.csv`",
         "`skill-it/top_23_early_decreases.csv`"]
     assert derived["Recipe"].str.len().min() > 40
+    # Paths like results/<target>/... are escaped so Markdown does not swallow them as HTML tags.
+    text = " ".join(derived["Recipe"].tolist() + derived["Derived from"].tolist())
+    assert "<target>" not in text and "\\<target\\>" in text
     totals = mirror_totals()
     on_disk = [p for p in MIRROR.rglob("*") if p.is_file() and not p.name.startswith(("PROVENANCE", "README"))]
     assert totals == {"sources": 14, "files": len(on_disk), "bytes": sum(p.stat().st_size for p in on_disk),
