@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import sys
 
+from evalcorr.commands._common import add_table_arguments, fail as _fail, write_csv
+
 PARTIALS = ("none", "pc1", "mean", "log-params")
 METHODS = ("pearson", "spearman", "kendall")
 
@@ -31,9 +33,7 @@ def configure(parser) -> None:
     parser.add_argument("--task-min-models", type=int, default=0, metavar="N",
                         help="drop tasks scored for fewer than N models first (default 0: keep all)")
     parser.add_argument("--snapshot", help="snapshot of the source (default: the latest)")
-    parser.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV file, or - for stdout")
-    parser.add_argument("--data-dir", help="mirror directory (default: EVALCORR_DATA_DIR or ../shared/data)")
-    parser.add_argument("--cache-dir", help="cache directory (default: EVALCORR_CACHE_DIR or data/cache)")
+    add_table_arguments(parser)
 
 
 def _params(source: str, snapshot, data_dir, cache_dir):
@@ -55,8 +55,7 @@ def run(args) -> int:
     from evalcorr.stats.partial import partial_correlation_matrix
 
     def fail(message: str, code: int = 2) -> int:
-        print(f"evalcorr corr: {message}", file=sys.stderr)
-        return code
+        return _fail("corr", message, code)
 
     if args.method not in METHODS:
         return fail(f"unknown --method {args.method!r}; use one of {', '.join(METHODS)}")
@@ -80,13 +79,8 @@ def run(args) -> int:
         return fail(str(error))
     matrix.index.name = "task"
     matrix.columns.name = None
-    if args.out == "-":
-        matrix.to_csv(sys.stdout)
-        return 0
-    try:
-        matrix.to_csv(args.out)
-    except OSError as error:
-        return fail(f"cannot write --out {args.out}: {error.strerror}; choose a writable path or - for stdout", 1)
+    if (code := write_csv(matrix, args.out, "corr")) or args.out == "-":
+        return code
     label = args.method if args.partial == "none" else f"{args.method}, partial {args.partial}"
     print(f"wrote {len(matrix)} x {len(matrix)} {args.source} correlation matrix ({label}) to {args.out}",
           file=sys.stderr)

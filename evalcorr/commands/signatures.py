@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 import sys
 
+from evalcorr.commands._common import add_table_arguments, fail as _fail, write_csv
+
 FEATURES = ("tasks", "out-of-family", "tasks+metadata")
 
 
@@ -39,9 +41,7 @@ def configure(parser) -> None:
                         help="drop candidate tasks scored for fewer than N models (default: half the "
                              "models that have the target)")
     parser.add_argument("--snapshot", help="snapshot of the source (default: the latest)")
-    parser.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV file, or - for stdout")
-    parser.add_argument("--data-dir", help="mirror directory (default: EVALCORR_DATA_DIR or ../shared/data)")
-    parser.add_argument("--cache-dir", help="cache directory (default: EVALCORR_CACHE_DIR or data/cache)")
+    add_table_arguments(parser)
 
 
 def run(args) -> int:
@@ -53,8 +53,7 @@ def run(args) -> int:
     from evalcorr.stats.signatures import candidate_features, forward_select, model_metadata
 
     def fail(message: str, code: int = 2) -> int:
-        print(f"evalcorr signatures: {message}", file=sys.stderr)
-        return code
+        return _fail("signatures", message, code)
 
     if args.features not in FEATURES:
         return fail(f"unknown --features {args.features!r}; use one of {', '.join(FEATURES)}")
@@ -94,8 +93,4 @@ def run(args) -> int:
     print(f"{args.target}: {len(result.selected)} feature(s) from {X.shape[1]} candidates ({args.features}), "
           f"CV R^2 {result.cv_r2:.3f}, {result.n} models ({result.n_dropped} without the target or a "
           f"candidate){'; sparse tasks dropped: ' + ', '.join(dropped) if dropped else ''}", file=sys.stderr)
-    try:
-        table.to_csv(sys.stdout if args.out == "-" else args.out, index=False, float_format="%.6g")
-    except OSError as error:
-        return fail(f"cannot write --out {args.out!r}: {error.strerror or error}; check the directory exists")
-    return 0
+    return write_csv(table, args.out, "signatures", index=False, float_format="%.6g")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import sys
 
+from evalcorr.commands._common import add_table_arguments, fail, write_csv
+
 VIEWS = ("raw", "after", "pp", "relative")
 
 
@@ -22,9 +24,7 @@ def configure(parser) -> None:
                              "after = after A then 10 of B; pp / relative = improvement over the "
                              "few-B baseline (massive-sft pp: SFT minus pretrain score)")
     parser.add_argument("--setting", help="training configuration (needed when the source has several)")
-    parser.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV file, or - for stdout")
-    parser.add_argument("--data-dir", help="mirror directory (default: EVALCORR_DATA_DIR or ../shared/data)")
-    parser.add_argument("--cache-dir", help="cache directory (default: EVALCORR_CACHE_DIR or data/cache)")
+    add_table_arguments(parser)
 
 
 def run(args) -> int:
@@ -37,17 +37,9 @@ def run(args) -> int:
         matrix = transfer_matrix(df, args.source, model=args.model, view=args.view, setting=args.setting)
     except (EvalcorrError, KeyError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"evalcorr transfer: {message}", file=sys.stderr)
-        return 2
-    if args.out == "-":
-        matrix.to_csv(sys.stdout)
-    else:
-        try:
-            matrix.to_csv(args.out)
-        except OSError as error:
-            print(f"evalcorr transfer: cannot write --out {args.out}: {error.strerror}; "
-                  "choose a writable path or - for stdout", file=sys.stderr)
-            return 1
-        print(f"wrote {matrix.shape[0]} x {matrix.shape[1]} {args.source} matrix ({args.view}) to {args.out}",
-              file=sys.stderr)
+        return fail("transfer", str(message))
+    if (code := write_csv(matrix, args.out, "transfer")) or args.out == "-":
+        return code
+    print(f"wrote {matrix.shape[0]} x {matrix.shape[1]} {args.source} matrix ({args.view}) to {args.out}",
+          file=sys.stderr)
     return 0
