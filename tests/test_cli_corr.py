@@ -63,3 +63,11 @@ def test_errors_are_clear(tmp_path, capsys):
     assert "no parameter counts" in capsys.readouterr().err
     assert main(["corr", "helm-mmlu", "--out", str(tmp_path / "missing" / "x.csv")]) == 1
     assert "cannot write --out" in capsys.readouterr().err
+
+
+def test_stdout_closed_early_ends_quietly():
+    # `corr ... --out - | head -1`: the reader closes the pipe after one line; no traceback on stderr.
+    done = subprocess.run(f"{sys.executable} -m evalcorr corr sloth --out - | head -1",
+                          shell=True, capture_output=True, text=True)
+    assert done.stdout.startswith("task,")  # sloth: a 105 x 105 matrix, more than a pipe buffer
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
