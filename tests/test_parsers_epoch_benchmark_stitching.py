@@ -4,17 +4,13 @@ import pandas as pd
 import pytest
 
 from evalcorr.errors import DataError
-from evalcorr.fetch import default_mirror
 from evalcorr.parsers import epoch_benchmark_stitching as ep
-from evalcorr.parsers._common import mirror_files
 from evalcorr.schema import validate_scores
 
 
 @pytest.fixture(scope="module")
-def files():
-    mirror = default_mirror()
-    assert mirror is not None and mirror.is_dir(), "the upstream mirror (EVALCORR_DATA_DIR) is needed"
-    return mirror_files(mirror, "epoch-benchmark-stitching")
+def files(source_files):
+    return source_files("epoch-benchmark-stitching")
 
 
 @pytest.fixture(scope="module")

@@ -5,18 +5,14 @@ import json
 
 import pytest
 
-from evalcorr.fetch import default_mirror
 from evalcorr.families import load_families
 from evalcorr.parsers import helm_classic, helm_lite, helm_mmlu
-from evalcorr.parsers._common import mirror_files
 from evalcorr.schema import validate_scores
 
 
 @pytest.fixture(scope="module")
-def files():
-    mirror = default_mirror()
-    assert mirror is not None and mirror.is_dir(), "the upstream mirror (EVALCORR_DATA_DIR) is needed"
-    return mirror_files(mirror, "every-eval-ever")
+def files(source_files):
+    return source_files("every-eval-ever")
 
 
 @pytest.fixture(scope="module")

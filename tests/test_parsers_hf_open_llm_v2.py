@@ -2,17 +2,13 @@
 
 import pytest
 
-from evalcorr.fetch import default_mirror
 from evalcorr.parsers import hf_open_llm_v2 as hf
-from evalcorr.parsers._common import mirror_files
 from evalcorr.schema import validate_scores
 
 
 @pytest.fixture(scope="module")
-def parsed():
-    mirror = default_mirror()
-    assert mirror is not None and mirror.is_dir(), "the upstream mirror (EVALCORR_DATA_DIR) is needed"
-    return hf.parse_with_report(mirror_files(mirror, "every-eval-ever"))
+def parsed(source_files):
+    return hf.parse_with_report(source_files("every-eval-ever"))
 
 
 def test_shape_and_duplicate_policy(parsed):

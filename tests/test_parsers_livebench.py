@@ -6,17 +6,13 @@ import pytest
 
 from evalcorr.errors import DataError
 from evalcorr.families import load_families
-from evalcorr.fetch import default_mirror
 from evalcorr.parsers import livebench
-from evalcorr.parsers._common import mirror_files
 from evalcorr.schema import validate_scores
 
 
 @pytest.fixture(scope="module")
-def files():
-    mirror = default_mirror()
-    assert mirror is not None and mirror.is_dir(), "the upstream mirror (EVALCORR_DATA_DIR) is needed"
-    return mirror_files(mirror, "livebench")
+def files(source_files):
+    return source_files("livebench")
 
 
 @pytest.fixture(scope="module")

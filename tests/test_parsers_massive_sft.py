@@ -5,17 +5,13 @@ import pandas as pd
 import pytest
 
 from evalcorr.errors import DataError
-from evalcorr.fetch import default_mirror
 from evalcorr.parsers import massive_sft
-from evalcorr.parsers._common import mirror_files
 from evalcorr.schema import validate_transfer
 
 
 @pytest.fixture(scope="module")
-def files():
-    mirror = default_mirror()
-    assert mirror is not None and mirror.is_dir(), "the upstream mirror (EVALCORR_DATA_DIR) is needed"
-    return mirror_files(mirror, "massive-sft")
+def files(source_files):
+    return source_files("massive-sft")
 
 
 @pytest.fixture(scope="module")

@@ -2,17 +2,13 @@
 
 import pytest
 
-from evalcorr.fetch import default_mirror
 from evalcorr.parsers import obsscaling
-from evalcorr.parsers._common import mirror_files
 from evalcorr.schema import validate_scores
 
 
 @pytest.fixture(scope="module")
-def scores():
-    mirror = default_mirror()
-    assert mirror is not None and mirror.is_dir(), "the upstream mirror (EVALCORR_DATA_DIR) is needed"
-    return obsscaling.parse(mirror_files(mirror, "obsscaling"))
+def scores(source_files):
+    return obsscaling.parse(source_files("obsscaling"))
 
 
 def test_shape(scores):

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalcorr.fetch import default_mirror
 from evalcorr.families import load_families
 from evalcorr.parsers import open_llm_leaderboard_v2 as ollb
 from evalcorr.parsers._common import mirror_files
@@ -14,9 +13,7 @@ SOURCE = "open-llm-leaderboard-v2"
 
 
 @pytest.fixture(scope="module")
-def files():
-    mirror = default_mirror()
-    assert mirror is not None and mirror.is_dir(), "the upstream mirror (EVALCORR_DATA_DIR) is needed"
+def files(mirror):
     return mirror_files(mirror, "open-llm-leaderboard-v2", "every-eval-ever", "sloth")
 
 

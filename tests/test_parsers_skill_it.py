@@ -3,17 +3,13 @@
 import pytest
 
 from evalcorr.errors import DataError
-from evalcorr.fetch import default_mirror
 from evalcorr.parsers import skill_it
-from evalcorr.parsers._common import mirror_files
 from evalcorr.schema import validate_transfer
 
 
 @pytest.fixture(scope="module")
-def files():
-    mirror = default_mirror()
-    assert mirror is not None and mirror.is_dir(), "the upstream mirror (EVALCORR_DATA_DIR) is needed"
-    return mirror_files(mirror, "skill-it")
+def files(source_files):
+    return source_files("skill-it")
 
 
 def test_graph(files):

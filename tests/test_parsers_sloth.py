@@ -3,17 +3,13 @@
 import pandas as pd
 import pytest
 
-from evalcorr.fetch import default_mirror
 from evalcorr.parsers import sloth
-from evalcorr.parsers._common import mirror_files
 from evalcorr.schema import validate_scores
 
 
 @pytest.fixture(scope="module")
-def files():
-    mirror = default_mirror()
-    assert mirror is not None and mirror.is_dir(), "the upstream mirror (EVALCORR_DATA_DIR) is needed"
-    return mirror_files(mirror, "sloth")
+def files(source_files):
+    return source_files("sloth")
 
 
 @pytest.fixture(scope="module")

@@ -2,17 +2,13 @@
 
 import pytest
 
-from evalcorr.fetch import default_mirror
 from evalcorr.parsers import taskweb
-from evalcorr.parsers._common import mirror_files
 from evalcorr.schema import validate_transfer
 
 
 @pytest.fixture(scope="module")
-def transfer():
-    mirror = default_mirror()
-    assert mirror is not None and mirror.is_dir(), "the upstream mirror (EVALCORR_DATA_DIR) is needed"
-    return taskweb.parse(mirror_files(mirror, "taskweb"))
+def transfer(source_files):
+    return taskweb.parse(source_files("taskweb"))
 
 
 def test_shape(transfer):

@@ -3,17 +3,13 @@
 import pandas as pd
 import pytest
 
-from evalcorr.fetch import default_mirror
 from evalcorr.parsers import transfer_scaling as ts
-from evalcorr.parsers._common import mirror_files
 from evalcorr.schema import validate_transfer
 
 
 @pytest.fixture(scope="module")
-def files():
-    mirror = default_mirror()
-    assert mirror is not None and mirror.is_dir(), "the upstream mirror (EVALCORR_DATA_DIR) is needed"
-    return mirror_files(mirror, "transfer-scaling")
+def files(source_files):
+    return source_files("transfer-scaling")
 
 
 @pytest.fixture(scope="module")
