@@ -16,6 +16,18 @@ Subset rules (``subset_models(..., by=...)``):
   the one with the most scores (ties: the first model id in sorted order), to damp near-duplicate
   merges and fine-tunes of one base. Models without architecture or parameter count are left out.
 - ``"base-family"``: one model per known ``base_family`` (same choice rule).
+- ``"identical"`` / ``"near-duplicates"``: one model per group of (near-)duplicate score vectors
+  (:func:`deduplicate_models` with tolerance 0 / ``tolerance``, default :data:`DUPLICATE_TOLERANCE`);
+  these rules read the scores in ``wide``, not the metadata.
+
+Near-duplicates (:func:`near_duplicate_pairs`): two models are near-duplicates when they share at
+least ``min_shared`` scored tasks (default: half of the columns, rounded up) and their scores differ by
+at most ``tolerance`` on *every* shared task (tolerance 0: identical scores). Groups are the connected
+components of that relation, so a chain a~b~c is one group even when a and c differ by more than the
+tolerance; the report gives each dropped model's largest difference to the model kept.
+
+Snapshots (:func:`snapshot_comparison`): the benchmark x benchmark correlation matrices of two
+snapshots of one leaderboard, on all models of each and on the models common to both.
 """
 
 from __future__ import annotations
@@ -23,15 +35,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from dataclasses import dataclass
+from typing import Mapping
+
+from scipy.sparse import coo_array
+from scipy.sparse.csgraph import connected_components
+
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.clustering import cluster_family_agreement
-from evalcorr.stats.correlation import correlation_matrix, correlation_pairs
+from evalcorr.stats.correlation import correlation_matrix, correlation_pairs, score_matrix
 from evalcorr.stats.pca import principal_components
 from evalcorr.stats.summary import correlation_summary
 
 INSTRUCT_PATTERN = r"(?i)(?:instruct|chat|(?:^|[-_./])it(?:$|[-_.])|sft|dpo|orpo|rlhf|kto|simpo)"
 PARAM_BUCKETS = (0, 1, 2, 4, 8, 16, 32, 64, 128, np.inf)
-SUBSET_RULES = ("all", "type", "size", "dedup", "base-family")
+SUBSET_RULES = ("all", "type", "size", "dedup", "base-family", "identical", "near-duplicates")
+DUPLICATE_TOLERANCE = 0.01
 UNKNOWN_ARCHITECTURES = {"", "?", "unknown", "nan", "none"}
 METADATA_FIELDS = ("params_b", "architecture", "base_family", "model_type")
 
@@ -63,17 +82,21 @@ def _most_complete(groups: pd.Series, wide: pd.DataFrame) -> list[str]:
     return sorted(frame.drop_duplicates("group")["model"])
 
 
-def subset_models(metadata: pd.DataFrame, by: str, wide: pd.DataFrame | None = None) -> dict[str, list[str]]:
+def subset_models(metadata: pd.DataFrame, by: str, wide: pd.DataFrame | None = None, *,
+                  tolerance: float = DUPLICATE_TOLERANCE) -> dict[str, list[str]]:
     """Model subsets by one rule (module docstring); an empty dict when the metadata it needs is missing.
 
     Parameters
     ----------
     metadata : DataFrame
         index model, columns as from :func:`model_metadata` (tidy scores are accepted too).
-    by : {"all", "type", "size", "dedup", "base-family"}
+    by : {"all", "type", "size", "dedup", "base-family", "identical", "near-duplicates"}
     wide : DataFrame, optional
         the models x tasks matrix; its models are the universe (default: the metadata's models) and
-        its completeness chooses the representative model in "dedup" and "base-family".
+        its completeness chooses the representative model in "dedup" and "base-family". Required by
+        "identical" and "near-duplicates", which compare its score vectors.
+    tolerance : float
+        largest score difference on every shared task for "near-duplicates" (:func:`deduplicate_models`).
 
     Returns
     -------
@@ -89,6 +112,13 @@ def subset_models(metadata: pd.DataFrame, by: str, wide: pd.DataFrame | None = N
     universe = wide if wide is not None else pd.DataFrame(index=models)
     if by == "all":
         return {"all models": sorted(models)}
+    if by in ("identical", "near-duplicates"):
+        if wide is None:
+            raise EvalcorrError(f"subset rule {by!r} compares score vectors: pass the models x tasks matrix as `wide`")
+        tol = 0.0 if by == "identical" else tolerance
+        kept, _ = deduplicate_models(wide, tolerance=tol)
+        label = "one per identical-score group" if by == "identical" else f"one per near-duplicate group (<= {tol:g})"
+        return {label: sorted(kept.index.astype(str))}
     if by == "type":
         declared = meta["model_type"].astype("string").str.lower() if "model_type" in meta else pd.Series(pd.NA, index=models, dtype="string")
         marked = pd.Series(models, index=models).astype(str).str.contains(INSTRUCT_PATTERN, regex=True)
@@ -160,7 +190,8 @@ def headline_statistics(wide: pd.DataFrame, families, method: str = "pearson", m
 
 
 def robustness_table(wide: pd.DataFrame, metadata: pd.DataFrame, families, subsets=("all", "type", "size", "dedup"),
-                     method: str = "pearson", min_periods: int = 30, min_coverage: float = 0.5) -> pd.DataFrame:
+                     method: str = "pearson", min_periods: int = 30, min_coverage: float = 0.5, *,
+                     tolerance: float = DUPLICATE_TOLERANCE) -> pd.DataFrame:
     """The headline statistics on model subsets, side by side.
 
     Parameters
@@ -175,6 +206,8 @@ def robustness_table(wide: pd.DataFrame, metadata: pd.DataFrame, families, subse
         subset rules (:data:`SUBSET_RULES`), in the order of the table.
     method, min_periods, min_coverage :
         as in :func:`headline_statistics`.
+    tolerance : float
+        for the "near-duplicates" rule (:func:`deduplicate_models`).
 
     Returns
     -------
@@ -186,7 +219,7 @@ def robustness_table(wide: pd.DataFrame, metadata: pd.DataFrame, families, subse
         metadata = model_metadata(metadata)
     rows = []
     for rule in subsets:
-        groups = subset_models(metadata, rule, wide)
+        groups = subset_models(metadata, rule, wide, tolerance=tolerance)
         if not groups:
             rows.append({"rule": rule, "subset": "", "n_models": 0,
                          "note": f"skipped: the metadata this rule needs is missing ({rule})"})
@@ -205,3 +238,247 @@ def robustness_table(wide: pd.DataFrame, metadata: pd.DataFrame, families, subse
     table["note"] = table["note"].astype("string").fillna("")
     table[["rule", "subset"]] = table[["rule", "subset"]].astype("string")
     return table
+
+
+FLOAT_SLACK = 1e-12   # scores equal up to floating-point rounding count as equal
+PAIR_CHUNK = 200_000  # candidate pairs compared per batch (bounds memory)
+
+
+def _check_models(wide: pd.DataFrame, name: str = "wide") -> np.ndarray:
+    values = score_matrix(wide, name)
+    if wide.index.has_duplicates:
+        dup = sorted(map(str, set(wide.index[wide.index.duplicated()])))[:5]
+        raise EvalcorrError(f"`{name}` has duplicated model rows {dup}; each model must appear once")
+    return values
+
+
+def _candidate_pairs(values: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i < j) that can be within ``tolerance`` on every shared task.
+
+    Two models that both have the key task (the most spread-out of the best-covered tasks) can only
+    qualify when they are within the tolerance on it, so those are found by a sorted sweep; a model without that task is paired with
+    every other model.
+    """
+    n = len(values)
+    coverage = (~np.isnan(values)).sum(axis=0)
+    spread = np.where(coverage == coverage.max(), np.nanstd(np.where(coverage > 1, values, 0.0), axis=0), -1.0)
+    key = values[:, np.argmax(spread)]    # the most spread-out of the best-covered tasks prunes most
+    has = np.flatnonzero(~np.isnan(key))
+    order = has[np.argsort(key[has], kind="stable")]
+    sorted_key = key[order]
+    upper = np.searchsorted(sorted_key, sorted_key + tolerance + FLOAT_SLACK, side="right")
+    counts = upper - np.arange(len(order)) - 1
+    left = np.repeat(np.arange(len(order)), counts)
+    right = left + 1 + np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    first, second = [order[left]], [order[right]]
+    for i in np.flatnonzero(np.isnan(key)):
+        others = np.flatnonzero(~np.isnan(key) | (np.arange(n) > i))
+        others = others[others != i]
+        first.append(np.full(len(others), i))
+        second.append(others)
+    i, j = np.concatenate(first), np.concatenate(second)
+    return np.minimum(i, j), np.maximum(i, j)
+
+
+def near_duplicate_pairs(wide: pd.DataFrame, tolerance: float = DUPLICATE_TOLERANCE,
+                         min_shared: int | None = None) -> pd.DataFrame:
+    """Pairs of models whose scores differ by at most ``tolerance`` on every task both have.
+
+    Parameters
+    ----------
+    wide : DataFrame
+        models x tasks, NaN where missing; one row per model.
+    tolerance : float
+        largest absolute score difference allowed on each shared task, in the units of ``wide``
+        (0.01 = one percentage point for fractions); 0 means identical scores (up to rounding).
+    min_shared : int, optional
+        fewest tasks the two models must both have; default half of the columns, rounded up.
+
+    Returns
+    -------
+    DataFrame
+        model_a, model_b (model_a first in sorted order), n_shared, max_abs_diff; sorted by model_a,
+        model_b; empty when no pair qualifies.
+    """
+    values = _check_models(wide)
+    if not np.isfinite(tolerance) or tolerance < 0:
+        raise EvalcorrError(f"`tolerance` must be a finite score difference >= 0 (e.g. 0.01), got {tolerance}")
+    if min_shared is None:
+        min_shared = max(1, -(-values.shape[1] // 2))
+    if int(min_shared) < 1:
+        raise EvalcorrError(f"`min_shared` must be a number of tasks >= 1, got {min_shared}")
+    i, j = _candidate_pairs(values, tolerance)
+    found = []
+    for start in range(0, len(i), PAIR_CHUNK):
+        a, b = i[start:start + PAIR_CHUNK], j[start:start + PAIR_CHUNK]
+        diff = np.abs(values[a] - values[b])
+        shared = ~np.isnan(diff)
+        n_shared = shared.sum(axis=1)
+        largest = np.where(shared, diff, 0.0).max(axis=1, initial=0.0)
+        keep = (n_shared >= min_shared) & (largest <= tolerance + FLOAT_SLACK)
+        found.append(pd.DataFrame({"a": a[keep], "b": b[keep], "n_shared": n_shared[keep], "max_abs_diff": largest[keep]}))
+    pairs = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=["a", "b", "n_shared", "max_abs_diff"])
+    names = wide.index.astype(str).to_numpy()
+    first, second = names[pairs["a"].to_numpy(int)], names[pairs["b"].to_numpy(int)]
+    out = pd.DataFrame({"model_a": np.minimum(first, second), "model_b": np.maximum(first, second),
+                        "n_shared": pairs["n_shared"].to_numpy(int), "max_abs_diff": pairs["max_abs_diff"].to_numpy(float)})
+    out[["model_a", "model_b"]] = out[["model_a", "model_b"]].astype("string")
+    return out.sort_values(["model_a", "model_b"], ignore_index=True)
+
+
+REPORT_COLUMNS = ["group", "model", "kept", "n_scores", "n_shared", "max_abs_diff"]
+
+
+def deduplicate_models(wide: pd.DataFrame, tolerance: float = DUPLICATE_TOLERANCE,
+                       min_shared: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep one model per group of (near-)duplicates.
+
+    Groups are the connected components of :func:`near_duplicate_pairs` (same ``tolerance`` and
+    ``min_shared``); each keeps its model with the most scores (ties: first model id in sorted order).
+
+    Returns
+    -------
+    (DataFrame, DataFrame)
+        the rows of ``wide`` without the dropped models (order kept), and the report: one row per
+        model in a group, columns group (0, 1, ... in the sorted order of the kept models), model,
+        kept, n_scores, and n_shared / max_abs_diff against the kept model of its group (the largest
+        difference can exceed the tolerance when a group is a chain).
+    """
+    pairs = near_duplicate_pairs(wide, tolerance=tolerance, min_shared=min_shared)
+    if pairs.empty:
+        return wide.copy(), pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(
+            REPORT_COLUMNS, ["int64", "string", "bool", "int64", "int64", "float64"])})
+    names = pd.Index(wide.index.astype(str))
+    a, b = names.get_indexer(pairs["model_a"]), names.get_indexer(pairs["model_b"])
+    graph = coo_array((np.ones(len(a)), (a, b)), shape=(len(names), len(names)))
+    _, component = connected_components(graph, directed=False)
+    members = np.unique(np.concatenate([a, b]))
+    groups = pd.Series(component[members], index=wide.index[members])
+    kept = _most_complete(groups, wide)
+    group_of_kept = groups.set_axis(groups.index.astype(str)).loc[kept]
+    number = pd.Series(np.arange(len(kept)), index=group_of_kept.to_numpy())
+    values = wide.to_numpy(dtype=float, na_value=np.nan)
+    keeper_row = names.get_indexer(pd.Series(kept, index=group_of_kept.to_numpy()).loc[groups.to_numpy()])
+    diff = np.abs(values[members] - values[keeper_row])
+    shared = ~np.isnan(diff)
+    report = pd.DataFrame({
+        "group": number.loc[groups.to_numpy()].to_numpy(),
+        "model": pd.array(names[members], dtype="string"),
+        "kept": names[members].isin(kept),
+        "n_scores": (~np.isnan(values[members])).sum(axis=1),
+        "n_shared": shared.sum(axis=1),
+        "max_abs_diff": np.where(shared, diff, 0.0).max(axis=1),
+    }).sort_values(["group", "kept", "model"], ascending=[True, False, True], ignore_index=True)
+    dropped = report.loc[~report["kept"], "model"]
+    return wide.loc[~names.isin(dropped)], report
+
+
+def chance_normalise(wide: pd.DataFrame, chance: Mapping[str, float]) -> pd.DataFrame:
+    """Rescale scores between chance and perfect, clipping below chance at 0, as the leaderboard displays them.
+
+    ``(score - c) / (1 - c)`` clipped at 0 for each column named in ``chance`` (column -> chance level
+    c in [0, 1)); other columns are returned unchanged. The rescaling is linear, the clipping is not,
+    so the Pearson r of a column changes only through the models below chance.
+    """
+    missing = [c for c in chance if c not in wide.columns]
+    if missing:
+        raise EvalcorrError(f"`chance` names columns that are not in `wide`: {missing}; columns are {list(wide.columns)}")
+    out = wide.copy()
+    for column, level in chance.items():
+        if not 0 <= level < 1:
+            raise EvalcorrError(f"chance level of {column!r} must be in [0, 1), got {level}")
+        out[column] = ((wide[column] - level) / (1 - level)).clip(lower=0)
+    return out
+
+
+@dataclass(frozen=True)
+class SnapshotComparison:
+    """Benchmark x benchmark correlations in two snapshots (:func:`snapshot_comparison`).
+
+    ``pairs``: one row per unordered benchmark pair: task_a, task_b, n_a, r_a, n_b, r_b, diff (r_b -
+    r_a; all models of each snapshot), n_common, r_a_common, r_b_common, diff_common (models in both).
+    ``benchmarks``: benchmark, column_a, column_b, n_a, n_b, n_common, r_same_model and
+    rho_same_model (Pearson and Spearman of one benchmark's scores of the common models across the
+    two snapshots: 1 when the snapshots agree up to a linear / monotone rescaling).
+    ``summary``: n_models_a, n_models_b, n_common, n_pairs, matrix_r and matrix_r_common (Pearson r
+    between the two matrices' off-diagonal entries), mean_abs_diff(_common), max_abs_diff(_common).
+    """
+
+    pairs: pd.DataFrame
+    benchmarks: pd.DataFrame
+    summary: dict
+
+
+def _benchmark_frame(wide: pd.DataFrame, columns: list[str], labels: list[str], name: str) -> pd.DataFrame:
+    _check_models(wide, name)
+    missing = [c for c in columns if c not in wide.columns]
+    if missing:
+        raise EvalcorrError(f"`mapping` names columns {missing} that are not in `{name}`; its columns are {list(wide.columns)}")
+    frame = wide[columns].set_axis(labels, axis=1)
+    return frame.loc[frame.notna().any(axis=1)]
+
+
+def snapshot_comparison(wide_a: pd.DataFrame, wide_b: pd.DataFrame,
+                        mapping: Mapping[str, tuple[str, str]] | None = None, method: str = "pearson",
+                        min_periods: int = 30) -> SnapshotComparison:
+    """Compare the benchmark x benchmark correlation matrices of two snapshots of one leaderboard.
+
+    Parameters
+    ----------
+    wide_a, wide_b : DataFrame
+        models x benchmarks of the two snapshots (models matched by exact id).
+    mapping : dict, optional
+        benchmark label -> (column in ``wide_a``, column in ``wide_b``); default: the columns both
+        have, under their own names.
+    method, min_periods :
+        as in :func:`evalcorr.stats.correlation.correlation_pairs` (pairwise-complete).
+
+    Returns
+    -------
+    SnapshotComparison
+        On "all" models each snapshot uses every model it scores; on "common" models both use the
+        models present in both, and a score counts only where the other snapshot has it too, so both
+        matrices rest on the same models pair by pair.
+    """
+    if mapping is None:
+        mapping = {c: (c, c) for c in wide_a.columns if c in set(wide_b.columns)}
+    if len(mapping) < 2:
+        raise EvalcorrError("`mapping` must name at least 2 benchmarks: label -> (column in wide_a, column in wide_b)")
+    labels = list(mapping)
+    a = _benchmark_frame(wide_a, [mapping[k][0] for k in labels], labels, "wide_a")
+    b = _benchmark_frame(wide_b, [mapping[k][1] for k in labels], labels, "wide_b")
+    common = a.index.intersection(b.index, sort=False)
+    a_common, b_common = a.loc[common], b.loc[common]
+    a_common, b_common = a_common.where(b_common.notna()), b_common.where(a_common.notna())
+
+    def pairs_of(frame: pd.DataFrame, suffix: str) -> pd.DataFrame:
+        table = correlation_pairs(frame, method=method, min_periods=min_periods)[["task_a", "task_b", "n", "r"]]
+        return table.rename(columns={"n": f"n_{suffix}", "r": f"r_{suffix}"})
+
+    pairs = pairs_of(a, "a").merge(pairs_of(b, "b"), on=["task_a", "task_b"])
+    pairs["diff"] = pairs["r_b"] - pairs["r_a"]
+    common_pairs = pairs_of(a_common, "a_common").merge(pairs_of(b_common, "b_common"), on=["task_a", "task_b"])
+    pairs["n_common"] = common_pairs["n_a_common"].to_numpy()
+    pairs[["r_a_common", "r_b_common"]] = common_pairs[["r_a_common", "r_b_common"]].to_numpy()
+    pairs["diff_common"] = pairs["r_b_common"] - pairs["r_a_common"]
+
+    rows = []
+    for label in labels:
+        both = pd.concat([a_common[label], b_common[label]], axis=1, keys=["a", "b"]).dropna()
+        enough = len(both) >= max(min_periods, 3)
+        rows.append({"benchmark": label, "column_a": mapping[label][0], "column_b": mapping[label][1],
+                     "n_a": int(a[label].notna().sum()), "n_b": int(b[label].notna().sum()), "n_common": len(both),
+                     "r_same_model": both["a"].corr(both["b"]) if enough else np.nan,
+                     "rho_same_model": both["a"].corr(both["b"], method="spearman") if enough else np.nan})
+
+    def agreement(x: pd.Series, y: pd.Series) -> float:
+        ok = x.notna() & y.notna()
+        return float(np.corrcoef(x[ok], y[ok])[0, 1]) if ok.sum() >= 3 else np.nan
+
+    summary = {"n_models_a": len(a), "n_models_b": len(b), "n_common": len(common), "n_pairs": len(pairs),
+               "matrix_r": agreement(pairs["r_a"], pairs["r_b"]),
+               "matrix_r_common": agreement(pairs["r_a_common"], pairs["r_b_common"]),
+               "mean_abs_diff": float(pairs["diff"].abs().mean()), "max_abs_diff": float(pairs["diff"].abs().max()),
+               "mean_abs_diff_common": float(pairs["diff_common"].abs().mean()),
+               "max_abs_diff_common": float(pairs["diff_common"].abs().max())}
+    return SnapshotComparison(pairs=pairs, benchmarks=pd.DataFrame(rows), summary=summary)
