@@ -161,6 +161,8 @@ def test_near_duplicate_pairs_known_answer():
         ["m1", "m2"], ["m5", "m6"], ["m7", "m8"]]
     with pytest.raises(EvalcorrError, match="tolerance"):
         near_duplicate_pairs(wide, tolerance=-0.1)
+    with pytest.raises(EvalcorrError, match="no task columns"):
+        near_duplicate_pairs(wide[[]])
     with pytest.raises(EvalcorrError, match="duplicated model rows"):
         near_duplicate_pairs(pd.concat([wide, wide.iloc[:1]]))
 

@@ -301,6 +301,8 @@ def near_duplicate_pairs(wide: pd.DataFrame, tolerance: float = DUPLICATE_TOLERA
         model_b; empty when no pair qualifies.
     """
     values = _check_models(wide)
+    if values.shape[1] == 0:
+        raise EvalcorrError("`wide` has no task columns; pass a models x tasks matrix")
     if not np.isfinite(tolerance) or tolerance < 0:
         raise EvalcorrError(f"`tolerance` must be a finite score difference >= 0 (e.g. 0.01), got {tolerance}")
     if min_shared is None:
@@ -353,16 +355,15 @@ def deduplicate_models(wide: pd.DataFrame, tolerance: float = DUPLICATE_TOLERANC
     graph = coo_array((np.ones(len(a)), (a, b)), shape=(len(names), len(names)))
     _, component = connected_components(graph, directed=False)
     members = np.unique(np.concatenate([a, b]))
-    groups = pd.Series(component[members], index=wide.index[members])
-    kept = _most_complete(groups, wide)
-    group_of_kept = groups.set_axis(groups.index.astype(str)).loc[kept]
-    number = pd.Series(np.arange(len(kept)), index=group_of_kept.to_numpy())
+    kept = _most_complete(pd.Series(component[members], index=wide.index[members]), wide)
+    kept_rows = names.get_indexer(kept)
+    number = pd.Series(np.arange(len(kept)), index=component[kept_rows])   # component -> group number
+    keeper = pd.Series(kept_rows, index=component[kept_rows])               # component -> kept model's row
     values = wide.to_numpy(dtype=float, na_value=np.nan)
-    keeper_row = names.get_indexer(pd.Series(kept, index=group_of_kept.to_numpy()).loc[groups.to_numpy()])
-    diff = np.abs(values[members] - values[keeper_row])
+    diff = np.abs(values[members] - values[keeper.loc[component[members]].to_numpy()])
     shared = ~np.isnan(diff)
     report = pd.DataFrame({
-        "group": number.loc[groups.to_numpy()].to_numpy(),
+        "group": number.loc[component[members]].to_numpy(),
         "model": pd.array(names[members], dtype="string"),
         "kept": names[members].isin(kept),
         "n_scores": (~np.isnan(values[members])).sum(axis=1),
