@@ -7,7 +7,7 @@ from test_stats_pca import latent_factor_matrix
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.correlation import correlation_pairs
-from evalcorr.stats.summary import SUMMARY_FIELDS, correlation_summary
+from evalcorr.stats.summary import SUMMARY_FIELDS, correlation_summary, format_permutation_p, mean_cross_correlation
 
 
 def test_by_hand():
@@ -48,3 +48,18 @@ def test_errors():
         correlation_summary(pd.DataFrame({"r": [0.1]}))
     with pytest.raises(EvalcorrError, match="no pair with a finite r"):
         correlation_summary(pd.DataFrame({"r": [np.nan], "same_family": [True]}))
+
+
+def test_mean_cross_correlation_skips_self_pairs_and_missing_tasks():
+    corr = pd.DataFrame([[1.0, 0.5, 0.2], [0.5, 1.0, 0.4], [0.2, 0.4, 1.0]],
+                        index=list("xyz"), columns=list("xyz"))
+    assert mean_cross_correlation(corr, ["x"], ["y", "z", "absent"]) == pytest.approx(0.35)
+    # overlapping sets: the diagonal (x with x) is not a pair
+    assert mean_cross_correlation(corr, ["x", "y"], ["x", "y"]) == pytest.approx(0.5)
+    assert np.isnan(mean_cross_correlation(corr, ["absent"], ["x"]))
+
+
+def test_format_permutation_p_marks_the_floor():
+    assert format_permutation_p(1 / 10001, 10000) == "p ≤ 0.0001"
+    assert format_permutation_p(0.0015, 10000) == "p = 0.0015"
+    assert format_permutation_p(0.25, 999) == "p = 0.250"

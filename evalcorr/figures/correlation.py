@@ -230,7 +230,8 @@ def correlation_histogram(pairs: pd.DataFrame, *, bins: int | Sequence[float] = 
     ax.axvline(0.0, color="0.3", linewidth=0.6)
     ax.set_xlabel(f"correlation coefficient ({value}) between two tasks across models")
     ax.set_ylabel("number of task pairs")
-    ax.legend(frameon=False, loc="upper left")
+    # Above the axes: inside, the legend covers the r = 0 line and the left tail of the histogram.
+    ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, borderaxespad=0.2)
     fig.tight_layout()
     return fig
 

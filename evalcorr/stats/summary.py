@@ -68,3 +68,35 @@ def correlation_summary(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
     }
     out["median_difference"] = out["median_within"] - out["median_between"]
     return pd.Series({field: out[field] for field in SUMMARY_FIELDS}, name="value", dtype="float64")
+
+
+# The BBH tasks the original study singled out as sounding mathematical, to set against the MATH subjects.
+MATH_LIKE_BBH = ("bbh_logical_deduction_three_objects", "bbh_logical_deduction_five_objects",
+                 "bbh_logical_deduction_seven_objects", "bbh_boolean_expressions", "bbh_geometric_shapes")
+
+
+def mean_cross_correlation(corr: pd.DataFrame, tasks_a, tasks_b) -> float:
+    """Mean r over every (a, b) pair with a in `tasks_a` and b in `tasks_b`, a != b.
+
+    Tasks missing from `corr` are ignored (a source may lack some); NaN when no pair is left.
+    """
+    a = [task for task in tasks_a if task in corr.index]
+    b = [task for task in tasks_b if task in corr.columns]
+    values = corr.loc[a, b].to_numpy(dtype=float)
+    same = np.equal.outer(np.asarray(a, dtype=object), np.asarray(b, dtype=object))
+    values = values[~same]
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else float("nan")
+
+
+def format_permutation_p(p: float, n_perm: int) -> str:
+    """'p = 0.0015', or 'p ≤ 0.0001' when p is the smallest value `n_perm` permutations can give.
+
+    With the +1 correction, p = 1 / (n_perm + 1) means no permutation reached the observed statistic,
+    so the true p-value is only known to be at most that.
+    """
+    floor = 1.0 / (n_perm + 1)
+    digits = max(2, int(round(np.log10(n_perm))))
+    if p <= floor * (1 + 1e-9):
+        return f"p ≤ {floor:.{digits}f}"
+    return f"p = {p:.{digits}f}"
