@@ -7,7 +7,7 @@ from test_stats_pca import latent_factor_matrix
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.correlation import correlation_pairs
-from evalcorr.stats.summary import SUMMARY_FIELDS, correlation_summary, format_permutation_p, mean_cross_correlation
+from evalcorr.stats.summary import SUMMARY_FIELDS, correlation_summary, format_permutation_p, mean_cross_correlation, percent_at_least
 
 
 def test_by_hand():
@@ -63,3 +63,9 @@ def test_format_permutation_p_marks_the_floor():
     assert format_permutation_p(1 / 10001, 10000) == "p ≤ 0.0001"
     assert format_permutation_p(0.0015, 10000) == "p = 0.0015"
     assert format_permutation_p(0.25, 999) == "p = 0.250"
+
+
+def test_percent_at_least_rounds_down():
+    assert percent_at_least(0.98699) == "98.6%"   # ordinary rounding would say 98.7%, overstating
+    assert percent_at_least(0.996) == "99.6%"
+    assert percent_at_least(1.0) == "100.0%"

@@ -100,3 +100,8 @@ def format_permutation_p(p: float, n_perm: int) -> str:
     if p <= floor * (1 + 1e-9):
         return f"p ≤ {floor:.{digits}f}"
     return f"p = {p:.{digits}f}"
+
+
+def percent_at_least(share: float) -> str:
+    """A share as a percent rounded *down* to one decimal, so that "at least 98.6%" stays true (0.98699 -> '98.6%')."""
+    return f"{np.floor(share * 1000 + 1e-9) / 10:.1f}%"
