@@ -3,7 +3,10 @@
 Eval correlations across models, transfer matrices from released fine-tuning experiments and
 benchmark signatures, rebuilt from cached real data.
 
-The public data API is loaded lazily so that ``import evalcorr`` stays cheap:
+The package's folders are its layers (docs/architecture.md): ``data`` (sources, cache, tidy tables),
+``stats`` (everything that computes), ``figures`` and ``text`` (pictures and words of the numbers),
+``render`` (the publisher) and ``cli`` (the command line). The public data API is re-exported here,
+loaded lazily so that ``import evalcorr`` stays cheap:
 
 >>> import evalcorr
 >>> scores = evalcorr.load_scores("helm-mmlu")            # doctest: +SKIP
@@ -15,10 +18,14 @@ from importlib import import_module
 __version__ = "0.1.0"
 
 _PUBLIC = {
-    "load_scores": "evalcorr.loaders",
-    "load_wide": "evalcorr.loaders",
-    "load_transfer": "evalcorr.loaders",
-    "load_families": "evalcorr.loaders",
+    "load_scores": "evalcorr.data.loaders",
+    "load_wide": "evalcorr.data.loaders",
+    "load_transfer": "evalcorr.data.loaders",
+    "load_families": "evalcorr.data.loaders",
+    "snapshots": "evalcorr.data.loaders",
+    "task_set_overlap": "evalcorr.data.loaders",
+    "get_source": "evalcorr.data.manifest",
+    "read_eee": "evalcorr.data.eee",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -94,10 +94,10 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def source_entry(source_id: str, kind: str, files: dict[str, bytes], uses=()) -> dict:
+def source_entry(source_id: str, kind: str, files: dict[str, bytes], uses=(), parser=None) -> dict:
     """A manifest entry for files whose bytes are given; urls point at a fake upstream host."""
     return {
-        "id": source_id, "title": f"Toy source {source_id}", "kind": kind,
+        "id": source_id, **({"parser": parser} if parser else {}), "title": f"Toy source {source_id}", "kind": kind,
         "upstream": {"repository": "https://github.com/example/toy", "commit": "0" * 40},
         "licence": "MIT", "citation": {"keys": ["toy2024"], "text": "Toy et al. (2024)."},
         "snapshot": "toy", "uses": list(uses),
@@ -117,9 +117,9 @@ def make_world(root: Path, monkeypatch) -> dict:
     """A mirror, a manifest and registered toy parsers under ``root``; returns their paths.
 
     Sets MANIFEST_PATH, EVALCORR_DATA_DIR (the mirror) and EVALCORR_CACHE_DIR (``root/cache``).
+    Each toy source names its parser, ``toyparsers.<id>``, in the manifest.
     """
-    from evalcorr import manifest
-    from evalcorr.parsers import PARSERS
+    from evalcorr.data import manifest
 
     mirror = root / "mirror"
     sources = []
@@ -127,7 +127,7 @@ def make_world(root: Path, monkeypatch) -> dict:
         for path, data in files.items():
             (mirror / path).parent.mkdir(parents=True, exist_ok=True)
             (mirror / path).write_bytes(data)
-        sources.append(source_entry(source_id, kind, files))
+        sources.append(source_entry(source_id, kind, files, parser=f"toyparsers.{source_id.replace('-', '_')}"))
     manifest_path = root / "manifest.yaml"
     manifest_path.write_text(yaml.safe_dump({"version": 1, "sources": sources}, sort_keys=False))
 
@@ -140,13 +140,24 @@ def make_world(root: Path, monkeypatch) -> dict:
     monkeypatch.syspath_prepend(str(root))
     for name in [m for m in sys.modules if m == "toyparsers" or m.startswith("toyparsers.")]:
         monkeypatch.delitem(sys.modules, name)  # each test imports its own toy parsers
-    for source_id in TOY_FILES:
-        monkeypatch.setitem(PARSERS, source_id, f"toyparsers.{source_id.replace('-', '_')}")
-
     monkeypatch.setattr(manifest, "MANIFEST_PATH", manifest_path)
     monkeypatch.setenv("EVALCORR_DATA_DIR", str(mirror))
     monkeypatch.setenv("EVALCORR_CACHE_DIR", str(root / "cache"))
     return {"mirror": mirror, "manifest": manifest_path, "cache": root / "cache", "calls": package / "calls.log"}
+
+
+def set_parser(world: dict, source_id: str, parser: str | None) -> None:
+    """Rewrite the toy manifest so that ``source_id`` names another parser module (None: no parser)."""
+    from evalcorr.data.manifest import _load_manifest
+
+    document = yaml.safe_load(world["manifest"].read_text())
+    for entry in document["sources"]:
+        if entry["id"] == source_id:
+            entry.pop("parser", None)
+            if parser:
+                entry["parser"] = parser
+    world["manifest"].write_text(yaml.safe_dump(document, sort_keys=False))
+    _load_manifest.cache_clear()  # the file may keep its mtime within the clock's resolution
 
 
 def parse_calls(world: dict) -> list[str]:

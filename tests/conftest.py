@@ -2,8 +2,8 @@
 
 import pytest
 
-from evalcorr.fetch import default_mirror
-from evalcorr.parsers._common import mirror_files
+from evalcorr.data.locations import default_mirror
+from evalcorr.data.parsers._common import mirror_files
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from evalcorr.figures.correlation import BETWEEN_COLOR, WITHIN_COLOR, _display_m
 from evalcorr.figures.style import (
     DIVERGING_CMAP, PAGE_WIDTH, QUALITATIVE, diverging_norm, family_colors, use_house_style,
 )
-from evalcorr.stats.correlation import family_series
+from evalcorr.stats.inputs import family_series
 
 METADATA_FAMILY = "metadata"
 METADATA_COLOR = "#444444"

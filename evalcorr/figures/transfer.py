@@ -18,7 +18,7 @@ from scipy.cluster import hierarchy
 
 from evalcorr.figures.style import (DIVERGING_CMAP, PAGE_WIDTH, SEQUENTIAL_CMAP, diverging_norm,
                                     use_house_style)
-from evalcorr.transfer import similarity_linkage
+from evalcorr.stats.transfer import similarity_linkage
 
 TASK_LABELS = {
     "addition": "addition", "subtraction": "subtraction", "spanish": "Spanish",
@@ -157,7 +157,7 @@ def asymmetry_heatmap(asym: pd.DataFrame, ax=None, title: str | None = None):
 
 
 def similarity_dendrogram(sim: pd.DataFrame, ax=None, title: str | None = None, method: str = "average"):
-    """Dendrogram of tasks from a symmetric similarity (:func:`evalcorr.transfer.similarity`).
+    """Dendrogram of tasks from a symmetric similarity (:func:`evalcorr.stats.transfer.similarity`).
 
     The horizontal axis is the similarity at which clusters merge (right = more similar).
     """

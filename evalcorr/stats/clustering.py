@@ -17,7 +17,7 @@ from scipy.spatial.distance import squareform
 from sklearn.metrics import adjusted_rand_score
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.correlation import family_series
+from evalcorr.stats.inputs import family_series
 
 LINKAGE_METHODS = ("average", "complete", "single", "weighted")
 

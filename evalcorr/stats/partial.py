@@ -25,7 +25,8 @@ import pandas as pd
 from scipy import stats
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.correlation import correlation_matrix, family_series, score_matrix
+from evalcorr.stats.correlation import correlation_matrix
+from evalcorr.stats.inputs import family_series, score_matrix
 from evalcorr.stats.pca import principal_components
 
 CONTROLS = ("pc1", "mean", "log-params", None)

@@ -54,6 +54,14 @@ class PCAResult:
         """Number of complete rows (models) the PCA was fitted on."""
         return len(self.scores)
 
+    def variance_share(self, k: int = 1) -> float:
+        """Share of the total variance carried by the first ``k`` components together."""
+        return float(self.explained_variance_ratio.iloc[:k].sum())
+
+    def top_tasks(self, component: str = "PC1", n: int = 2) -> list:
+        """The ``n`` tasks with the largest (most positive) loadings on ``component``, largest first."""
+        return list(self.loadings[component].sort_values(ascending=False).index[:n])
+
 
 def complete_rows(wide: pd.DataFrame) -> pd.DataFrame:
     """The rows of ``wide`` with no missing value, as float."""

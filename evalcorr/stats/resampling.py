@@ -3,7 +3,7 @@ within-family against between-family correlation.
 
 The bootstrap resamples models (rows) with replacement. For Pearson a resample is a vector of row
 counts, and all pairwise-complete correlations of a batch of resamples come from a few batched matrix
-products (:func:`evalcorr.stats.correlation.pairwise_pearson`), so 1,000 resamples of the 1,860 x 45
+products (:func:`evalcorr.stats.pairwise.pairwise_pearson`), so 1,000 resamples of the 1,860 x 45
 leaderboard take seconds. Spearman and Kendall materialise each resample (Kendall loops over pairs and
 is much slower).
 
@@ -21,13 +21,8 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.correlation import (
-    check_method,
-    family_series,
-    pairwise_correlations,
-    pairwise_pearson,
-    score_matrix,
-)
+from evalcorr.stats.inputs import family_series, score_matrix
+from evalcorr.stats.pairwise import check_method, pairwise_correlations, pairwise_pearson
 
 # Elements (resamples x models x tasks) per batched array: bounds memory to ~16 MB per array and keeps the products cache-friendly.
 _BATCH_ELEMENTS = 2_000_000

@@ -43,7 +43,8 @@ from scipy.sparse.csgraph import connected_components
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.clustering import cluster_family_agreement
-from evalcorr.stats.correlation import correlation_matrix, correlation_pairs, score_matrix
+from evalcorr.stats.correlation import correlation_matrix, correlation_pairs
+from evalcorr.stats.inputs import score_matrix
 from evalcorr.stats.pca import principal_components
 from evalcorr.stats.summary import correlation_summary
 

@@ -87,21 +87,3 @@ def mean_cross_correlation(corr: pd.DataFrame, tasks_a, tasks_b) -> float:
     values = values[~same]
     values = values[np.isfinite(values)]
     return float(values.mean()) if values.size else float("nan")
-
-
-def format_permutation_p(p: float, n_perm: int) -> str:
-    """'p = 0.0015', or 'p ≤ 0.0001' when p is the smallest value `n_perm` permutations can give.
-
-    With the +1 correction, p = 1 / (n_perm + 1) means no permutation reached the observed statistic,
-    so the true p-value is only known to be at most that.
-    """
-    floor = 1.0 / (n_perm + 1)
-    digits = max(2, int(round(np.log10(n_perm))))
-    if p <= floor * (1 + 1e-9):
-        return f"p ≤ {floor:.{digits}f}"
-    return f"p = {p:.{digits}f}"
-
-
-def percent_at_least(share: float) -> str:
-    """A share as a percent rounded *down* to one decimal, so that "at least 98.6%" stays true (0.98699 -> '98.6%')."""
-    return f"{np.floor(share * 1000 + 1e-9) / 10:.1f}%"

@@ -1,0 +1,87 @@
+"""`python -m evalcorr corr SOURCE`: write a task x task correlation matrix as CSV.
+
+Rows and columns are the source's leaf task ids (first column ``task``); entries are pairwise-complete
+correlations across models, NaN for pairs with fewer than ``--min-models`` common models::
+
+    python -m evalcorr corr open-llm-leaderboard-v2 --method spearman --out ollb_spearman.csv
+    python -m evalcorr corr helm-mmlu --partial pc1 --out -
+
+``--partial`` removes a common factor first (evalcorr.stats.partial): the first principal component
+(fitted on the models with every task, so sparse tasks shrink it: see ``--task-min-models``), the mean
+score, or log10 of the parameter count where the source knows it.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from evalcorr.cli._common import add_table_arguments, fail as _fail, write_csv
+
+PARTIALS = ("none", "pc1", "mean", "log-params")
+METHODS = ("pearson", "spearman", "kendall")
+
+
+def configure(parser) -> None:
+    parser.add_argument("source", help="scores source id, e.g. open-llm-leaderboard-v2, helm-mmlu")
+    parser.add_argument("--method", default="pearson",
+                        help=f"correlation coefficient: {', '.join(METHODS)} (default pearson)")
+    parser.add_argument("--partial", default="none",
+                        help=f"common factor to remove first: {', '.join(PARTIALS)} (default none; "
+                             "partial correlations support pearson and spearman)")
+    parser.add_argument("--min-models", type=int, default=30, metavar="N",
+                        help="pairs with fewer common models are NaN (default 30)")
+    parser.add_argument("--task-min-models", type=int, default=0, metavar="N",
+                        help="drop tasks scored for fewer than N models first (default 0: keep all)")
+    parser.add_argument("--snapshot", help="snapshot of the source (default: the latest)")
+    add_table_arguments(parser)
+
+
+def _params(source: str, snapshot, data_dir, cache_dir):
+    """model -> params_b of the source (NaN where unknown)."""
+    from evalcorr.errors import EvalcorrError
+    from evalcorr.data.loaders import load_scores
+
+    scores = load_scores(source, snapshot=snapshot, data_dir=data_dir, cache_dir=cache_dir)
+    if "params_b" not in scores.columns or scores["params_b"].notna().sum() == 0:
+        raise EvalcorrError(f"--partial log-params: source {source!r} has no parameter counts (params_b); "
+                            "use --partial pc1 or mean")
+    return scores.drop_duplicates("model").set_index("model")["params_b"]
+
+
+def run(args) -> int:
+    from evalcorr.errors import EvalcorrError
+    from evalcorr.data.loaders import load_wide
+    from evalcorr.stats.correlation import correlation_matrix
+    from evalcorr.stats.partial import partial_correlation_matrix
+
+    def fail(message: str, code: int = 2) -> int:
+        return _fail("corr", message, code)
+
+    if args.method not in METHODS:
+        return fail(f"unknown --method {args.method!r}; use one of {', '.join(METHODS)}")
+    if args.partial not in PARTIALS:
+        return fail(f"unknown --partial {args.partial!r}; use one of {', '.join(PARTIALS)}")
+    if args.partial != "none" and args.method == "kendall":
+        return fail("--partial needs --method pearson or spearman (no partial Kendall)")
+    if args.min_models < 2:
+        return fail(f"--min-models must be at least 2, got {args.min_models}")
+    try:
+        wide = load_wide(args.source, snapshot=args.snapshot, min_models=args.task_min_models,
+                         data_dir=args.data_dir, cache_dir=args.cache_dir)
+        if args.partial == "none":
+            matrix = correlation_matrix(wide, method=args.method, min_periods=args.min_models)
+        else:
+            covariate = _params(args.source, args.snapshot, args.data_dir, args.cache_dir) \
+                if args.partial == "log-params" else None
+            matrix = partial_correlation_matrix(wide, control=args.partial, covariate=covariate,
+                                                method=args.method, min_periods=args.min_models)
+    except EvalcorrError as error:
+        return fail(str(error))
+    matrix.index.name = "task"
+    matrix.columns.name = None
+    if (code := write_csv(matrix, args.out, "corr")) or args.out == "-":
+        return code
+    label = args.method if args.partial == "none" else f"{args.method}, partial {args.partial}"
+    print(f"wrote {len(matrix)} x {len(matrix)} {args.source} correlation matrix ({label}) to {args.out}",
+          file=sys.stderr)
+    return 0

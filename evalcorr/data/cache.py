@@ -1,0 +1,267 @@
+"""The tidy parquet cache: one ``<source id>.parquet`` per source, rebuilt only when its inputs change.
+
+A build verifies the source's raw files (evalcorr.data.fetch), runs its parser (evalcorr.data.parsers),
+validates the result (evalcorr.data.schema) and writes the parquet atomically (temporary file, then
+rename) beside a stamp ``<source id>.json``. The stamp records the *input key*: a sha256 over the
+sha256 of every input file, the source of the data code (the parser modules, schema, families
+table, Every Eval Ever reader) and the cache format. A build whose key matches the stamp does no
+parsing.
+
+The cache lives in ``EVALCORR_CACHE_DIR`` (default ``data/cache`` under the project root) and is
+never committed; it can always be rebuilt from the mirror or upstream. Its functions take the
+:class:`~evalcorr.data.manifest.Source` that the caller resolved once.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib.util
+import json
+import os
+import sys
+import time
+from importlib import import_module
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from evalcorr.data import fetch
+from evalcorr.data.locations import PROJECT_ROOT, default_cache_dir
+from evalcorr.data.manifest import Source
+from evalcorr.errors import DataError
+
+FORMAT_VERSION = 1
+
+# Besides the raw files and the code a parser imports (found by reading its imports), these decide
+# what a parser produces: the schema it is validated against and the families table it joins.
+_ALWAYS = ("evalcorr/data/schema.py", "data/families.csv")
+
+
+def parquet_path(source: Source, cache_dir: str | Path | None = None) -> Path:
+    """Where the tidy table of a source is cached."""
+    return Path(cache_dir or default_cache_dir()) / f"{source.id}.parquet"
+
+
+def stamp_path(source: Source, cache_dir: str | Path | None = None) -> Path:
+    """The JSON stamp beside a source's parquet (input key and a summary of the table)."""
+    return Path(cache_dir or default_cache_dir()) / f"{source.id}.json"
+
+
+def _parser_name(source: Source) -> str:
+    if source.parser is None:
+        raise DataError(f"source {source.id!r} has no parser yet: add evalcorr/data/parsers/<module>.py and "
+                        "name it in the source's entry of data/manifest.yaml (parser: <module>)")
+    return source.parser
+
+
+def parser_module(source: Source):
+    """The parser module of a source, or a DataError saying that none exists yet."""
+    return import_module(_parser_name(source))
+
+
+def parser_file(source: Source) -> Path:
+    """The source file of a source's parser, found without importing it (imports cost pandas)."""
+    name = _parser_name(source)
+    module = sys.modules.get(name)
+    if module is not None:
+        return Path(module.__file__).resolve()
+    try:
+        spec = importlib.util.find_spec(name)
+    except ModuleNotFoundError:
+        spec = None
+    if spec is None or not spec.origin:
+        raise DataError(f"parser module {name} of source {source.id!r} cannot be found; fix the source's "
+                        "parser entry in data/manifest.yaml")
+    return Path(spec.origin).resolve()
+
+
+def _module_file(name: str) -> Path | None:
+    """The source file of an ``evalcorr.*`` module name (None for packages and other names)."""
+    if name != "evalcorr" and not name.startswith("evalcorr."):
+        return None
+    path = PROJECT_ROOT.joinpath(*name.split(".")).with_suffix(".py")
+    return path if path.is_file() else None
+
+
+@lru_cache(maxsize=256)
+def _imports_of(path: Path, _mtime_ns: int) -> frozenset[Path]:
+    """evalcorr modules imported anywhere in a file (also inside functions)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    package = path.relative_to(PROJECT_ROOT).with_suffix("").parts[:-1] if path.is_relative_to(PROJECT_ROOT) else ()
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative import: resolve against the file's package
+                base = ".".join(package[: len(package) - node.level + 1] + ((base,) if base else ()))
+            names += [base] + [f"{base}.{alias.name}" for alias in node.names]
+    return frozenset(f for f in map(_module_file, names) if f is not None)
+
+
+def _code_files(parser_path: Path) -> list[Path]:
+    """The parser's file and every evalcorr module it imports, transitively, plus :data:`_ALWAYS`."""
+    todo = [Path(parser_path).resolve()]
+    seen: set[Path] = set()
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        todo += _imports_of(path, path.stat().st_mtime_ns)
+    seen |= {PROJECT_ROOT / rel for rel in _ALWAYS}
+    return sorted(f for f in seen if f.is_file() and f.name != "__init__.py")
+
+
+def input_key(source: Source) -> str:
+    """sha256 over everything a source's table depends on: its id, the manifest sha256 of every
+    input file (these are verified before parsing), the data code and the cache format."""
+    digest = hashlib.sha256(f"evalcorr-cache-v{FORMAT_VERSION}\0{source.id}\0".encode())
+    for file in source.inputs:
+        digest.update(f"{file.path}\0{file.sha256}\0".encode())
+    for code in _code_files(parser_file(source)):
+        name = code.relative_to(PROJECT_ROOT).as_posix() if code.is_relative_to(PROJECT_ROOT) else code.name
+        digest.update(name.encode() + b"\0" + code.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def read_stamp(source: Source, cache_dir: str | Path | None = None) -> dict | None:
+    """The stamp of a cached source, or None when it was never built (or the stamp is unreadable)."""
+    try:
+        return json.loads(stamp_path(source, cache_dir).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_fresh(source: Source, cache_dir: str | Path | None = None) -> bool:
+    """True when the cached table exists and was built from the current inputs."""
+    stamp = read_stamp(source, cache_dir)
+    return (stamp is not None and parquet_path(source, cache_dir).is_file()
+            and stamp.get("key") == input_key(source))
+
+
+def summarise(df, kind: str) -> dict:
+    """Counts shown by ``python -m evalcorr sources``: rows, models, tasks, snapshots."""
+    if kind == "scores":
+        tasks = df.loc[df["level"] == "task", "task"] if "level" in df else df["task"]
+        snapshots = sorted(df["snapshot"].astype(str).unique())
+    else:
+        tasks = df["eval_task"]
+        snapshots = []
+    return {"rows": int(len(df)), "models": int(df["model"].nunique()), "tasks": int(tasks.nunique()),
+            "snapshots": snapshots}
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What :func:`build` did for one source."""
+
+    source_id: str
+    path: Path
+    built: bool  # False: the cache was already up to date
+    rows: int
+    seconds: float
+
+
+def _write_atomic(df, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write_text_atomic(text: str, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def build(
+    source: Source,
+    *,
+    mirror: str | Path | None = None,
+    base_url: str | None = None,
+    cache_dir: str | Path | None = None,
+    force: bool = False,
+    verify: bool = True,
+    progress: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Build (or confirm) the cached tidy table of one source.
+
+    Parameters
+    ----------
+    source : the source's manifest entry (:func:`evalcorr.data.manifest.get_source`).
+    mirror, base_url : where raw files come from (see :func:`evalcorr.data.fetch.materialise`).
+    cache_dir : cache directory; default :func:`default_cache_dir`.
+    force : rebuild even when the stamp matches the inputs.
+    verify : check the sha256 of the raw files even when the cache is up to date (``make data``
+        does; loaders skip it for a fresh cache).
+    progress : show download progress bars.
+    log : called with one line per source (e.g. ``print``); silent when None.
+
+    Raises
+    ------
+    DataError
+        No parser for the source, a missing raw file, a parser result that is not a non-empty
+        DataFrame, or a table that fails schema validation; ChecksumError for a corrupt file.
+    """
+    started = time.perf_counter()
+    source_id = source.id
+    cache_dir = Path(cache_dir or default_cache_dir())
+    out = parquet_path(source, cache_dir)
+    key = input_key(source)
+    stamp = read_stamp(source, cache_dir)
+    fresh = not force and stamp is not None and stamp.get("key") == key and out.is_file()
+
+    if fresh and not verify:
+        return BuildResult(source_id, out, False, stamp["rows"], time.perf_counter() - started)
+    files = fetch.materialise(source.inputs, mirror=mirror, base_url=base_url,
+                              cache_dir=cache_dir, progress=progress)
+    if fresh:
+        seconds = time.perf_counter() - started
+        if log:
+            log(f"{source_id}: up to date ({stamp['rows']:,} rows; {len(files)} files verified)")
+        return BuildResult(source_id, out, False, stamp["rows"], seconds)
+
+    parser = parser_module(source)
+    kind = getattr(parser, "KIND", None)
+    if kind != source.kind:
+        raise DataError(f"parser {parser.__name__} declares KIND={kind!r} but the manifest says source "
+                        f"{source_id!r} is {source.kind!r}; make them agree")
+    df = parser.parse(files)
+    import pandas as pd
+
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"parser {parser.__name__} returned {type(df).__name__} for source {source_id!r}; "
+                        "a parser must return a pandas DataFrame")
+    if df.empty:
+        raise DataError(f"parser {parser.__name__} returned an empty table for source {source_id!r} "
+                        f"from {', '.join(files)}; check the files and the parser")
+    from evalcorr.data import schema
+
+    validate = schema.validate_scores if kind == "scores" else schema.validate_transfer
+    validate(df, source_id)
+    df = df.reset_index(drop=True)
+
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    _write_atomic(df, out)
+    summary = summarise(df, kind)
+    _write_text_atomic(json.dumps({"source": source_id, "kind": kind, "key": key,
+                                   "inputs": {f.path: f.sha256 for f in source.inputs},
+                                   **summary}, indent=1), stamp_path(source, cache_dir))
+    seconds = time.perf_counter() - started
+    if log:
+        log(f"{source_id}: built {summary['rows']:,} rows ({summary['models']:,} models x "
+            f"{summary['tasks']:,} tasks) in {seconds:.1f} s -> {out}")
+    return BuildResult(source_id, out, True, summary["rows"], seconds)
+
+
+def ensure(source: Source, *, data_dir: str | Path | None = None, cache_dir: str | Path | None = None) -> Path:
+    """The parquet of a source, built first when it is missing or its inputs changed."""
+    return build(source, mirror=data_dir, cache_dir=cache_dir, verify=False).path

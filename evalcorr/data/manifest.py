@@ -1,0 +1,262 @@
+"""The data manifest (data/manifest.yaml): every upstream source, its files, licence and citation.
+
+A source id is resolved once, by :func:`get_source`, into a :class:`Source`: its files (and those of
+the sources it uses), its parser, licence and citation. The rest of the data layer takes that object.
+
+>>> from evalcorr.data.manifest import get_source
+>>> source = get_source("helm-mmlu")
+>>> source.kind, source.files[0].path, source.parser
+('scores', 'every-eval-ever/helm_mmlu.jsonl.gz', 'evalcorr.data.parsers.helm_mmlu')
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from evalcorr.data.locations import PROJECT_ROOT
+from evalcorr.errors import DataError
+
+MANIFEST_PATH = PROJECT_ROOT / "data" / "manifest.yaml"
+PARSER_PACKAGE = "evalcorr.data.parsers"  # a parser named without a dot is a module of this package
+KINDS = ("scores", "transfer")
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ~10x faster
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+@dataclass(frozen=True)
+class File:
+    """One data file of a source.
+
+    ``path`` is relative to the mirror root (``../shared/data`` or ``EVALCORR_DATA_DIR``).
+    ``url`` is the raw download address of the pinned upstream bytes, or None for files derived
+    from upstream (then ``derived_from`` and ``recipe`` say how they were made).
+    """
+
+    path: str
+    upstream_path: str
+    url: str | None
+    sha256: str
+    size: int
+    commit: str | None = None
+    derived_from: str | None = None
+    recipe: str | None = None
+
+
+@dataclass(frozen=True)
+class Source:
+    """One upstream source: where it comes from, under which licence, how to cite it, its files.
+
+    ``inputs`` are the files its parser reads: its own, then those of the sources it ``uses``.
+    ``parser`` is the module that turns them into the tidy table (None when there is none yet).
+    """
+
+    id: str
+    title: str
+    kind: str
+    repository: str
+    commit: str
+    licence: str
+    citation_keys: tuple[str, ...]
+    citation: str
+    snapshot: str
+    uses: tuple[str, ...]
+    files: tuple[File, ...]
+    parser: str | None = None
+    inputs: tuple[File, ...] = ()
+
+    @property
+    def repository_name(self) -> str:
+        """``owner/name`` of the upstream GitHub repository."""
+        return self.repository.removeprefix("https://github.com/").rstrip("/")
+
+    @property
+    def tree_url(self) -> str:
+        """Address of the upstream repository at the pinned commit."""
+        return f"{self.repository.rstrip('/')}/tree/{self.commit}"
+
+
+def _require(entry: dict, key: str, where: str, types=str):
+    if key not in entry:
+        raise DataError(f"{where}: missing key {key!r}")
+    value = entry[key]
+    if not isinstance(value, types):
+        raise DataError(f"{where}: {key!r} must be {getattr(types, '__name__', types)}, got {value!r}")
+    return value
+
+
+def _parse_file(entry, where: str) -> File:
+    if not isinstance(entry, dict):
+        raise DataError(f"{where}: a file entry must be a mapping, got {entry!r}")
+    path = _require(entry, "path", where)
+    where = f"{where} file {path!r}"
+    if path.startswith("/") or ".." in Path(path).parts:
+        raise DataError(f"{where}: path must be relative to the mirror root without '..'")
+    sha = _require(entry, "sha256", where)
+    if not _SHA256.match(sha):
+        raise DataError(f"{where}: sha256 must be 64 lowercase hex digits, got {sha!r}")
+    size = _require(entry, "size", where, int)
+    if size < 0:
+        raise DataError(f"{where}: size must be >= 0, got {size}")
+    if "url" not in entry:
+        raise DataError(f"{where}: missing key 'url' (null for files derived from upstream)")
+    url = entry["url"]
+    if url is None:
+        for key in ("derived_from", "recipe"):
+            _require(entry, key, f"{where} (url is null, so it is derived from upstream)")
+    elif not (isinstance(url, str) and url.startswith(("https://", "http://"))):
+        raise DataError(f"{where}: url must be an http(s) address or null, got {url!r}")
+    commit = entry.get("commit")
+    if commit is not None and not (isinstance(commit, str) and _COMMIT.match(commit)):
+        raise DataError(f"{where}: commit must be a full 40-digit hash, got {commit!r}")
+    return File(path=path, upstream_path=_require(entry, "upstream_path", where), url=url, sha256=sha,
+                size=size, commit=commit, derived_from=entry.get("derived_from"), recipe=entry.get("recipe"))
+
+
+def _parse_source(entry, index: int, manifest: Path) -> Source:
+    where = f"{manifest}: source #{index + 1}"
+    if not isinstance(entry, dict):
+        raise DataError(f"{where}: a source entry must be a mapping, got {entry!r}")
+    source_id = _require(entry, "id", where)
+    where = f"{manifest}: source {source_id!r}"
+    kind = _require(entry, "kind", where)
+    if kind not in KINDS:
+        raise DataError(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
+    upstream = _require(entry, "upstream", where, dict)
+    commit = _require(upstream, "commit", f"{where} upstream")
+    if not _COMMIT.match(commit):
+        raise DataError(f"{where}: upstream commit must be a full 40-digit hash, got {commit!r}")
+    citation = _require(entry, "citation", where, dict)
+    keys = _require(citation, "keys", f"{where} citation", list)
+    files = _require(entry, "files", where, list)
+    if not files:
+        raise DataError(f"{where}: no files listed")
+    uses = entry.get("uses") or []
+    if not isinstance(uses, list):
+        raise DataError(f"{where}: 'uses' must be a list of source ids, got {uses!r}")
+    parser = entry.get("parser")
+    if parser is not None:
+        if not (isinstance(parser, str) and re.fullmatch(r"[A-Za-z_][\w.]*", parser)):
+            raise DataError(f"{where}: 'parser' must be a module name, got {parser!r}")
+        parser = parser if "." in parser else f"{PARSER_PACKAGE}.{parser}"
+    return Source(
+        id=source_id, title=_require(entry, "title", where), kind=kind,
+        repository=_require(upstream, "repository", f"{where} upstream"), commit=commit,
+        licence=_require(entry, "licence", where),
+        citation_keys=tuple(keys), citation=_require(citation, "text", f"{where} citation"),
+        snapshot=_require(entry, "snapshot", where), uses=tuple(uses),
+        files=tuple(_parse_file(f, where) for f in files), parser=parser,
+    )
+
+
+def load_manifest(path: str | Path | None = None) -> dict[str, Source]:
+    """Read and validate a manifest; returns ``{source id: Source}`` in manifest order.
+
+    Raises
+    ------
+    DataError
+        When the file is missing or not YAML, or an entry lacks a key, has a malformed value
+        (sha256, commit, kind, url), a duplicated id or file path, or ``uses`` an unknown source.
+    """
+    path = Path(path) if path is not None else MANIFEST_PATH
+    return _load_manifest(path.resolve(), path.stat().st_mtime_ns if path.exists() else 0)
+
+
+@lru_cache(maxsize=8)
+def _load_manifest(path: Path, _mtime: int) -> dict[str, Source]:
+    if not path.is_file():
+        raise DataError(f"manifest {path} not found; it is data/manifest.yaml in the project checkout")
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
+    except yaml.YAMLError as error:
+        raise DataError(f"manifest {path} is not valid YAML: {error}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("sources"), list):
+        raise DataError(f"manifest {path}: expected a mapping with a 'sources' list")
+    sources: dict[str, Source] = {}
+    paths: dict[str, str] = {}
+    for index, entry in enumerate(document["sources"]):
+        source = _parse_source(entry, index, path)
+        if source.id in sources:
+            raise DataError(f"manifest {path}: source id {source.id!r} is listed twice")
+        for file in source.files:
+            if file.path in paths:
+                raise DataError(f"manifest {path}: file {file.path!r} is listed by both "
+                                f"{paths[file.path]!r} and {source.id!r}; list each file once")
+            paths[file.path] = source.id
+        sources[source.id] = source
+    for source in sources.values():
+        unknown = [used for used in source.uses if used not in sources]
+        if unknown:
+            raise DataError(f"manifest {path}: source {source.id!r} uses unknown source(s) {', '.join(unknown)}")
+    return {source_id: replace(source, inputs=_inputs(source, sources)) for source_id, source in sources.items()}
+
+
+def _inputs(source: Source, sources: dict[str, Source]) -> tuple[File, ...]:
+    files = list(source.files)
+    for used in source.uses:
+        files += [f for f in sources[used].files if f not in files]
+    return tuple(files)
+
+
+def get_source(source: str | Source, manifest: str | Path | None = None) -> Source:
+    """The manifest entry of one source; a clear error listing the known ids otherwise.
+
+    A :class:`Source` is returned as it is, so public functions can take either an id or the object.
+    """
+    if isinstance(source, Source):
+        return source
+    sources = load_manifest(manifest)
+    if source not in sources:
+        raise DataError(f"unknown source {source!r}; known sources: {', '.join(sources)}")
+    return sources[source]
+
+
+def sources_table(manifest: str | Path | None = None) -> "pandas.DataFrame":  # noqa: F821
+    """One row per source for the report's appendix, with Markdown links and citations.
+
+    Columns: Source (title), id, kind, Upstream (repository link at the pinned commit), Commit (short
+    hash), Files (count), Licence, Cite (``[@key]`` citations).
+    """
+    import pandas as pd
+
+    rows = []
+    for source in load_manifest(manifest).values():
+        rows.append({
+            "Source": source.title,
+            "id": f"`{source.id}`",
+            "kind": source.kind,
+            "Upstream": f"[{source.repository_name}]({source.tree_url})",
+            "Commit": f"`{source.commit[:7]}`",
+            "Files": len(source.files),
+            "Licence": source.licence,
+            "Cite": "; ".join(f"@{key}" for key in source.citation_keys).join("[]"),
+        })
+    return pd.DataFrame(rows)
+
+
+def derived_files_table(manifest: str | Path | None = None) -> "pandas.DataFrame":  # noqa: F821
+    """The files that are not byte copies of an upstream file: source, path, derived from, recipe."""
+    import pandas as pd
+
+    rows = [{"Source": f"`{source.id}`", "File": f"`{file.path}`",
+             "Derived from": _markdown_text(file.derived_from), "Recipe": _markdown_text(file.recipe)}
+            for source in load_manifest(manifest).values() for file in source.files if file.url is None]
+    return pd.DataFrame(rows, columns=["Source", "File", "Derived from", "Recipe"])
+
+
+def _markdown_text(text: str | None) -> str | None:
+    """Free text made safe for a Markdown table: `<target>` in a path must not read as an HTML tag."""
+    return None if text is None else text.replace("<", "\\<").replace(">", "\\>")
+
+
+def mirror_totals(manifest: str | Path | None = None) -> dict[str, int]:
+    """Counts over the manifest: sources, files, bytes, and files derived from upstream."""
+    files = [file for source in load_manifest(manifest).values() for file in source.files]
+    return {"sources": len(load_manifest(manifest)), "files": len(files),
+            "bytes": sum(file.size for file in files), "derived": sum(file.url is None for file in files)}

@@ -1,0 +1,16 @@
+"""Numbers and lists as the report's sentences print them.
+
+The chapters' computed prose calls these instead of formatting by hand, so that one rule (how a share
+is rounded, how a list is joined, how a p-value at its floor reads) holds on every page. They take
+values the statistics computed and return strings; none computes a statistic.
+
+>>> from evalcorr.text import join_and, percent
+>>> percent(0.1234, 1), join_and(["MATH", "BBH", "GPQA"])
+('12.3', 'MATH, BBH and GPQA')
+"""
+
+from evalcorr.text.lists import DisplayNames, brace_groups, join_and, labelled_values, names, pair_with_value
+from evalcorr.text.numbers import format_permutation_p, percent, percent_at_least, share_of_pairs
+
+__all__ = ["DisplayNames", "brace_groups", "format_permutation_p", "join_and", "labelled_values", "names", "pair_with_value",
+           "percent", "percent_at_least", "share_of_pairs"]

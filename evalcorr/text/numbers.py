@@ -1,0 +1,36 @@
+"""Numbers in sentences: percentages, shares stated as lower bounds, permutation p-values."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def percent(x: float, digits: int = 0, *, symbol: bool = False) -> str:
+    """A fraction as a percentage, ``digits`` decimals: ``percent(0.1234, 1) == "12.3"``.
+
+    ``symbol=True`` appends ``%``. The sentence decides whether "%" or "points" follows.
+    """
+    return f"{100 * x:.{digits}f}" + ("%" if symbol else "")
+
+
+def percent_at_least(share: float) -> str:
+    """A share as a percent rounded *down* to one decimal, so that "at least 98.6%" stays true (0.98699 -> '98.6%')."""
+    return f"{np.floor(share * 1000 + 1e-9) / 10:.1f}%"
+
+
+def share_of_pairs(share: float, n_pairs: int) -> str:
+    """'all 45 pairs are' when every pair qualifies, else '97.8% of the 45 pairs are'."""
+    return f"all {n_pairs:,} pairs are" if share == 1 else f"{share:.1%} of the {n_pairs:,} pairs are"
+
+
+def format_permutation_p(p: float, n_perm: int) -> str:
+    """'p = 0.0015', or 'p ≤ 0.0001' when p is the smallest value `n_perm` permutations can give.
+
+    With the +1 correction, p = 1 / (n_perm + 1) means no permutation reached the observed statistic,
+    so the true p-value is only known to be at most that.
+    """
+    floor = 1.0 / (n_perm + 1)
+    digits = max(2, int(round(np.log10(n_perm))))
+    if p <= floor * (1 + 1e-9):
+        return f"p ≤ {floor:.{digits}f}"
+    return f"p = {p:.{digits}f}"

@@ -1,0 +1,104 @@
+"""Tests of evalcorr.figures.transfer: annotated heatmaps that show the released numbers."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from evalcorr.figures.transfer import (asymmetry_heatmap, biplot, compact, dendrogram_pair,  # noqa: E402
+                                       heatmap, loadings_heatmap, similarity_dendrogram, view_grid)
+from evalcorr.stats.latent import transfer_pca  # noqa: E402
+from evalcorr.stats.transfer import asymmetry, similarity  # noqa: E402
+
+TASKS = ["addition", "subtraction", "spanish", "division"]
+
+
+@pytest.fixture
+def pp():
+    values = np.array([[0.27, 0.12, 0.0, 0.32], [0.04, 0.36, 0.0, 0.12], [0.0, 0.01, 0.11, -0.01],
+                       [0.08, 0.10, 0.0, 0.60]])
+    return pd.DataFrame(values, index=TASKS, columns=TASKS)
+
+
+def _texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_compact_labels():
+    assert compact(0.27) == ".27"
+    assert compact(-0.05) == "-.05"
+    assert compact(1.0) == "1.00"
+    assert compact(0.0) == "0" and compact(-0.001) == "0"
+    assert compact(np.nan) == ""
+
+
+def test_heatmap_annotates_every_cell_and_centres_the_diverging_scale(pp):
+    fig = heatmap(pp)
+    ax = fig.axes[0]
+    assert _texts(ax) == [compact(v) for v in pp.to_numpy().ravel()]
+    image = ax.images[0]
+    assert image.norm.vmin == -image.norm.vmax == pytest.approx(-0.60)
+    assert image.norm(0.0) == pytest.approx(0.5)
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["addition", "subtraction", "Spanish", "division"]
+    assert ax.get_ylabel() == "trained on" and ax.get_xlabel() == "evaluated on"
+
+
+def test_accuracy_heatmap_is_sequential_from_zero(pp):
+    fig = heatmap(pp.abs(), diverging=False, limit=1.0)
+    norm = fig.axes[0].images[0].norm
+    assert (norm.vmin, norm.vmax) == (0.0, 1.0)
+
+
+def test_nan_cells_stay_blank(pp):
+    with_gap = pp.copy()
+    with_gap.iloc[0, 0] = np.nan
+    fig = heatmap(with_gap)
+    assert len(fig.axes[0].texts) == 15
+
+
+def test_view_grid_has_four_titled_panels(pp):
+    fig = view_grid({"raw": pp.abs(), "after": pp.abs(), "pp": pp, "relative": pp * 3})
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert len(titles) == 4 and titles[2].startswith("improvement")
+    assert fig.axes[0].images[0].norm.vmax == 1.0
+
+
+def test_asymmetry_dendrogram_and_loadings_figures(pp, tmp_path):
+    fig = asymmetry_heatmap(asymmetry(pp))
+    assert fig.axes[0].images[0].norm(0.0) == pytest.approx(0.5)
+    fig = similarity_dendrogram(similarity(pp))
+    assert {t.get_text() for t in fig.axes[0].get_yticklabels()} == {"addition", "subtraction", "Spanish",
+                                                                     "division"}
+    dendrogram_pair({"one": similarity(pp), "two": similarity(pp.T)}).savefig(tmp_path / "d.png")
+    result = transfer_pca(pp)
+    fig = loadings_heatmap(result.loadings.iloc[:, :2])
+    assert len(fig.axes[0].texts) == 8
+    fig = biplot(result.scores, result.loadings)
+    fig.savefig(tmp_path / "b.png")
+    assert (tmp_path / "b.png").stat().st_size > 1000
+
+
+def test_annotate_min_keeps_only_notable_cells(pp):
+    fig = heatmap(pp, annotate_min=0.1)
+    assert sorted(_texts(fig.axes[0])) == sorted(compact(v) for v in pp.to_numpy().ravel() if abs(v) >= 0.1)
+
+
+def test_unlabelled_columns(pp):
+    ax = heatmap(pp, xticklabels=False).axes[0]
+    assert list(ax.get_xticks()) == []
+    assert len(ax.get_yticklabels()) == 4
+
+
+def test_small_multiples_share_one_clipped_scale(pp):
+    from evalcorr.figures.transfer import small_multiples
+
+    fig = small_multiples({"a": pp, "b": -pp, "c": pp * 2}, ncols=2, limit=0.5)
+    panels = [ax for ax in fig.axes if ax.get_visible() and ax.images]
+    assert [ax.get_title() for ax in panels] == ["a", "b", "c"]
+    assert all(ax.images[0].norm.vmax == 0.5 and ax.images[0].norm(0.0) == 0.5 for ax in panels)
+    assert sum(not ax.get_visible() for ax in fig.axes) == 1

@@ -1,0 +1,69 @@
+"""Clustering order and cluster/family agreement on block matrices with a known answer."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.cluster import hierarchy
+from scipy.spatial.distance import squareform
+from tests._synthetic import latent_factor_matrix
+
+from evalcorr.errors import EvalcorrError
+from evalcorr.stats.clustering import cluster_family_agreement, cluster_labels, cluster_order, linkage_matrix
+from evalcorr.stats.correlation import correlation_matrix
+
+
+def block_matrix(sizes=(3, 4, 2), within=0.8, between=0.2, shuffle_seed=0):
+    """A correlation matrix with exact family blocks, tasks listed in shuffled order."""
+    families = pd.Series({f"f{b}_t{i}": f"F{b}" for b, size in enumerate(sizes) for i in range(size)})
+    same = families.to_numpy()[:, None] == families.to_numpy()[None, :]
+    r = np.where(same, within, between)
+    np.fill_diagonal(r, 1.0)
+    corr = pd.DataFrame(r, index=families.index, columns=families.index)
+    order = np.random.default_rng(shuffle_seed).permutation(len(families))
+    return corr.iloc[order, order], families
+
+
+def test_ari_is_one_on_a_block_matrix():
+    corr, families = block_matrix()
+    assert cluster_family_agreement(corr, families) == pytest.approx(1.0)
+    # Families passed as the families table work too.
+    assert cluster_family_agreement(corr, families.rename_axis("task").rename("family").reset_index()) == 1.0
+
+
+def test_ari_is_low_when_clusters_ignore_families():
+    corr, families = block_matrix(sizes=(4, 4, 4))
+    scrambled = pd.Series(np.random.default_rng(3).permutation(families.to_numpy()), index=families.index)
+    assert cluster_family_agreement(corr, scrambled) < 0.3
+
+
+def test_order_keeps_families_contiguous_and_is_deterministic():
+    corr, families = block_matrix(sizes=(3, 4, 2, 3), shuffle_seed=5)
+    order = cluster_order(corr)
+    assert sorted(order) == sorted(corr.columns)
+    runs = [families[t] for t in order]
+    changes = sum(a != b for a, b in zip(runs, runs[1:]))
+    assert changes == 3                       # four families, each one contiguous block
+    assert cluster_order(corr) == order
+
+
+def test_linkage_matches_scipy_on_one_minus_r():
+    wide, families = latent_factor_matrix(n_models=300, seed=20)
+    corr = correlation_matrix(wide)
+    distance = squareform(1.0 - corr.to_numpy(), checks=False)
+    expected = hierarchy.optimal_leaf_ordering(hierarchy.linkage(distance, "average"), distance)
+    np.testing.assert_allclose(linkage_matrix(corr), expected)
+    assert cluster_family_agreement(corr, families) == pytest.approx(1.0)
+    labels = cluster_labels(corr, 3)
+    assert labels.nunique() == 3
+
+
+def test_clear_errors():
+    corr, families = block_matrix()
+    with pytest.raises(EvalcorrError, match="NaN"):
+        cluster_order(corr.mask(corr > 0.9))
+    with pytest.raises(EvalcorrError, match="linkage method"):
+        linkage_matrix(corr, method="ward")
+    with pytest.raises(EvalcorrError, match="`k`"):
+        cluster_labels(corr, 0)
+    with pytest.raises(EvalcorrError, match="square"):
+        cluster_order(corr.iloc[:, :3])

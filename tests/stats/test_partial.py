@@ -1,0 +1,99 @@
+"""Partial correlations against the one-covariate closed form and a hand-residualised reference."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests._synthetic import latent_factor_matrix
+
+from evalcorr.errors import EvalcorrError
+from evalcorr.stats.correlation import correlation_matrix
+from evalcorr.stats.partial import block_structure, control_variable, partial_correlation_matrix, residualize
+from evalcorr.stats.pca import principal_components
+
+
+def closed_form(wide, z):
+    """r_ab.z = (r_ab - r_az r_bz) / sqrt((1 - r_az^2)(1 - r_bz^2)) for every pair."""
+    full = wide.assign(_z=z).corr().to_numpy()
+    r, rz = full[:-1, :-1], full[:-1, -1]
+    out = (r - np.outer(rz, rz)) / np.sqrt(np.outer(1 - rz**2, 1 - rz**2))
+    np.fill_diagonal(out, 1.0)
+    return out
+
+
+@pytest.mark.parametrize("control", ["pc1", "mean", "log-params"])
+def test_matches_closed_form_on_complete_data(control):
+    wide, _ = latent_factor_matrix(n_models=200, seed=12)
+    rng = np.random.default_rng(0)
+    params = pd.Series(10 ** rng.uniform(-1, 2, size=len(wide)), index=wide.index)
+    partial = partial_correlation_matrix(wide, control=control, covariate=params)
+    z = {"pc1": principal_components(wide).scores["PC1"], "mean": wide.mean(axis=1),
+         "log-params": np.log10(params)}[control]
+    np.testing.assert_allclose(partial.to_numpy(), closed_form(wide, z), atol=1e-10)
+
+
+def test_matches_hand_residualised_reference_with_missing_scores():
+    wide, _ = latent_factor_matrix(n_models=150, missing=0.1, seed=13)
+    z = wide.mean(axis=1)
+    residuals = {}
+    for task in wide.columns:
+        both = pd.DataFrame({"x": wide[task], "z": z}).dropna()
+        design = np.column_stack([np.ones(len(both)), both["z"]])
+        coef, *_ = np.linalg.lstsq(design, both["x"], rcond=None)
+        residuals[task] = (both["x"] - design @ coef).reindex(wide.index)
+    expected = pd.DataFrame(residuals).corr(min_periods=30)
+    partial = partial_correlation_matrix(wide, control="mean")
+    np.testing.assert_allclose(partial.to_numpy(), expected.to_numpy(), atol=1e-10)
+    np.testing.assert_allclose(residualize(wide, z).to_numpy(), pd.DataFrame(residuals).to_numpy(), atol=1e-10)
+
+
+def test_spearman_partial_is_the_pearson_partial_of_ranks():
+    wide, _ = latent_factor_matrix(n_models=120, seed=14)
+    wide = np.exp(wide)                      # monotone distortion: ranks unchanged
+    partial = partial_correlation_matrix(wide, control="mean", method="spearman")
+    expected = closed_form(wide.rank(), wide.mean(axis=1).rank())
+    np.testing.assert_allclose(partial.to_numpy(), expected, atol=1e-10)
+
+
+def test_removing_the_general_factor_leaves_the_family_blocks():
+    wide, families = latent_factor_matrix(n_models=2000, general=1.0, specific=0.5, noise=0.5, seed=15)
+    before = block_structure(correlation_matrix(wide), families).set_index("family")
+    after = block_structure(partial_correlation_matrix(wide, control="pc1"), families).set_index("family")
+    # Everything correlates before; after removing PC1, between-family r falls well below within-family r.
+    assert before.loc["all", "mean_between"] > 0.5
+    assert after.loc["all", "mean_between"] < 0.1
+    assert after.loc["all", "mean_within"] > 0.2
+    assert after.loc["all", "difference"] > 0.3
+
+
+def test_block_structure_by_hand():
+    tasks = ["a1", "a2", "b1", "b2", "c1"]
+    families = pd.Series(["A", "A", "B", "B", "C"], index=tasks)
+    r = np.array([
+        [1.0, 0.9, 0.1, 0.3, 0.2],
+        [0.9, 1.0, 0.2, 0.0, 0.4],
+        [0.1, 0.2, 1.0, 0.7, np.nan],
+        [0.3, 0.0, 0.7, 1.0, 0.5],
+        [0.2, 0.4, np.nan, 0.5, 1.0],
+    ])
+    table = block_structure(pd.DataFrame(r, index=tasks, columns=tasks), families).set_index("family")
+    assert list(table.index) == ["A", "B", "C", "all"]
+    assert table.loc["A", "mean_within"] == pytest.approx(0.9)
+    assert table.loc["A", "mean_between"] == pytest.approx(np.mean([0.1, 0.3, 0.2, 0.2, 0.0, 0.4]))
+    assert np.isnan(table.loc["C", "mean_within"]) and table.loc["C", "n_within_pairs"] == 0
+    assert table.loc["C", "mean_between"] == pytest.approx(np.mean([0.2, 0.4, 0.5]))
+    assert table.loc["all", "mean_within"] == pytest.approx(0.8)
+    assert table.loc["all", "mean_between"] == pytest.approx(np.mean([0.1, 0.3, 0.2, 0.2, 0.0, 0.4, 0.5]))
+    assert table.loc["all", "difference"] == pytest.approx(0.8 - table.loc["all", "mean_between"])
+
+
+def test_control_none_is_the_plain_matrix_and_errors_are_clear():
+    wide, _ = latent_factor_matrix(n_models=60, seed=16)
+    pd.testing.assert_frame_equal(partial_correlation_matrix(wide, control=None), correlation_matrix(wide))
+    with pytest.raises(EvalcorrError, match="needs `covariate`"):
+        partial_correlation_matrix(wide, control="log-params")
+    with pytest.raises(EvalcorrError, match="unknown control"):
+        control_variable(wide, "pc2")
+    with pytest.raises(EvalcorrError, match="only 10 models"):
+        partial_correlation_matrix(wide, control="log-params", covariate=pd.Series(1.0, index=wide.index[:10]))
+    with pytest.raises(EvalcorrError, match="'pearson' or 'spearman'"):
+        partial_correlation_matrix(wide, method="kendall")

@@ -1,0 +1,28 @@
+"""evalcorr.text.numbers: how numbers read in the report's sentences."""
+
+from evalcorr.text import format_permutation_p, percent, percent_at_least, share_of_pairs
+
+
+def test_percent_scales_and_rounds_a_fraction():
+    assert percent(0.1234) == "12"
+    assert percent(0.1234, 1) == "12.3"
+    assert percent(0.1234, 1, symbol=True) == "12.3%"
+    assert percent(-0.05) == "-5"
+
+
+def test_format_permutation_p_marks_the_floor():
+    assert format_permutation_p(1 / 10001, 10000) == "p ≤ 0.0001"
+    assert format_permutation_p(0.0015, 10000) == "p = 0.0015"
+    assert format_permutation_p(0.25, 999) == "p = 0.250"
+
+
+def test_percent_at_least_rounds_down():
+    assert percent_at_least(0.98699) == "98.6%"   # ordinary rounding would say 98.7%, overstating
+    assert percent_at_least(0.996) == "99.6%"
+    assert percent_at_least(1.0) == "100.0%"
+
+
+def test_share_of_pairs_says_all_only_when_every_pair_qualifies():
+    assert share_of_pairs(1.0, 45) == "all 45 pairs are"
+    assert share_of_pairs(0.978, 1540) == "97.8% of the 1,540 pairs are"
+    assert share_of_pairs(0.9999, 10) == "100.0% of the 10 pairs are"
