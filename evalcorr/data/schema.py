@@ -52,6 +52,7 @@ TRANSFER_COLUMNS: dict[str, str] = {
     "stage": "str",
     "metric": "str",
     "value": "float",
+    "n_items": "Int64?",   # items each accuracy was scored on (NA where the source does not say)
 }
 TRANSFER_KEY = ("source", "model", "setting", "train_task", "eval_task", "stage", "metric")
 

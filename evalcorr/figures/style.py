@@ -41,6 +41,7 @@ def use_house_style() -> None:
         "axes.spines.right": False,
         "axes.prop_cycle": mpl.cycler(color=QUALITATIVE),
         "image.cmap": SEQUENTIAL_CMAP,
+        "hatch.linewidth": 0.5,          # hatching marks cells (e.g. within noise) without hiding their text
         # Reproducible SVG: fixed id salt, text kept as paths so the PDF needs no extra fonts.
         "svg.hashsalt": "evalcorr",
         "svg.fonttype": "path",

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import Normalize
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from scipy.cluster import hierarchy
 
@@ -51,7 +52,7 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
             annotate_min: float = 0.0, fontsize: float = 7,
             title: str | None = None, colorbar_label: str | None = None, xlabel: str = "evaluated on",
             ylabel: str = "trained on", labels: Mapping[str, str] | None = None,
-            xticklabels: bool = True):
+            xticklabels: bool = True, mark: pd.DataFrame | None = None):
     """An annotated heatmap of a matrix (rows = trained on, columns = evaluated on).
 
     Parameters
@@ -71,6 +72,9 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
         Display names of the tasks.
     xticklabels : bool
         False leaves the columns unlabelled (a square matrix whose columns follow the rows).
+    mark : DataFrame of bool, optional
+        Cells to hatch (aligned to ``matrix`` by labels), e.g. improvements whose confidence
+        interval includes 0 (:func:`evalcorr.stats.transfer_cells.cell_intervals`).
 
     Returns
     -------
@@ -103,6 +107,8 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
     ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
+    if mark is not None:
+        hatch_cells(ax, mark.reindex(index=matrix.index, columns=matrix.columns).fillna(False).to_numpy(bool))
     if annotate:
         fmt = fmt or compact
         for i in range(values.shape[0]):
@@ -120,32 +126,79 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
     return ax.figure
 
 
-# The four released views of a transfer-scaling model: title, diverging?, colour-bar label.
+HATCH_COLOR = "#9a9a9a"
+
+
+def hatch_cells(ax, mask: np.ndarray, hatch: str = "///") -> None:
+    """Hatch the cells of an image-drawn matrix where ``mask`` is True (thin grey diagonal lines).
+
+    The hatch line width is a global matplotlib setting read when the figure is drawn; the house
+    style sets it thin (see :func:`evalcorr.figures.style.use_house_style`).
+    """
+    for i, j in zip(*np.nonzero(mask)):
+        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch=hatch, edgecolor=HATCH_COLOR,
+                               linewidth=0, zorder=2))
+
+
+# The views of a transfer-scaling model: title, diverging?, colour-bar label.
 VIEW_STYLE = {
     "raw": ("accuracy after A", False, "accuracy"),
     "after": ("accuracy after A, then a few of B", False, "accuracy"),
     "pp": ("improvement over few-of-B baseline (pp)", True, "improvement (.10 = 10 pp)"),
     "relative": ("relative improvement over baseline", True, "relative improvement"),
+    "headroom": ("share of the baseline's headroom closed", True, "headroom closed"),
+    "logodds": ("change in log-odds", True, "log-odds change"),
 }
 
 
-def view_grid(matrices: Mapping[str, pd.DataFrame], suptitle: str | None = None):
-    """The four views of one model in a 2 x 2 grid (keys of :data:`VIEW_STYLE`).
+def view_grid(matrices: Mapping[str, pd.DataFrame], suptitle: str | None = None,
+              marks: Mapping[str, pd.DataFrame] | None = None):
+    """The views of one model in a 2 x 2 grid (keys of :data:`VIEW_STYLE`).
 
     Accuracies share one sequential scale from 0 to 1; each improvement view is centred at 0.
+    ``marks`` maps a view to the cells to hatch (e.g. intervals that include 0).
     """
     use_house_style()
+    marks = marks or {}
     fig, axes = plt.subplots(2, 2, figsize=(PAGE_WIDTH, PAGE_WIDTH * 0.92), layout="constrained")
     for ax, (view, matrix) in zip(axes.flat, matrices.items()):
         title, diverging, bar = VIEW_STYLE[view]
         heatmap(matrix, ax, diverging=diverging, limit=None if diverging else 1.0, title=title,
-                colorbar_label=bar, fontsize=6.5)
+                colorbar_label=bar, fontsize=6.5, mark=marks.get(view))
     for ax in axes[0]:
         ax.set_xlabel("")
     for ax in axes[:, 1]:
         ax.set_ylabel("")
     if suptitle:
         fig.suptitle(suptitle)
+    return fig
+
+
+def scale_grid(matrices: Mapping[str, Mapping[str, pd.DataFrame]],
+               marks: Mapping[str, Mapping[str, pd.DataFrame]] | None = None):
+    """Several models (rows) on several improvement scales (columns), one shared colour limit per scale.
+
+    ``matrices[model_title][view]``; ``marks`` has the same layout and holds the cells to hatch.
+    """
+    use_house_style()
+    marks = marks or {}
+    titles = list(matrices)
+    views = list(next(iter(matrices.values())))
+    fig, axes = plt.subplots(len(titles), len(views), figsize=(PAGE_WIDTH, PAGE_WIDTH * 0.46 * len(titles)),
+                             layout="constrained", squeeze=False)
+    for c, view in enumerate(views):
+        finite = np.concatenate([matrices[t][view].to_numpy(float).ravel() for t in titles])
+        finite = finite[np.isfinite(finite)]
+        limit = float(np.abs(finite).max()) if finite.size else 1.0
+        for r, title in enumerate(titles):
+            ax = axes[r, c]
+            heading, _, bar = VIEW_STYLE[view]
+            heatmap(matrices[title][view], ax, diverging=True, limit=limit, title=f"{title}: {heading}",
+                    colorbar_label=bar, fontsize=6.5, mark=marks.get(title, {}).get(view))
+            if r < len(titles) - 1:
+                ax.set_xlabel("")
+            if c:
+                ax.set_ylabel("")
     return fig
 
 

@@ -34,6 +34,8 @@ VIEWS: dict[str, dict[str, tuple[str | None, str | None]]] = {
         "after": ("after_A_then_B", "accuracy"),         # 200 of A, then 10 of B
         "pp": ("pp_improvement", "pp"),                  # after - (10 of B only), released sheet
         "relative": ("relative_improvement", "relative"),  # (after - B_only) / B_only, released
+        "headroom": (None, None),                        # computed: (after - B_only) / (1 - B_only)
+        "logodds": (None, None),                         # computed: logit(after) - logit(B_only)
     },
     "massive-sft": {
         "raw": ("sft", None),                            # fine-tuned model's score as released
@@ -45,7 +47,9 @@ VIEWS: dict[str, dict[str, tuple[str | None, str | None]]] = {
     },
     "skill-it": {"raw": ("early_training", "loss_decrease")},  # loss-based skills graph
 }
-VIEW_NAMES = ("raw", "after", "pp", "relative")
+VIEW_NAMES = ("raw", "after", "pp", "relative", "headroom", "logodds")
+# Views computed from the released accuracies (evalcorr.stats.transfer_cells) rather than read.
+COMPUTED_VIEWS: dict[str, tuple[str, ...]] = {"transfer-scaling": ("headroom", "logodds")}
 # Task order of the released sheets (the tidy cache is sorted, so the release order is kept here);
 # sources not listed keep the frame's order.
 RELEASE_ORDER: dict[str, list[str]] = {
@@ -127,26 +131,47 @@ def transfer_matrix(df: pd.DataFrame, source: str, model: str | None = None, vie
         Source id.
     model, setting : str, optional
         Needed when the source holds several models or settings.
-    view : {"raw", "after", "pp", "relative"}
-        See :data:`VIEWS`.
+    view : {"raw", "after", "pp", "relative", "headroom", "logodds"}
+        See :data:`VIEWS`; ``headroom`` and ``logodds`` (transfer-scaling) are computed from the
+        released accuracies by :func:`evalcorr.stats.transfer_cells.cell_intervals`, which says how
+        accuracies of 0 or 1 are handled.
 
     Returns
     -------
     DataFrame indexed by ``train_task`` with one column per ``eval_task``.
     """
+    if view in COMPUTED_VIEWS.get(source, ()):
+        from evalcorr.stats.transfer_cells import cell_intervals
+
+        _pick_one(select_view(df, source, "after"), "model", model, "model")
+        return _to_matrix(cell_intervals(df[df["source"] == source], view, model=model), source)
     rows = select_view(df, source, view)
     rows = _pick_one(rows, "setting", setting, "setting")
     rows = _pick_one(rows, "model", model, "model")
     if rows.duplicated(["train_task", "eval_task"]).any():
         raise TransferError(f"{source} view {view!r}: several values per (train_task, eval_task); "
                             "pass model= and setting= to select one run")
-    matrix = rows.pivot(index="train_task", columns="eval_task", values="value")
+    return _to_matrix(rows, source)
+
+
+def _to_matrix(rows: pd.DataFrame, source: str, values: str = "value") -> pd.DataFrame:
+    """Pivot tidy rows of one run into a matrix in the source's release order."""
+    matrix = rows.pivot(index="train_task", columns="eval_task", values=values)
     rank = {task: i for i, task in enumerate(RELEASE_ORDER.get(source, []))}
     index = sorted(pd.unique(rows["train_task"]), key=lambda t: rank.get(t, len(rank)))
     columns = sorted(_column_order(rows), key=lambda t: rank.get(t, len(rank)))
     matrix = matrix.reindex(index=index, columns=columns)
     matrix.index.name, matrix.columns.name = "train_task", "eval_task"
     return matrix.astype(float)
+
+
+def cell_matrix(cells: pd.DataFrame, column: str = "value", source: str = "transfer-scaling") -> pd.DataFrame:
+    """One column of a tidy per-cell table of one model (e.g. ``ci_low`` or ``includes_zero`` of
+    :func:`evalcorr.stats.transfer_cells.cell_intervals`) as a matrix in release order."""
+    if cells["model"].nunique() > 1:
+        raise TransferError("cells hold several models; select one model's rows first")
+    matrix = _to_matrix(cells.assign(**{column: cells[column].astype(float)}), source, values=column)
+    return matrix
 
 
 def _column_order(rows: pd.DataFrame) -> list:
@@ -196,7 +221,10 @@ def asymmetric_pairs(matrix: pd.DataFrame, threshold: float = 0.0) -> pd.DataFra
     matrix : DataFrame
         Transfer matrix (rows trained on, columns evaluated on).
     threshold : float
-        Column ``asymmetric`` is True when ``|A->B - B->A| > threshold``.
+        Column ``asymmetric`` is True when ``|A->B - B->A| > threshold``. The comparison is made in
+        percentage points rounded to 1e-6 point, so float error does not count: on a sheet released
+        in whole points, |0.04 - 0.03| (0.010000000000000002 in floating point) is 1 point, not
+        more than a 1-point threshold.
 
     Returns
     -------
@@ -210,7 +238,7 @@ def asymmetric_pairs(matrix: pd.DataFrame, threshold: float = 0.0) -> pd.DataFra
         rows.append({"task_a": a, "task_b": b, "a_to_b": ab, "b_to_a": ba, "difference": ab - ba})
     out = pd.DataFrame(rows)
     out["abs_difference"] = out["difference"].abs()
-    out["asymmetric"] = out["abs_difference"] > threshold
+    out["asymmetric"] = np.round(100 * out["abs_difference"], 6) > round(100 * threshold, 6)
     return out.sort_values("abs_difference", ascending=False, kind="stable").reset_index(drop=True)
 
 

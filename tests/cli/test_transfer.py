@@ -44,3 +44,18 @@ def test_unwritable_output(tmp_path, capsys):
     target = tmp_path / "missing" / "x.csv"
     assert main(["transfer", "transfer-scaling", "--model", "babbage-002", "--out", str(target)]) == 1
     assert "cannot write --out" in capsys.readouterr().err
+
+
+def test_ceiling_aware_views_and_intervals(tmp_path, capsys):
+    out = tmp_path / "h.csv"
+    assert main(["transfer", "transfer-scaling", "--model", "davinci-002", "--view", "headroom",
+                 "--out", str(out)]) == 0
+    matrix = pd.read_csv(out, index_col=0)
+    assert matrix.at["addition", "division"] == pytest.approx(1.0)     # 1.00 after a 0.88 baseline
+    cells = tmp_path / "cells.csv"
+    assert main(["transfer", "transfer-scaling", "--view", "logodds", "--intervals", "--out", str(cells)]) == 0
+    table = pd.read_csv(cells)
+    assert len(table) == 128 and {"value", "ci_low", "ci_high", "n_items", "includes_zero"} <= set(table.columns)
+    assert (table["ci_low"] <= table["value"]).all()
+    assert main(["transfer", "taskweb", "--intervals", "--out", "-"]) == 2
+    assert "only transfer-scaling" in capsys.readouterr().err

@@ -102,3 +102,28 @@ def test_small_multiples_share_one_clipped_scale(pp):
     assert [ax.get_title() for ax in panels] == ["a", "b", "c"]
     assert all(ax.images[0].norm.vmax == 0.5 and ax.images[0].norm(0.0) == 0.5 for ax in panels)
     assert sum(not ax.get_visible() for ax in fig.axes) == 1
+
+
+def test_heatmap_hatches_the_marked_cells(pp):
+    from matplotlib.patches import Rectangle
+
+    mark = pp.abs() < 0.05
+    fig = heatmap(pp, mark=mark)
+    hatched = [p for p in fig.axes[0].patches if isinstance(p, Rectangle) and p.get_hatch()]
+    assert len(hatched) == int(mark.to_numpy().sum())
+    corners = {(round(p.get_x() + 0.5), round(p.get_y() + 0.5)) for p in hatched}
+    assert corners == {(j, i) for i, j in zip(*np.nonzero(mark.to_numpy()))}
+    assert _texts(fig.axes[0]).count(".12") == 2               # annotations stay
+
+
+def test_scale_grid_shares_one_limit_per_scale(pp):
+    from evalcorr.figures.transfer import scale_grid
+
+    fig = scale_grid({"Babbage": {"headroom": pp, "logodds": 3 * pp},
+                      "Davinci": {"headroom": pp / 2, "logodds": pp}},
+                     marks={"Babbage": {"headroom": pp < 0.05}})
+    heat = [ax for ax in fig.axes if ax.images]
+    assert len(heat) == 4
+    limits = [ax.images[0].norm.vmax for ax in heat]
+    assert limits[0] == limits[2] == pytest.approx(0.6) and limits[1] == limits[3] == pytest.approx(1.8)
+    assert "Babbage: share of the baseline's headroom closed" == heat[0].get_title()

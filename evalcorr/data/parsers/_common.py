@@ -93,6 +93,8 @@ def finish_transfer(df: pd.DataFrame, source_id: str) -> pd.DataFrame:
     out = df.assign(source=source_id)
     if "setting" not in out.columns:
         out["setting"] = "default"
+    if "n_items" not in out.columns:
+        out["n_items"] = pd.NA
     for col, kind in TRANSFER_COLUMNS.items():
         out[col] = out[col].astype(dtype_of(kind))
     out = out[list(TRANSFER_COLUMNS)]

@@ -19,6 +19,11 @@ converted, from percent to fraction. The diagonal of block 2 is "200 of A only" 
 the relative matrix has an empty diagonal (those cells are absent). baselines.txt also lists
 ``2x2`` (2-digit x 2-digit multiplication) and ``add1x1`` runs, which are not among the 8 tasks of
 the matrices and are not kept.
+
+``n_items`` is the number of validation items of the evaluated task (``data/<key>_validate.jsonl``:
+200, 201 for Spanish), on every row: every stage scores the same validation file. (baselines.txt
+also lists correct and incorrect counts; one of its rows, babbage on math expressions, has counts
+that add up to 100 and do not match its percentage, so they are not used.)
 """
 
 from __future__ import annotations
@@ -125,9 +130,21 @@ def read_untuned(path: Path) -> pd.DataFrame:
     })
 
 
+def validation_sizes(files: Mapping[str, Path]) -> dict[str, int]:
+    """Task id -> number of items in its validation file (the items every accuracy was scored on)."""
+    sizes = {}
+    for key, task in TASKS.items():
+        path = file_for(files, f"transfer-scaling/data/{key}_validate.jsonl", SOURCE)
+        with open(path, encoding="utf-8") as handle:
+            sizes[task] = sum(1 for line in handle if line.strip())
+        if not sizes[task]:
+            raise DataError(f"{path}: no validation items; check the file")
+    return sizes
+
+
 def parse(files: Mapping[str, Path]) -> pd.DataFrame:
     """Tidy transfer rows of both models: 6 stages (after_A, after_A_then_B, B_only, untuned,
-    pp_improvement, relative_improvement)."""
+    pp_improvement, relative_improvement), with ``n_items`` of the evaluated task."""
     frames = []
     for key, model in MODELS.items():
         raw = read_blocks(file_for(files, f"{DIR}pairwise_{key}_non-normalized.csv", SOURCE))
@@ -142,7 +159,9 @@ def parse(files: Mapping[str, Path]) -> pd.DataFrame:
         frames.append(_long(rel, model, "relative_improvement", "relative"))
         frames.append(read_tiny_baseline(file_for(files, DIR + BASELINE_FILES[key], SOURCE), model))
     frames.append(read_untuned(file_for(files, f"{DIR}baselines.txt", SOURCE)))
-    return finish_transfer(pd.concat(frames, ignore_index=True), SOURCE)
+    out = pd.concat(frames, ignore_index=True)
+    sizes = pd.Series(validation_sizes(files))
+    return finish_transfer(out.assign(n_items=out["eval_task"].map(sizes).astype("Int64")), SOURCE)
 
 
 def pp_check(transfer: pd.DataFrame) -> pd.DataFrame:

@@ -102,3 +102,12 @@ def test_task_set_overlap_matches_the_source_notes():
     assert table.loc["faith", "small_in_train"] == 0
     assert (table["n_validate"] >= 200).all()
     assert (table["n_small"] == 10).all()
+
+
+def test_every_row_carries_the_validation_set_size(transfer, files):
+    sizes = ts.validation_sizes(files)
+    assert sizes["spanish"] == 201 and all(n == 200 for t, n in sizes.items() if t != "spanish")
+    assert transfer["n_items"].dtype == "Int64" and not transfer["n_items"].isna().any()
+    assert (transfer["n_items"] == transfer["eval_task"].map(sizes)).all()
+    # Babbage's accuracies are whole items of these sets: 25 of 201 on Spanish
+    assert cell(transfer, "babbage-002", "B_only", "spanish", "spanish") * 201 == pytest.approx(25)

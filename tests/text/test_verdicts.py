@@ -1,0 +1,35 @@
+"""Tests of evalcorr.text.verdicts: the headline sentence follows the intervals."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from evalcorr.text.verdicts import headline_sentence
+
+MODELS = {"babbage-002": "Babbage", "davinci-002": "Davinci"}
+
+
+def head(*favours):
+    return pd.DataFrame({"view": ["pp", "relative", "headroom", "logodds"][:len(favours)], "favours": favours})
+
+
+def test_one_model_on_every_scale():
+    assert headline_sentence(head("babbage-002", "babbage-002"), MODELS) == \
+        "Babbage transfers more on every scale, beyond noise."
+
+
+def test_nothing_beyond_noise():
+    assert headline_sentence(head("within noise", "within noise"), MODELS).startswith("Neither model")
+
+
+def test_scales_disagree():
+    text = headline_sentence(head("babbage-002", "within noise", "davinci-002", "within noise"), MODELS)
+    assert text == ("Which model transfers more depends on the metric: Babbage on percentage points; "
+                    "Davinci on headroom closed; within noise on relative improvement and log-odds change.")
+
+
+def test_one_model_on_some_scales():
+    text = headline_sentence(head("within noise", "within noise", "davinci-002", "within noise"), MODELS)
+    assert text == ("Which model transfers more depends on the metric: Davinci transfers more in headroom closed, "
+                    "and on percentage points, relative improvement and log-odds change the difference is "
+                    "within noise.")
