@@ -180,8 +180,11 @@ def _asymmetry_claim(pp: dict, redraws: dict, threshold: float, items: str):
     diff = boot["babbage-002"] - boot["davinci-002"]
     lo, hi = _bootstrap_interval(diff)
     b, d = counts["babbage-002"], counts["davinci-002"]
+    ranges = {m: _bootstrap_interval(boot[m]) for m in MODELS}
     numbers = (f"pairs whose directions differ by more than {100 * threshold:g} pp: Babbage {b}, Davinci {d} "
-               f"(of 28); difference {b - d:+d}, 95% redraw interval [{lo:+.0f}, {hi:+.0f}]")
+               f"(of 28); redrawing the items gives Babbage {ranges['babbage-002'][0]:.0f} to "
+               f"{ranges['babbage-002'][1]:.0f}, Davinci {ranges['davinci-002'][0]:.0f} to "
+               f"{ranges['davinci-002'][1]:.0f}, difference {lo:+.0f} to {hi:+.0f}")
     return _row("more asymmetries in Babbage than in Davinci", "both", "pp", numbers, b, d, b > d,
                 verdict_from_interval(lo, hi), b - d, lo, hi,
                 f"95% interval of the difference in counts over {len(diff)} binomial redraws above 0", items)
@@ -222,7 +225,7 @@ def _cluster_claim(pp: dict, redraws: dict, model: str, items: str):
     share = hits / len(redraws[model])
     verdict = "holds" if share >= SUPPORT else "does not hold" if share <= 1 - SUPPORT else "within noise"
     numbers = (f"three clusters of the symmetric similarity {'are' if observed == claimed else 'are not'} "
-               f"math / trivia / translation; {100 * share:.0f}% of {len(redraws[model])} redraws give them")
+               f"math / trivia / translation; {100 * share:.0f}% of {len(redraws[model]):,} redraws give them")
     return _row("the tasks cluster into math, trivia and translation", model, "pp", numbers,
                 float(observed == claimed), share, observed == claimed, verdict, share, share, share,
                 f"at least {100 * SUPPORT:g}% of binomial redraws reproduce the clusters; fails at "

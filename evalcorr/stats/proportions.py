@@ -7,13 +7,14 @@ number, so released accuracies that were rounded upstream can be used as they ar
 - :func:`wilson_interval`: the Wilson score interval of one proportion [@wilson1927probable].
 - :func:`difference_interval`: Newcombe's hybrid score interval of ``p1 - p2`` for two independent
   proportions (his method 10, built from the two Wilson intervals) [@newcombe1998interval].
-- :func:`ratio_interval`: the MOVER-R interval of ``p1 / p2`` from the two Wilson intervals
-  [@donner2012closed]; finite when ``p1`` is 0 or 1, undefined (NaN) when ``p2`` is 0.
-- :func:`log_odds_ratio`: ``logit(p1) - logit(p2)`` with Woolf's interval; when one of the four
+- :func:`ratio_interval`: the MOVER interval of ``p1 / p2`` from the two Wilson intervals (the
+  ratio form of the method of variance estimates recovery, [@zou2008construction]); finite when
+  ``p1`` is 0 or 1, undefined (NaN) when ``p2`` is 0.
+- :func:`log_odds_ratio`: ``logit(p1) - logit(p2)`` with Woolf's interval [@woolf1955estimating]; when one of the four
   counts (k1, n1 - k1, k2, n2 - k2) is 0, half an item is added to each of the four (Haldane and
   Anscombe), so accuracies of 0 or 1 give a finite log-odds change.
 - :func:`combine_differences`: MOVER for ``a - b`` when a and b are independent estimates that come
-  with their own intervals (e.g. two improvements).
+  with their own intervals (e.g. two improvements) [@zou2008construction].
 
 All intervals are two-sided with coverage ``ci`` (default 0.95).
 """
@@ -79,7 +80,7 @@ def difference_interval(p1, n1, p2, n2, ci: float = 0.95):
 
 
 def ratio_interval(p1, n1, p2, n2, ci: float = 0.95):
-    """MOVER-R interval of the ratio ``p1 / p2`` of two independent proportions.
+    """MOVER interval of the ratio ``p1 / p2`` of two independent proportions.
 
     The limits are the roots of ``(p1 - t p2)^2 = (p1 - l1)^2 + t^2 (u2 - p2)^2`` (lower) and
     ``(p1 - t p2)^2 = (u1 - p1)^2 + t^2 (p2 - l2)^2`` (upper), with the Wilson limits ``(l, u)``.

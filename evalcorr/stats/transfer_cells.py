@@ -12,8 +12,8 @@ on four scales:
 view      value                                  interval
 ========  =====================================  ======================================================
 pp        after - baseline                       Newcombe's hybrid score interval (method 10)
-relative  (after - baseline) / baseline          MOVER-R interval of after / baseline, minus 1
-headroom  (after - baseline) / (1 - baseline)    1 - MOVER-R interval of the error ratio
+relative  (after - baseline) / baseline          MOVER interval of after / baseline, minus 1
+headroom  (after - baseline) / (1 - baseline)    1 - MOVER interval of the error ratio
                                                  (1 - after) / (1 - baseline); NaN when baseline = 1
 logodds   logit(after) - logit(baseline)         Woolf; half an item added to each count when one is 0
 ========  =====================================  ======================================================
@@ -275,3 +275,16 @@ def redraw_pp(df: pd.DataFrame, models=("babbage-002", "davinci-002"), n_boot: i
         base_draw = rng.binomial(n, base, size=(n_boot, len(tasks))) / n
         out[model] = after_draw - base_draw[:, None, :]
     return out
+
+
+def largest_share(cells: pd.DataFrame, k: int = 5) -> pd.Series:
+    """How much of the sum of a model's off-diagonal values its ``k`` largest cells carry.
+
+    ``cells`` is one model's :func:`cell_intervals`. Returns a Series: share (of the sum), k, n_cells,
+    baseline_min, baseline_max (the baselines of those k cells), tasks (their evaluated tasks).
+    """
+    off = cells[cells["train_task"] != cells["eval_task"]].dropna(subset=["value"])
+    top = off.nlargest(k, "value")
+    return pd.Series({"share": float(top["value"].sum() / off["value"].sum()), "k": k, "n_cells": len(off),
+                      "baseline_min": float(top["baseline"].min()), "baseline_max": float(top["baseline"].max()),
+                      "tasks": list(pd.unique(top["eval_task"]))})

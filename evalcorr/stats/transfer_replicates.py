@@ -142,3 +142,19 @@ def setting_intervals(df: pd.DataFrame, source: str = "taskweb", metric: str = "
     groups = (({"train_task": s, "eval_task": t}, part["value"])
               for (s, t), part in rows.groupby(["train_task", "eval_task"], sort=False))
     return _interval_table(groups, ci)
+
+
+def conflicting_pairs(signs: pd.DataFrame) -> pd.DataFrame:
+    """Pairs that transfer positively on every seed in one setting and negatively on every seed in another.
+
+    ``signs`` is :func:`seed_signs`. Returns the pairs (train_task, eval_task) with the settings of
+    each direction (columns positive, negative: lists of settings).
+    """
+    called = signs[signs["direction"] != "within noise"]
+    rows = []
+    for (source, target), part in called.groupby(["train_task", "eval_task"], sort=False):
+        up = list(part.loc[part["direction"] == "positive", "setting"])
+        down = list(part.loc[part["direction"] == "negative", "setting"])
+        if up and down:
+            rows.append({"train_task": source, "eval_task": target, "positive": up, "negative": down})
+    return pd.DataFrame(rows, columns=["train_task", "eval_task", "positive", "negative"])

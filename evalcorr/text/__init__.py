@@ -10,7 +10,7 @@ values the statistics computed and return strings; none computes a statistic.
 """
 
 from evalcorr.text.lists import DisplayNames, brace_groups, join_and, labelled_values, names, pair_with_value
-from evalcorr.text.numbers import format_permutation_p, percent, percent_at_least, share_of_pairs
+from evalcorr.text.numbers import format_permutation_p, percent, percent_at_least, share_of_pairs, with_interval
 
 __all__ = ["DisplayNames", "brace_groups", "format_permutation_p", "join_and", "labelled_values", "names", "pair_with_value",
-           "percent", "percent_at_least", "share_of_pairs"]
+           "percent", "percent_at_least", "share_of_pairs", "with_interval"]

@@ -34,3 +34,8 @@ def format_permutation_p(p: float, n_perm: int) -> str:
     if p <= floor * (1 + 1e-9):
         return f"p ≤ {floor:.{digits}f}"
     return f"p = {p:.{digits}f}"
+
+
+def with_interval(value: float, low: float, high: float, fmt: str = "+.1f", scale: float = 1.0) -> str:
+    """An estimate with its interval: ``with_interval(0.047, 0.002, 0.116, scale=100) == "+4.7 [+0.2, +11.6]"``."""
+    return f"{scale * value:{fmt}} [{scale * low:{fmt}}, {scale * high:{fmt}}]"

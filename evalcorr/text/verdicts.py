@@ -1,4 +1,4 @@
-"""Verdicts in sentences: which model transfers more, read from a table of intervals."""
+"""Verdicts in sentences and tables: which model transfers more, the claims and their intervals."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pandas as pd
 
 from evalcorr.stats.transfer_cells import SCALE_NAMES
 from evalcorr.text.lists import join_and
+from evalcorr.text.numbers import with_interval
 
 
 def headline_sentence(head: pd.DataFrame, models: Mapping[str, str]) -> str:
@@ -40,3 +41,32 @@ def headline_sentence(head: pd.DataFrame, models: Mapping[str, str]) -> str:
         return f"{winner} transfers more on every scale, beyond noise."
     return (f"Which model transfers more depends on the metric: {winner} transfers more in "
             f"{join_and(scales)}, and on {join_and(noise)} the difference is within noise.")
+
+
+def headline_rows(head: pd.DataFrame, models: Mapping[str, str]) -> pd.DataFrame:
+    """The headline table as the chapter shows it: one row per scale, each mean with its 95% interval.
+
+    Percentage points are printed in points, the other scales as they are.
+    """
+    rows = []
+    for r in head.itertuples():
+        scale = 100 if r.view == "pp" else 1
+        fmt = "+.1f" if r.view == "pp" else "+.2f"
+        rows.append({"scale": SCALE_NAMES.get(r.view, r.view),
+                     models[r.model_a]: with_interval(r.mean_a, r.low_a, r.high_a, fmt, scale),
+                     models[r.model_b]: with_interval(r.mean_b, r.low_b, r.high_b, fmt, scale),
+                     f"{models[r.model_a]} minus {models[r.model_b]}":
+                         with_interval(r.difference, r.difference_low, r.difference_high, fmt, scale),
+                     "medians": f"{scale * r.median_a:{fmt}} / {scale * r.median_b:{fmt}}",
+                     "more transfer": models.get(r.favours, r.favours)})
+    return pd.DataFrame(rows)
+
+
+def claim_rows(table: pd.DataFrame, models: Mapping[str, str]) -> pd.DataFrame:
+    """The claims table as the chapter shows it: claim, model and scale, numbers, both readings."""
+    model = table["model"].map({**models, "both": "both"})
+    scale = table["metric"].map(lambda m: SCALE_NAMES.get(m, m))
+    return pd.DataFrame({"claim": table["claim"], "model, scale": model + ", " + scale,
+                         "numbers (95% intervals)": table["numbers"],
+                         "point estimates": table["holds"].map({True: "holds", False: "does not hold"}),
+                         "verdict": table["verdict"]})

@@ -138,3 +138,15 @@ def test_redraws_center_on_the_sheet_and_share_each_baseline(ts):
     same = np.corrcoef(draws[:, 0, 1], draws[:, 3, 1])[0, 1]
     other = np.corrcoef(draws[:, 0, 1], draws[:, 3, 2])[0, 1]
     assert same > 0.2 and abs(other) < 0.1
+
+
+def test_five_cells_carry_half_of_babbages_relative_gain(ts):
+    from evalcorr.stats.transfer_cells import largest_share
+
+    rel = cell_intervals(ts, "relative", model="babbage-002")
+    top = largest_share(rel, 5)
+    off = rel[rel["train_task"] != rel["eval_task"]]["value"]
+    assert top["share"] == pytest.approx(off.nlargest(5).sum() / off.sum())
+    assert top["share"] == pytest.approx(0.52, abs=0.01)
+    assert set(top["tasks"]) == {"addition", "division"}
+    assert (top["baseline_min"], top["baseline_max"]) == (0.025, 0.06)

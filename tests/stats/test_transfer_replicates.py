@@ -64,3 +64,13 @@ def test_setting_intervals_average_to_the_released_all_matrix(tw):
     assert len(table) == 441 and (table["n"] == 7).all()
     assert np.allclose(table["mean"], released["value"].reindex(table.index))
     assert ((table["ci_low"] <= table["mean"]) & (table["mean"] <= table["ci_high"])).all()
+
+
+def test_conflicting_pairs_need_both_directions_beyond_noise():
+    from evalcorr.stats.transfer_replicates import conflicting_pairs
+
+    signs = pd.DataFrame({"setting": ["s1", "s2", "s1", "s2", "s3"],
+                          "train_task": ["a", "a", "b", "b", "b"], "eval_task": ["x", "x", "y", "y", "y"],
+                          "direction": ["positive", "negative", "positive", "within noise", "positive"]})
+    out = conflicting_pairs(signs)
+    assert len(out) == 1 and out.iloc[0]["positive"] == ["s1"] and out.iloc[0]["negative"] == ["s2"]
