@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from evalcorr.stats.proportions import combine_differences
-from evalcorr.stats.transfer import (RELEASE_ORDER, asymmetric_pairs, count_asymmetries, similarity, cluster_tasks,
+from evalcorr.stats.transfer import (asymmetric_pairs, cell_matrix, cluster_tasks, count_asymmetries, similarity,
                                      transfer_matrix)
 from evalcorr.stats.transfer_cells import (SCALE_NAMES, cell_intervals, difference_of_improvements,
                                            headline_table, redraw_pp)
@@ -268,7 +268,7 @@ def check_claims(df: pd.DataFrame, threshold: float = ASYMMETRY_THRESHOLD, n_red
     estimate, ci_low, ci_high (of the quantity the verdict reads), rule, sentence.
     """
     cells = {m: _Cells(cell_intervals(df, "pp", model=m)) for m in MODELS}
-    pp = {m: _pp_matrix(cells[m].cells) for m in MODELS}
+    pp = {m: cell_matrix(cells[m].cells) for m in MODELS}
     # Counts and clusterings are read off the released sheet, as the chapter's table and dendrogram show them.
     sheet = {m: transfer_matrix(df, SOURCE, model=m, view="pp") for m in MODELS}
     redraws = redraw_pp(df, tuple(MODELS), n_boot=n_redraws, seed=seed)
@@ -300,14 +300,6 @@ def check_claims(df: pd.DataFrame, threshold: float = ASYMMETRY_THRESHOLD, n_red
     return pd.DataFrame(rows)
 
 
-def _pp_matrix(cells: pd.DataFrame) -> pd.DataFrame:
-    """pp values of one model's cells as a matrix in release order."""
-    order = RELEASE_ORDER[SOURCE]
-    matrix = cells.pivot(index="train_task", columns="eval_task", values="value").reindex(index=order, columns=order)
-    matrix.index.name, matrix.columns.name = "train_task", "eval_task"
-    return matrix
-
-
 def asymmetry_sensitivity(df: pd.DataFrame, thresholds) -> pd.DataFrame:
     """Asymmetric pair counts of each model at several thresholds of the released pp sheet.
 
@@ -331,7 +323,7 @@ def asymmetries_beyond_noise(df: pd.DataFrame) -> dict[str, int]:
     out = {}
     for m in MODELS:
         cells = cell_intervals(df, "pp", model=m)
-        pairs = asymmetric_pairs(_pp_matrix(cells))
+        pairs = asymmetric_pairs(cell_matrix(cells))
         count = 0
         for a, b in pairs[["task_a", "task_b"]].itertuples(index=False):
             _, lo, hi = difference_of_improvements(cells, (a, b), (b, a))

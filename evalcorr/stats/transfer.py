@@ -26,6 +26,7 @@ from scipy.spatial.distance import squareform
 from scipy import stats
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.release_order import RELEASE_ORDER
 
 # Released (stage, metric) behind each view of a source; None matches any value.
 VIEWS: dict[str, dict[str, tuple[str | None, str | None]]] = {
@@ -50,12 +51,6 @@ VIEWS: dict[str, dict[str, tuple[str | None, str | None]]] = {
 VIEW_NAMES = ("raw", "after", "pp", "relative", "headroom", "logodds")
 # Views computed from the released accuracies (evalcorr.stats.transfer_cells) rather than read.
 COMPUTED_VIEWS: dict[str, tuple[str, ...]] = {"transfer-scaling": ("headroom", "logodds")}
-# Task order of the released sheets (the tidy cache is sorted, so the release order is kept here);
-# sources not listed keep the frame's order.
-RELEASE_ORDER: dict[str, list[str]] = {
-    "transfer-scaling": ["addition", "subtraction", "spanish", "division", "math_expressions",
-                         "multiplication_2x1", "faith", "science"],
-}
 
 
 class TransferError(EvalcorrError, ValueError):

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.release_order import RELEASE_ORDER
 from evalcorr.stats.proportions import (combine_differences, difference_interval, log_odds_ratio, ratio_interval,
                                        wilson_interval)
 
@@ -213,8 +214,6 @@ def headline_table(df: pd.DataFrame, views=IMPROVEMENT_VIEWS, models=("babbage-0
     n_cells, n_tasks, n_boot, favours (model_a or model_b when the interval of the difference
     excludes 0, else "within noise").
     """
-    from evalcorr.stats.transfer import RELEASE_ORDER
-
     tasks = RELEASE_ORDER[SOURCE]
     rng = np.random.default_rng(seed)
     counts = rng.multinomial(len(tasks), np.full(len(tasks), 1 / len(tasks)), size=n_boot).astype(float)
@@ -258,8 +257,6 @@ def redraw_pp(df: pd.DataFrame, models=("babbage-002", "davinci-002"), n_boot: i
     -------
     {model: array (n_boot, k, k)} in release order (rows trained on, columns evaluated on).
     """
-    from evalcorr.stats.transfer import RELEASE_ORDER
-
     tasks = RELEASE_ORDER[SOURCE]
     pos = {t: i for i, t in enumerate(tasks)}
     cells = accuracy_cells(df)

@@ -63,10 +63,16 @@ def headline_rows(head: pd.DataFrame, models: Mapping[str, str]) -> pd.DataFrame
 
 
 def claim_rows(table: pd.DataFrame, models: Mapping[str, str]) -> pd.DataFrame:
-    """The claims table as the chapter shows it: claim, model and scale, numbers, both readings."""
-    model = table["model"].map({**models, "both": "both"})
-    scale = table["metric"].map(lambda m: SCALE_NAMES.get(m, m))
-    return pd.DataFrame({"claim": table["claim"], "model, scale": model + ", " + scale,
+    """The claims table as the chapter shows it: the claim with its model (and its scale when the
+    table holds several), the numbers, and both readings.
+
+    The model goes into the claim's cell, so that the PDF's narrow columns are not a column of
+    single words.
+    """
+    model = table["model"].map({**models, "both": "Babbage vs Davinci"})
+    if table["metric"].nunique() > 1:
+        model = model + ", " + table["metric"].map(lambda m: SCALE_NAMES.get(m, m))
+    return pd.DataFrame({"claim (model)": table["claim"] + " (" + model + ")",
                          "numbers (95% intervals)": table["numbers"],
                          "point estimates": table["holds"].map({True: "holds", False: "does not hold"}),
                          "verdict": table["verdict"]})

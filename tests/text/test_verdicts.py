@@ -33,3 +33,15 @@ def test_one_model_on_some_scales():
     assert text == ("Which model transfers more depends on the metric: Davinci transfers more in headroom closed, "
                     "and on percentage points, relative improvement and log-odds change the difference is "
                     "within noise.")
+
+
+def test_claim_rows_show_the_scale_only_when_it_varies():
+    from evalcorr.text.verdicts import claim_rows
+
+    table = pd.DataFrame({"claim": ["c1", "c2"], "model": ["babbage-002", "both"], "metric": ["pp", "pp"],
+                          "numbers": ["n1", "n2"], "holds": [True, False], "verdict": ["holds", "within noise"]})
+    rows = claim_rows(table, MODELS)
+    assert list(rows["claim (model)"]) == ["c1 (Babbage)", "c2 (Babbage vs Davinci)"]
+    assert list(rows["point estimates"]) == ["holds", "does not hold"]
+    mixed = claim_rows(table.assign(metric=["pp", "headroom"]), MODELS)
+    assert list(mixed["claim (model)"]) == ["c1 (Babbage, percentage points)", "c2 (Babbage vs Davinci, headroom closed)"]
