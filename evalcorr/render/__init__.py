@@ -7,6 +7,8 @@
 
 Renders are atomic: everything is built in a temporary directory beside the output, which replaces
 the output only when the whole render succeeded. A failed render leaves the previous site untouched.
+A render replaces only a site a render made (evalcorr.render.output); any other output folder is
+refused before the render starts.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from evalcorr.errors import RenderError
+from evalcorr.render.output import check_output_dir, mark_site, replace_site
 
 RENDERERS = ("auto", "quarto", "offline")
 
@@ -82,7 +85,8 @@ def render_project(root: str | Path = ".", out_dir: str | Path | None = None, *,
     from evalcorr.render.project import load_project
 
     project = load_project(root)
-    out = Path(out_dir).resolve() if out_dir is not None else project.root / project.output_dir
+    out = Path(out_dir) if out_dir is not None else project.root / project.output_dir
+    out = check_output_dir(out, root=project.root, pdf_name=project.pdf_file)
     name, quarto = choose_renderer(renderer, log=log)
     log(f"render: {name} renderer, {len(project.pages)} pages -> {out}")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -99,21 +103,12 @@ def render_project(root: str | Path = ".", out_dir: str | Path | None = None, *,
         pdf = build / project.pdf_file
         if not pdf.is_file():
             raise RenderError(f"the {name} render did not produce {project.pdf_file}")
+        mark_site(build)
         build.chmod(0o755)
-        _replace(build, out)
+        replace_site(build, out, root=project.root, pdf_name=project.pdf_file)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         raise
     log(f"render: done ({name} renderer): {out / 'index.html'} and {out / project.pdf_file}")
     return RenderResult(renderer=name, out_dir=out, pdf=out / project.pdf_file)
 
-
-def _replace(build: Path, out: Path) -> None:
-    """Put the finished `build` in place of `out` (two renames; the old site is removed afterwards)."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}-old-{os.getpid()}")
-        os.replace(out, old)
-    os.replace(build, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
