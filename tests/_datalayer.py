@@ -94,10 +94,14 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+TOY_SCALES = {"scores": {"fraction": [0, 1]}, "transfer": {"accuracy": [0, 1]}}
+
+
 def source_entry(source_id: str, kind: str, files: dict[str, bytes], uses=(), parser=None) -> dict:
     """A manifest entry for files whose bytes are given; urls point at a fake upstream host."""
     return {
-        "id": source_id, **({"parser": parser} if parser else {}), "title": f"Toy source {source_id}", "kind": kind,
+        "id": source_id, **({"parser": parser, "scales": TOY_SCALES[kind]} if parser else {}),
+        "title": f"Toy source {source_id}", "kind": kind,
         "upstream": {"repository": "https://github.com/example/toy", "commit": "0" * 40},
         "licence": "MIT", "citation": {"keys": ["toy2024"], "text": "Toy et al. (2024)."},
         "snapshot": "toy", "uses": list(uses),
@@ -167,7 +171,10 @@ def parse_calls(world: dict) -> list[str]:
 
 class _MirrorHandler(BaseHTTPRequestHandler):
     """Serves files of ``server.root``; honours ``Range: bytes=N-`` unless ``server.ignore_range``;
-    ``server.truncate`` maps a path to a byte count after which the first response is cut off."""
+    ``server.truncate`` maps a path to a byte count after which the first response is cut off;
+    ``server.trickle`` maps a path to the seconds between the bytes of its body (sent one by one);
+    ``server.oversend`` maps a path to a number of junk bytes sent after the file (announced in
+    Content-Length when ``server.announce_oversend``, else the body ends when the connection closes)."""
 
     def log_message(self, *args):  # keep pytest output clean
         pass
@@ -192,8 +199,20 @@ class _MirrorHandler(BaseHTTPRequestHandler):
         else:
             self.send_response(200)
         body = data[start:]
-        self.send_header("Content-Length", str(len(body)))
+        extra = server.oversend.get(self.path.lstrip("/"), 0)
+        if not extra or server.announce_oversend:
+            self.send_header("Content-Length", str(len(body) + extra))
         self.end_headers()
+        try:
+            if extra:
+                self._oversend(body, extra)
+                return
+            if self.path.lstrip("/") in server.trickle:
+                self._trickle(body, server.trickle[self.path.lstrip("/")])
+                return
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up, as it should
+            self.close_connection = True
+            return
         cut = server.truncate.pop(self.path.lstrip("/"), None)
         if cut is not None:
             self.wfile.write(body[:cut])
@@ -202,14 +221,41 @@ class _MirrorHandler(BaseHTTPRequestHandler):
             return
         self.wfile.write(body)
 
+    def _trickle(self, body: bytes, delay: float) -> None:
+        for byte in body:
+            if self.server.stopping.wait(delay):
+                break
+            self.wfile.write(bytes([byte]))
+            self.wfile.flush()
+        self.close_connection = True
+
+    def _oversend(self, body: bytes, extra: int) -> None:
+        self.wfile.write(body)
+        junk = b"x" * 65536
+        while extra > 0 and not self.server.stopping.is_set():
+            self.wfile.write(junk[:extra])
+            self.server.sent_extra += min(extra, len(junk))
+            extra -= len(junk)
+        self.close_connection = True
+
 
 @contextmanager
-def mirror_server(root: Path, *, ignore_range: bool = False, truncate: dict[str, int] | None = None):
-    """A real HTTP server on 127.0.0.1 (free port) serving ``root``; yields it (``.url``, ``.requests``)."""
+def mirror_server(root: Path, *, ignore_range: bool = False, truncate: dict[str, int] | None = None,
+                  trickle: dict[str, float] | None = None, oversend: dict[str, int] | None = None,
+                  announce_oversend: bool = False):
+    """A real HTTP server on 127.0.0.1 (free port) serving ``root``; yields it (``.url``, ``.requests``).
+
+    It is stopped when the block ends: a response still trickling or oversending stops at once.
+    """
     server = ThreadingHTTPServer(("127.0.0.1", 0), _MirrorHandler)
     server.root = Path(root)
     server.ignore_range = ignore_range
     server.truncate = dict(truncate or {})
+    server.trickle = dict(trickle or {})
+    server.oversend = dict(oversend or {})
+    server.announce_oversend = announce_oversend
+    server.sent_extra = 0
+    server.stopping = threading.Event()
     server.requests = []
     server.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -217,6 +263,30 @@ def mirror_server(root: Path, *, ignore_range: bool = False, truncate: dict[str,
     try:
         yield server
     finally:
+        server.stopping.set()
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def edited_copy(files: dict, tmp_path: Path, name: str, edit) -> dict:
+    """``files`` with manifest file ``name`` replaced by a copy under ``tmp_path`` whose text is
+    ``edit(text)`` (a corrupted, truncated or renamed variant of a real file)."""
+    copy = tmp_path / name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_text(edit(Path(files[name]).read_text(encoding="utf-8")), encoding="utf-8")
+    return {**files, name: copy}
+
+
+def replace_line(text: str, number: int, edit) -> str:
+    """``text`` with line ``number`` (1-based) replaced by ``edit(line)``."""
+    lines = text.split("\n")
+    lines[number - 1] = edit(lines[number - 1])
+    return "\n".join(lines)
+
+
+def replace_cell(text: str, line: int, column: str, value: str) -> str:
+    """A simple CSV's ``text`` (no quoted commas) with the cell of ``column`` on ``line`` set to ``value``."""
+    index = text.split("\n", 1)[0].split(",").index(column)
+    return replace_line(text, line, lambda row: ",".join(value if i == index else cell
+                                                         for i, cell in enumerate(row.split(","))))

@@ -4,8 +4,13 @@ A build verifies the source's raw files (evalcorr.data.fetch), runs its parser (
 validates the result (evalcorr.data.schema) and writes the parquet atomically (temporary file, then
 rename) beside a stamp ``<source id>.json``. The stamp records the *input key*: a sha256 over the
 sha256 of every input file, the source of the data code (the parser modules, schema, families
-table, Every Eval Ever reader) and the cache format. A build whose key matches the stamp does no
-parsing.
+table, Every Eval Ever reader) and the cache format; and the sha256 of the parquet itself. A build
+whose key matches the stamp, and whose parquet still has the recorded sha256, does no parsing; a
+damaged parquet (truncated, overwritten) is rebuilt.
+
+A parser that resolves duplicated rows by a documented policy has ``parse_with_report(files)``
+returning the table and the rows it dropped; a build reports how many were dropped, and records it
+in the stamp (``dropped_rows``).
 
 The cache lives in ``EVALCORR_CACHE_DIR`` (default ``data/cache`` under the project root) and is
 never committed; it can always be rebuilt from the mirror or upstream. Its functions take the
@@ -30,9 +35,9 @@ from pathlib import Path
 from evalcorr.data import fetch
 from evalcorr.data.locations import PROJECT_ROOT, default_cache_dir
 from evalcorr.data.manifest import Source
-from evalcorr.errors import DataError
+from evalcorr.errors import DataError, EvalcorrError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the stamp records the parquet's sha256
 
 # Besides the raw files and the code a parser imports (found by reading its imports), these decide
 # what a parser produces: the schema it is validated against and the families table it joins.
@@ -136,11 +141,26 @@ def read_stamp(source: Source, cache_dir: str | Path | None = None) -> dict | No
         return None
 
 
+@lru_cache(maxsize=64)
+def _sha256_of_file(path: Path, _mtime_ns: int, _size: int) -> str:
+    return fetch.sha256_of(path)
+
+
+def parquet_intact(source: Source, stamp: dict | None, cache_dir: str | Path | None = None) -> bool:
+    """True when the cached parquet exists and has the sha256 its stamp records."""
+    path = parquet_path(source, cache_dir)
+    try:
+        info = path.stat()
+    except OSError:
+        return False
+    return stamp is not None and stamp.get("sha256") == _sha256_of_file(path, info.st_mtime_ns, info.st_size)
+
+
 def is_fresh(source: Source, cache_dir: str | Path | None = None) -> bool:
-    """True when the cached table exists and was built from the current inputs."""
+    """True when the cached table was built from the current inputs and is intact."""
     stamp = read_stamp(source, cache_dir)
-    return (stamp is not None and parquet_path(source, cache_dir).is_file()
-            and stamp.get("key") == input_key(source))
+    return (stamp is not None and stamp.get("key") == input_key(source)
+            and parquet_intact(source, stamp, cache_dir))
 
 
 def summarise(df, kind: str) -> dict:
@@ -164,15 +184,19 @@ class BuildResult:
     built: bool  # False: the cache was already up to date
     rows: int
     seconds: float
+    verified: bool = True  # False: up to date, but the raw files were not available to re-verify
 
 
-def _write_atomic(df, path: Path) -> None:
+def _write_atomic(df, path: Path) -> str:
+    """Write `df` to `path` by a rename; the sha256 of the bytes written."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         df.to_parquet(tmp, index=False)
+        digest = fetch.sha256_of(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    return digest
 
 
 def _write_text_atomic(text: str, path: Path) -> None:
@@ -189,6 +213,7 @@ def build(
     cache_dir: str | Path | None = None,
     force: bool = False,
     verify: bool = True,
+    unverified_ok: bool = False,
     progress: bool = False,
     log: Callable[[str], None] | None = None,
 ) -> BuildResult:
@@ -202,14 +227,18 @@ def build(
     force : rebuild even when the stamp matches the inputs.
     verify : check the sha256 of the raw files even when the cache is up to date (``make data``
         does; loaders skip it for a fresh cache).
+    unverified_ok : when the cache is up to date but there is no mirror to verify the raw files
+        against (no mirror directory and no `base_url`), accept the cache and say so instead of
+        downloading (``make render`` on a machine whose mirror is gone).
     progress : show download progress bars.
     log : called with one line per source (e.g. ``print``); silent when None.
 
     Raises
     ------
     DataError
-        No parser for the source, a missing raw file, a parser result that is not a non-empty
-        DataFrame, or a table that fails schema validation; ChecksumError for a corrupt file.
+        No parser for the source, a missing raw file, a parser that fails (any exception, named
+        with the source's files), a parser result that is not a non-empty DataFrame, or a table
+        that fails schema validation; ChecksumError for a corrupt file.
     """
     started = time.perf_counter()
     source_id = source.id
@@ -217,12 +246,27 @@ def build(
     out = parquet_path(source, cache_dir)
     key = input_key(source)
     stamp = read_stamp(source, cache_dir)
-    fresh = not force and stamp is not None and stamp.get("key") == key and out.is_file()
+    fresh = not force and stamp is not None and stamp.get("key") == key
+    damaged = fresh and not parquet_intact(source, stamp, cache_dir)
+    fresh = fresh and not damaged
 
     if fresh and not verify:
         return BuildResult(source_id, out, False, stamp["rows"], time.perf_counter() - started)
-    files = fetch.materialise(source.inputs, mirror=mirror, base_url=base_url,
-                              cache_dir=cache_dir, progress=progress)
+    if fresh and unverified_ok and base_url is None:
+        absent = fetch.mirror_absent(mirror)
+        if absent:
+            if log:
+                log(f"{source_id}: up to date ({stamp['rows']:,} rows); {absent}, so the raw files were "
+                    "not re-verified")
+            return BuildResult(source_id, out, False, stamp["rows"], time.perf_counter() - started, verified=False)
+    try:
+        files = fetch.materialise(source.inputs, mirror=mirror, base_url=base_url,
+                                  cache_dir=cache_dir, progress=progress)
+    except DataError as error:
+        if damaged:
+            raise DataError(f"the cached {out} is damaged (its sha256 differs from the one in its stamp) and "
+                            f"cannot be rebuilt: {error}") from None
+        raise
     if fresh:
         seconds = time.perf_counter() - started
         if log:
@@ -234,7 +278,7 @@ def build(
     if kind != source.kind:
         raise DataError(f"parser {parser.__name__} declares KIND={kind!r} but the manifest says source "
                         f"{source_id!r} is {source.kind!r}; make them agree")
-    df = parser.parse(files)
+    df, dropped = _run_parser(parser, source, files)
     import pandas as pd
 
     if not isinstance(df, pd.DataFrame):
@@ -246,20 +290,43 @@ def build(
     from evalcorr.data import schema
 
     validate = schema.validate_scores if kind == "scores" else schema.validate_transfer
-    validate(df, source_id)
+    validate(df, source_id, path=", ".join(str(files[f.path]) for f in source.files), scales=source.scales)
     df = df.reset_index(drop=True)
 
     cache_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(df, out)
+    digest = _write_atomic(df, out)
     summary = summarise(df, kind)
-    _write_text_atomic(json.dumps({"source": source_id, "kind": kind, "key": key,
+    _write_text_atomic(json.dumps({"source": source_id, "kind": kind, "key": key, "sha256": digest,
                                    "inputs": {f.path: f.sha256 for f in source.inputs},
-                                   **summary}, indent=1), stamp_path(source, cache_dir))
+                                   **summary, "dropped_rows": dropped}, indent=1), stamp_path(source, cache_dir))
     seconds = time.perf_counter() - started
     if log:
+        note = (f"; {dropped:,} duplicated row(s) dropped by the parser's documented policy "
+                f"({parser.__name__}.parse_with_report lists them)") if dropped else ""
+        repair = " (the cached table was damaged)" if damaged else ""
         log(f"{source_id}: built {summary['rows']:,} rows ({summary['models']:,} models x "
-            f"{summary['tasks']:,} tasks) in {seconds:.1f} s -> {out}")
+            f"{summary['tasks']:,} tasks) in {seconds:.1f} s -> {out}{repair}{note}")
     return BuildResult(source_id, out, True, summary["rows"], seconds)
+
+
+def _run_parser(parser, source: Source, files: dict) -> tuple[object, int]:
+    """The parser's table and the number of rows its duplicate policy dropped.
+
+    Any exception other than an EvalcorrError (pandas' EmptyDataError, a MergeError, a ValueError on
+    an unexpected cell, ...) becomes a DataError naming the source's files.
+    """
+    try:
+        if hasattr(parser, "parse_with_report"):
+            df, dropped = parser.parse_with_report(files)
+            return df, int(len(dropped))
+        return parser.parse(files), 0
+    except EvalcorrError:
+        raise
+    except Exception as error:  # noqa: BLE001 (named and re-raised as a DataError)
+        paths = ", ".join(str(files[f.path]) for f in source.files)
+        raise DataError(f"{paths}: the parser {parser.__name__} of source {source.id!r} failed with "
+                        f"{type(error).__name__}: {error}. The file does not have the layout the parser expects: "
+                        "check it against the manifest (data/manifest.yaml) or fetch it again") from error
 
 
 def ensure(source: Source, *, data_dir: str | Path | None = None, cache_dir: str | Path | None = None) -> Path:

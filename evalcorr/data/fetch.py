@@ -9,14 +9,20 @@ Files come from one of three places, in this order of preference:
    need a mirror).
 
 Downloads go to ``<cache dir>/downloads/<manifest path>`` through a ``.part`` file that a later run
-resumes with an HTTP Range request. Every file's sha256 is checked before it is handed to a parser.
+resumes with an HTTP Range request (an interrupted run, Ctrl-C included, keeps it). A download is
+abandoned when it stalls (less than :data:`STALL_BYTES` arrive in :data:`STALL_S` seconds) or runs past
+its overall deadline (:data:`DEADLINE_S`), and reading stops at the size the manifest records: a
+server sending more is serving another file. Every file's sha256 is checked before it is handed to a
+parser.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import socket
+import time
 from http.client import HTTPException
 from collections.abc import Iterable
 from pathlib import Path
@@ -28,7 +34,10 @@ from evalcorr.data.locations import default_cache_dir, default_mirror
 from evalcorr.data.manifest import File
 from evalcorr.errors import ChecksumError, DataError
 
-TIMEOUT_S = 30.0
+TIMEOUT_S = 30.0      # to connect and to get the response headers
+STALL_S = 60.0        # a download is stalled when less than STALL_BYTES arrive in this many seconds
+STALL_BYTES = 1024
+DEADLINE_S = 600.0    # the longest one file's download may take
 _CHUNK = 1 << 16
 _MIRROR_HINT = ("set EVALCORR_DATA_DIR (or `--mirror DIR`) to a mirror directory, or `--from-url BASE` "
                 "to a mirror server")
@@ -54,58 +63,122 @@ def verify(path: Path, file: File) -> None:
         )
 
 
-def download(url: str, dest: Path, *, timeout: float = TIMEOUT_S, progress: bool = True) -> Path:
+def _unreachable(url: str, error: BaseException, timeout: float) -> DataError:
+    """Why a connection failed, in words: offline only when a name could not be looked up or no
+    network route exists."""
+    host = urlsplit(url).netloc
+    reason = getattr(error, "reason", error)
+    if isinstance(reason, socket.gaierror) or getattr(reason, "errno", None) in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+        return DataError(f"cannot reach {host} to download {url} ({reason}); this machine looks offline. "
+                         f"Without network, {_MIRROR_HINT}.")
+    if isinstance(reason, ConnectionRefusedError):
+        what = f"the connection to {host} was refused: no server is listening there"
+    elif isinstance(reason, (TimeoutError, socket.timeout)):
+        what = f"{host} did not answer within {timeout:g} s"
+    else:
+        what = f"cannot download from {host} ({reason})"
+    return DataError(f"{what} (downloading {url}). Check the address (is the mirror server running?), or "
+                     f"{_MIRROR_HINT}.")
+
+
+def download(url: str, dest: Path, *, timeout: float = TIMEOUT_S, progress: bool = True, size: int | None = None,
+             stall: float = STALL_S, stall_bytes: int = STALL_BYTES, deadline: float = DEADLINE_S) -> Path:
     """Download ``url`` to ``dest``, resuming a previous partial download (``dest.part``).
 
     The partial file is extended with an HTTP ``Range`` request when the server honours it (206),
-    restarted otherwise. Raises DataError for HTTP errors (404 names the address), an unreachable
-    host (offline) and a timeout; the partial file is kept so that the next run resumes.
+    restarted otherwise. Raises DataError for HTTP errors (404 names the address), a host that cannot
+    be reached (saying why: no network, connection refused, no answer within `timeout`), a download
+    that stalls (less than `stall_bytes` in `stall` seconds) or runs past `deadline` seconds, and a
+    server that sends more than `size` bytes (the size the manifest records; reading stops there and
+    the partial file is removed). Otherwise the partial file is kept so that the next run resumes.
     """
     from tqdm import tqdm
 
+    started = time.monotonic()
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
     start = part.stat().st_size if part.exists() else 0
     request = Request(url, headers={"Range": f"bytes={start}-"} if start else {})
+    limits = (f"the stall deadline is {stall:g} s without {stall_bytes:,} bytes, the overall deadline "
+              f"{deadline:g} s")
+    keep = f"{part} keeps what arrived and the next run resumes from there"
     try:
-        response = urlopen(request, timeout=timeout)
+        response = urlopen(request, timeout=min(timeout, stall, deadline))
     except HTTPError as error:
         if error.code == 416 and start:  # the partial file is already complete (or longer): restart
             part.unlink()
-            return download(url, dest, timeout=timeout, progress=progress)
+            return download(url, dest, timeout=timeout, progress=progress, size=size, stall=stall,
+                            stall_bytes=stall_bytes, deadline=deadline)
         raise DataError(f"download of {url} failed: HTTP {error.code} {error.reason}. "
                         f"Check the address, or {_MIRROR_HINT}.") from None
     except (URLError, TimeoutError, socket.timeout, ConnectionError, HTTPException) as error:
-        reason = getattr(error, "reason", error)
-        raise DataError(f"cannot reach {urlsplit(url).netloc} to download {url} ({reason}); "
-                        f"this machine looks offline. Without network, {_MIRROR_HINT}.") from None
+        raise _unreachable(url, error, min(timeout, stall, deadline)) from None
     with response:
         resumed = start > 0 and response.status == 206
+        offset = start if resumed else 0
         length = response.headers.get("Content-Length")
-        total = (int(length) + (start if resumed else 0)) if length else None
+        total = (int(length) + offset) if length else None
+        if size is not None and total is not None and total > size:
+            part.unlink(missing_ok=True)
+            raise DataError(f"download of {url}: the server announces {total:,} bytes, but the manifest records "
+                            f"{size:,}; it serves another file. Nothing was read; check the address.")
+        limit = None if size is None else size - offset   # bytes this response may still bring
         try:
             with open(part, "ab" if resumed else "wb") as out, tqdm(
-                total=total, initial=start if resumed else 0, unit="B", unit_scale=True,
+                total=total, initial=offset, unit="B", unit_scale=True,
                 desc=dest.name, disable=not progress, leave=False,
             ) as bar:
-                received = 0
-                for block in iter(lambda: response.read(_CHUNK), b""):
+                received = window_bytes = 0
+                window_start = time.monotonic()
+                while True:
+                    now = time.monotonic()
+                    if now - started > deadline:
+                        raise DataError(f"download of {url} took longer than its overall deadline "
+                                        f"({received + offset:,} bytes after {now - started:.1f} s; {limits}); "
+                                        f"{keep}.")
+                    if now - window_start >= stall:
+                        if window_bytes < stall_bytes:
+                            raise DataError(f"download of {url} stalled: {window_bytes:,} bytes in the last "
+                                            f"{now - window_start:.1f} s ({limits}); {keep}.")
+                        window_start, window_bytes = now, 0
+                    block = response.read1(_CHUNK if limit is None else min(_CHUNK, limit - received + 1))
+                    if not block:
+                        break
+                    if limit is not None and received + len(block) > limit:
+                        out.close()
+                        part.unlink(missing_ok=True)
+                        raise DataError(f"download of {url} sent more than the {size:,} bytes the manifest "
+                                        "records; reading stopped there. The server serves another file: check "
+                                        "the address, or fetch from upstream.")
                     out.write(block)
                     received += len(block)
+                    window_bytes += len(block)
                     bar.update(len(block))
-        except (TimeoutError, socket.timeout, ConnectionError, URLError, HTTPException) as error:
-            raise DataError(f"download of {url} was interrupted ({error}); {part} keeps what arrived "
-                            "and the next run resumes from there.") from None
+        except (TimeoutError, socket.timeout) as error:
+            raise DataError(f"download of {url} stalled: nothing arrived for {min(timeout, stall, deadline):g} s "
+                            f"({error}; {limits}); {keep}.") from None
+        except (ConnectionError, URLError, HTTPException) as error:
+            raise DataError(f"download of {url} was interrupted ({error}); {keep}.") from None
         # http.client ends a short body silently: compare with the announced length
         if length and received < int(length):
             raise DataError(f"download of {url} was interrupted after {received:,} of {int(length):,} bytes; "
-                            f"{part} keeps what arrived and the next run resumes from there.")
+                            f"{keep}.")
     os.replace(part, dest)
     return dest
 
 
 def _mirror_url(base_url: str, file: File) -> str:
     return f"{base_url.rstrip('/')}/{quote(file.path)}"
+
+
+def mirror_absent(mirror: str | Path | None = None) -> str | None:
+    """Why there is no mirror directory to read (`mirror`, else the default), or None when there is one."""
+    path = Path(mirror).expanduser() if mirror is not None else default_mirror()
+    if path is None:
+        return "no mirror directory is set (EVALCORR_DATA_DIR) and ../shared/data does not exist"
+    if not path.is_dir():
+        return f"the mirror directory {path} does not exist"
+    return None
 
 
 def downloads_dir(cache_dir: Path) -> Path:
@@ -121,6 +194,8 @@ def materialise(
     cache_dir: str | Path | None = None,
     timeout: float = TIMEOUT_S,
     progress: bool = True,
+    stall: float = STALL_S,
+    deadline: float = DEADLINE_S,
 ) -> dict[str, Path]:
     """Verified local paths of manifest files: ``{manifest path: local path}``.
 
@@ -130,8 +205,10 @@ def materialise(
     mirror : mirror directory; default :func:`default_mirror`. Ignored when ``base_url`` is given.
     base_url : a mirror server; ``<base_url>/<path>`` is downloaded for every file.
     cache_dir : cache directory holding downloads (default :func:`evalcorr.data.locations.default_cache_dir`).
-    timeout : seconds to wait for a server before giving up.
+    timeout : seconds to wait for a server to connect and answer.
     progress : show a tqdm progress bar per download.
+    stall, deadline : a download is abandoned when less than :data:`STALL_BYTES` arrive in `stall`
+        seconds, or when it takes longer than `deadline` seconds (see :func:`download`).
 
     Raises
     ------
@@ -142,6 +219,11 @@ def materialise(
         A file's sha256 differs from the manifest (a corrupt download is removed first).
     """
     files = list(files)
+    if base_url is not None:
+        parts = urlsplit(str(base_url))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise DataError(f"--from-url {base_url!r} is not an http(s) address of a mirror server (e.g. "
+                            "http://127.0.0.1:8000); give the server's address, or --mirror DIR for a folder")
     if base_url is None:
         mirror = Path(mirror).expanduser() if mirror is not None else default_mirror()
         if mirror is not None and not mirror.is_dir():
@@ -169,7 +251,8 @@ def materialise(
                                     f"download address; {_MIRROR_HINT}.")
                 else:
                     url = file.url
-                download(url, path, timeout=timeout, progress=progress)
+                download(url, path, timeout=timeout, progress=progress, size=file.size, stall=stall,
+                         deadline=deadline)
                 try:
                     verify(path, file)
                 except ChecksumError as error:

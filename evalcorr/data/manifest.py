@@ -50,11 +50,23 @@ class File:
 
 
 @dataclass(frozen=True)
+class Scale:
+    """The declared valid range of one scale of a source: a ``scale`` of a scores source, or a
+    ``metric`` of a transfer source (optionally for one ``stage`` only)."""
+
+    name: str
+    low: float
+    high: float
+    stage: str | None = None
+
+
+@dataclass(frozen=True)
 class Source:
     """One upstream source: where it comes from, under which licence, how to cite it, its files.
 
     ``inputs`` are the files its parser reads: its own, then those of the sources it ``uses``.
     ``parser`` is the module that turns them into the tidy table (None when there is none yet).
+    ``scales`` declare the valid range of every value its table holds (see :meth:`scale_range`).
     """
 
     id: str
@@ -70,6 +82,15 @@ class Source:
     files: tuple[File, ...]
     parser: str | None = None
     inputs: tuple[File, ...] = ()
+    scales: tuple[Scale, ...] = ()
+
+    def scale_range(self, name: str, stage: str | None = None) -> tuple[float, float] | None:
+        """The declared ``(low, high)`` of a scale (scores) or metric (transfer), for `stage` when
+        the source declares ranges by stage; None when undeclared."""
+        for scale in self.scales:
+            if scale.name == name and scale.stage in (None, stage):
+                return scale.low, scale.high
+        return None
 
     @property
     def repository_name(self) -> str:
@@ -119,6 +140,35 @@ def _parse_file(entry, where: str) -> File:
                 size=size, commit=commit, derived_from=entry.get("derived_from"), recipe=entry.get("recipe"))
 
 
+def _bounds(value, where: str) -> tuple[float, float]:
+    if not (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+            and value[0] < value[1]):
+        raise DataError(f"{where}: a range must be [low, high] with low < high (.inf for no bound), got {value!r}")
+    return float(value[0]), float(value[1])
+
+
+def _parse_scales(entry: dict, kind: str, where: str) -> tuple[Scale, ...]:
+    """``scales: {name: [low, high]}``; a transfer metric may give ``{stage: [low, high]}`` instead."""
+    scales = entry.get("scales")
+    if scales is None:
+        if entry.get("parser") is not None:
+            what = "scale" if kind == "scores" else "metric"
+            raise DataError(f"{where}: missing key 'scales': declare the valid range of every {what} its "
+                            f"table holds, e.g. scales: {{fraction: [0, 1]}}")
+        return ()
+    if not isinstance(scales, dict) or not scales:
+        raise DataError(f"{where}: 'scales' must map each scale to [low, high], got {scales!r}")
+    out = []
+    for name, value in scales.items():
+        if isinstance(value, dict) and kind == "transfer":
+            out += [Scale(str(name), *_bounds(bounds, f"{where} scale {name!r} stage {stage!r}"), stage=str(stage))
+                    for stage, bounds in value.items()]
+        else:
+            out.append(Scale(str(name), *_bounds(value, f"{where} scale {name!r}")))
+    return tuple(out)
+
+
 def _parse_source(entry, index: int, manifest: Path) -> Source:
     where = f"{manifest}: source #{index + 1}"
     if not isinstance(entry, dict):
@@ -152,6 +202,7 @@ def _parse_source(entry, index: int, manifest: Path) -> Source:
         citation_keys=tuple(keys), citation=_require(citation, "text", f"{where} citation"),
         snapshot=_require(entry, "snapshot", where), uses=tuple(uses),
         files=tuple(_parse_file(f, where) for f in files), parser=parser,
+        scales=_parse_scales(entry, kind, where),
     )
 
 

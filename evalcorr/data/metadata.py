@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from evalcorr.errors import DataError
+
 HF_FILE = "every-eval-ever/hfopenllm_v2.jsonl.gz"
 SLOTH_FILES = ("sloth/data_v2.csv", "sloth/data_v1.csv")
 PREFERRED_PRECISION = "bfloat16"
@@ -63,16 +65,46 @@ def prefer_precision(frame: pd.DataFrame, key: list[str]) -> tuple[pd.DataFrame,
     return kept.sort_index().drop(columns="_rank"), dropped.drop(columns="_rank")
 
 
+SLOTH_TEXT = ("Unnamed: 0", "Model", "Family", "Instruct", "date", "Family2")  # every other column is a number
+
+
+def sloth_table(paths: list[Path]) -> pd.DataFrame:
+    """Sloth's data files (data_v2.csv first) as one table, one row per model.
+
+    In each file, a model listed twice with different values is an error naming the file and lines
+    (an exact repeat is dropped). A model in both files must have the same value wherever both files
+    have one (else an error naming both files, the model and the column); its row is the first
+    file's, with empty cells filled from the other.
+    """
+    from evalcorr.data.parsers._common import read_csv, unique_rows
+
+    tables = []
+    for path in paths:
+        table = read_csv(path, ["Model", "Family", "Instruct"],
+                         numeric=lambda columns: [c for c in columns if c not in SLOTH_TEXT])
+        tables.append(unique_rows(table.drop(columns="Unnamed: 0", errors="ignore"), ["Model"], path))
+    union = tables[0].set_index("Model")
+    for path, table in zip(paths[1:], tables[1:]):
+        other = table.set_index("Model")
+        shared = union.index.intersection(other.index)
+        columns = union.columns.intersection(other.columns)
+        a, b = union.loc[shared, columns], other.loc[shared, columns]
+        differ = (a != b) & a.notna() & b.notna()
+        if differ.any().any():
+            model, column = differ.stack().loc[lambda hit: hit].index[0]
+            raise DataError(f"{paths[0]} and {path} disagree on model {model!r}, column {column!r} "
+                            f"({a.loc[model, column]!r} vs {b.loc[model, column]!r}); the files must agree "
+                            "where both have a value: check their versions in the manifest")
+        union = union.combine_first(other).loc[[*union.index, *other.index.difference(union.index, sort=False)]]
+    return union.copy().reset_index()  # copy: combine_first leaves one block per column
+
+
 def sloth_models(paths: list[Path]) -> pd.DataFrame:
     """Sloth's model table: key, base_family, model_type, pretrain_tokens_t, flops_1e21, params_b.
 
-    data_v2.csv is read first; models only in data_v1.csv are added from it.
+    From :func:`sloth_table`: data_v2.csv first, models only in data_v1.csv added from it.
     """
-    from evalcorr.data.parsers._common import read_csv
-
-    cols = ["Model", "Family", "Instruct", "#Params (B)", "Pretraining Data Size (T)", "FLOPs (1E21)"]
-    frames = [read_csv(p, cols, index_col=0)[cols] for p in paths]
-    table = pd.concat(frames, ignore_index=True).drop_duplicates("Model", keep="first")
+    table = sloth_table(paths)
     instruct = table["Instruct"].astype("str").str.lower().map({"true": "instruct", "false": "base"})
     return pd.DataFrame({
         "key": table["Model"].astype("str").str.lower(),

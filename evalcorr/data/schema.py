@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from evalcorr.data.manifest import Scale, get_source
 from evalcorr.errors import DataError
 
 # column -> kind: "str" (non-empty text), "str?" (text, may be empty ""), "cat?" (text or NA),
@@ -58,19 +59,8 @@ TRANSFER_KEY = ("source", "model", "setting", "train_task", "eval_task", "stage"
 
 LEVELS = ("task", "aggregate")
 
-# Declared range of each score scale; a scale not listed here is an error (declare it first).
-SCALE_RANGES: dict[str, tuple[float, float]] = {
-    "fraction": (0.0, 1.0),
-    "mtbench-1-10": (1.0, 10.0),
-}
-
-# Declared range of transfer values by metric; metrics not listed only need to be finite.
-TRANSFER_METRIC_RANGES: dict[str, tuple[float, float]] = {
-    "accuracy": (0.0, 1.0),
-    "share_positive_seeds": (0.0, 1.0),
-    "pp": (-1.0, 1.0),
-    "relative": (-1.0, np.inf),
-}
+# The valid range of every scale (scores) and metric (transfer) is declared per source, under
+# `scales:` in data/manifest.yaml (evalcorr.data.manifest.Scale); an undeclared one is an error.
 
 POLICIES = ("error", "keep-first", "keep-last", "mean", "max")
 
@@ -140,6 +130,24 @@ def _check_range(values: pd.Series, lo: float, hi: float, where: str, what: str,
                         "declare the right scale/metric")
 
 
+def _scales_of(source_id: str, scales) -> tuple[Scale, ...]:
+    return tuple(get_source(source_id).scales if scales is None else scales)
+
+
+def _check_ranges(df: pd.DataFrame, column: str, by: list[str], scales: tuple[Scale, ...], where: str) -> None:
+    """Every value of `column` inside the declared range of its scale (the first of `by`; a second
+    column, the stage, selects a range declared by stage)."""
+    for key, part in df.groupby(by, sort=False):
+        name, stage = (key if isinstance(key, tuple) else (key,)) + (None,) * (2 - len(by))
+        bounds = next(((sc.low, sc.high) for sc in scales if sc.name == name and sc.stage in (None, stage)), None)
+        what = f"{by[0]} {name!r}" + (f" at stage {stage!r}" if stage is not None else "")
+        if bounds is None:
+            declared = sorted({sc.name + (f" ({sc.stage})" if sc.stage else "") for sc in scales})
+            raise DataError(f"{where}: {what} has no declared valid range (declared: {declared or 'none'}); "
+                            "declare it under `scales:` in the source's entry of data/manifest.yaml")
+        _check_range(part[column], *bounds, where, f"{column}(s) of {what}", part)
+
+
 def _check_key(df: pd.DataFrame, key: tuple[str, ...], where: str) -> None:
     dup = df.duplicated(list(key), keep=False)
     if dup.any():
@@ -150,13 +158,14 @@ def _check_key(df: pd.DataFrame, key: tuple[str, ...], where: str) -> None:
                         "and report what it drops")
 
 
-def validate_scores(df: pd.DataFrame, source_id: str, path=None) -> pd.DataFrame:
+def validate_scores(df: pd.DataFrame, source_id: str, path=None, scales=None) -> pd.DataFrame:
     """Check a tidy scores frame; return it unchanged or raise DataError.
 
     Checks: exactly the columns of :data:`SCORES_COLUMNS` with their dtypes, a non-empty table,
     no NaN scores (missing results are absent rows), each score inside the declared range of its
-    ``scale`` (:data:`SCALE_RANGES`; fractions in [0, 1]), ``level`` in :data:`LEVELS`, one
-    ``source`` value equal to ``source_id``, and no duplicated :data:`SCORES_KEY`.
+    ``scale`` (`scales`, default the source's ``scales`` in data/manifest.yaml), ``level`` in
+    :data:`LEVELS`, one ``source`` value equal to ``source_id``, and no duplicated :data:`SCORES_KEY`.
+    `path` names the file(s) in messages.
     """
     where = _where(source_id, path)
     _check_columns(df, SCORES_COLUMNS, where, "scores")
@@ -166,32 +175,24 @@ def validate_scores(df: pd.DataFrame, source_id: str, path=None) -> pd.DataFrame
     if bad_levels:
         raise DataError(f"{where}: unknown level(s) {bad_levels}; use one of {list(LEVELS)} "
                         "(fix data/families.csv)")
-    unknown_scales = sorted(set(df["scale"]) - set(SCALE_RANGES))
-    if unknown_scales:
-        raise DataError(f"{where}: unknown scale(s) {unknown_scales}; use one of {list(SCALE_RANGES)} "
-                        "or declare the new scale in evalcorr.data.schema.SCALE_RANGES")
-    for scale, part in df.groupby("scale", sort=False):
-        lo, hi = SCALE_RANGES[scale]
-        _check_range(part["score"], lo, hi, where, f"score(s) on scale {scale!r}", part)
+    _check_ranges(df, "score", ["scale"], _scales_of(source_id, scales), where)
     _check_key(df, SCORES_KEY, where)
     return df
 
 
-def validate_transfer(df: pd.DataFrame, source_id: str, path=None) -> pd.DataFrame:
+def validate_transfer(df: pd.DataFrame, source_id: str, path=None, scales=None) -> pd.DataFrame:
     """Check a tidy transfer frame; return it unchanged or raise DataError.
 
     Checks: exactly the columns of :data:`TRANSFER_COLUMNS` with their dtypes, a non-empty table,
-    no NaN values, values inside the declared range of their metric
-    (:data:`TRANSFER_METRIC_RANGES`), one ``source`` equal to ``source_id``, no duplicated
-    :data:`TRANSFER_KEY`.
+    no NaN values, values inside the declared range of their metric (and stage, where the source
+    declares ranges by stage; `scales`, default the source's ``scales`` in data/manifest.yaml), one
+    ``source`` equal to ``source_id``, no duplicated :data:`TRANSFER_KEY`. `path` names the file(s).
     """
     where = _where(source_id, path)
     _check_columns(df, TRANSFER_COLUMNS, where, "transfer")
     _check_dtypes(df, TRANSFER_COLUMNS, where, allow_nan=set())
     _check_source(df, source_id, where)
-    for metric, (lo, hi) in TRANSFER_METRIC_RANGES.items():
-        part = df[df["metric"] == metric]
-        _check_range(part["value"], lo, hi, where, f"value(s) of metric {metric!r}", part)
+    _check_ranges(df, "value", ["metric", "stage"], _scales_of(source_id, scales), where)
     _check_key(df, TRANSFER_KEY, where)
     return df
 

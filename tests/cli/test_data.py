@@ -92,3 +92,100 @@ def test_sources_command_runs_as_a_process():
     assert header.split() == ["id", "kind", "models", "tasks", "rows", "snapshot", "licence", "cached"]
     assert [row.split()[0] for row in rows][:2] == ["open-llm-leaderboard-v2", "hf-open-llm-v2"]
     assert len(rows) == 14
+
+
+BOOM_PARSER = '''
+import pandas as pd
+
+KIND = "transfer"
+
+
+def parse(files):
+    return pd.read_csv(files["toy/transfer.csv"]).merge(pd.DataFrame({"model": ["m1", "m1"]}), validate="1:1")
+'''
+
+
+def test_a_parser_failing_with_any_exception_is_reported_and_the_run_goes_on(world, capsys):
+    (world["mirror"].parent / "toyparsers/toy_boom.py").write_text(BOOM_PARSER)
+    set_parser(world, "toy-transfer", "toyparsers.toy_boom")
+    (world["mirror"] / "toy/scores.csv").write_text("corrupt\n")
+    assert main(["data", "--source", "toy-transfer", "toy-scores", "toy-empty"]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    assert "MergeError" in err and str(world["mirror"] / "toy/transfer.csv") in err
+    assert "3 FAILED (toy-transfer, toy-scores, toy-empty)" in out
+    summary = out[out.index("FAILED (") :]
+    assert f"FAILED toy-transfer: {world['mirror'] / 'toy/transfer.csv'}: the parser toyparsers.toy_boom" in summary
+    assert "FAILED toy-scores: checksum mismatch for toy/scores.csv" in summary
+    assert "FAILED toy-empty: parser toyparsers.toy_empty returned an empty table" in summary
+
+
+def test_a_base_url_that_is_not_an_address_is_one_line(world):
+    done = subprocess.run(_command(world, "data", "--source", "toy-scores", "--from-url", "notaurl"),
+                          capture_output=True, text=True, timeout=60, env=_env(world))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        "evalcorr data: toy-scores: --from-url 'notaurl' is not an http(s) address of a mirror server (e.g. "
+        "http://127.0.0.1:8000); give the server's address, or --mirror DIR for a folder"]
+
+
+def _env(world) -> dict:
+    import os
+
+    return {**os.environ, "EVALCORR_DATA_DIR": str(world["mirror"]), "EVALCORR_CACHE_DIR": str(world["cache"]),
+            "PYTHONPATH": f"{world['mirror'].parent}:{PROJECT_ROOT}"}
+
+
+def _command(world, *args) -> list[str]:
+    """`python -m evalcorr ARGS` as a process that reads the toy manifest."""
+    script = ("import sys; from evalcorr.data import manifest; "
+              f"manifest.MANIFEST_PATH = manifest.Path({str(world['manifest'])!r}); "
+              f"from evalcorr.cli import main; sys.exit(main({list(args)!r}))")
+    return [sys.executable, "-c", script]
+
+
+def test_ctrl_c_during_a_download_is_one_line_and_keeps_the_part_file(world):
+    import signal
+    import time
+
+    part = world["cache"] / "downloads/toy/scores.csv.part"
+    with mirror_server(world["mirror"], trickle={"toy/scores.csv": 0.05}) as server:
+        # a shell may start the tests with SIGINT ignored, which the child would inherit
+        process = subprocess.Popen(_command(world, "data", "--source", "toy-scores", "--from-url", server.url),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(world),
+                                   preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        deadline = time.monotonic() + 30
+        while not part.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # a few bytes arrive
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert err.splitlines() == ["evalcorr data: interrupted; a partial download is kept (.part) and the next run "
+                                "resumes it"]
+    assert part.stat().st_size > 0
+
+
+def test_a_complete_cache_without_a_mirror_is_used_and_said_so(world, capsys, monkeypatch, tmp_path):
+    from evalcorr.data import locations
+
+    assert main(["data", *TOYS]) == 0
+    shutil.rmtree(world["mirror"])
+    monkeypatch.delenv("EVALCORR_DATA_DIR")
+    monkeypatch.setattr(locations, "DEFAULT_MIRROR", tmp_path / "no-mirror")
+    capsys.readouterr()
+    assert main(["data", *TOYS]) == 1  # make data still insists on verified raw files
+    capsys.readouterr()
+    assert main(["data", *TOYS, "--cache-if-no-mirror"]) == 0
+    out = capsys.readouterr().out
+    assert ("toy-scores: up to date (10 rows); no mirror directory is set (EVALCORR_DATA_DIR) and ../shared/data "
+            "does not exist, so the raw files were not re-verified") in out
+    assert "(2 cached, raw files not re-verified: no mirror)" in out
+
+
+def test_make_render_builds_the_data_in_the_mode_that_accepts_a_complete_cache():
+    done = subprocess.run(["make", "-n", "render"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    commands = done.stdout.splitlines()
+    data = next(i for i, line in enumerate(commands) if "-m evalcorr data" in line)
+    render = next(i for i, line in enumerate(commands) if "-m evalcorr render" in line)
+    assert "--cache-if-no-mirror" in commands[data] and data < render

@@ -140,3 +140,75 @@ def test_default_cache_dir(monkeypatch, tmp_path):
     assert default_cache_dir() == PROJECT_ROOT / "build" / "c"
     monkeypatch.setenv("EVALCORR_CACHE_DIR", str(tmp_path))
     assert default_cache_dir() == tmp_path
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def test_a_truncated_parquet_with_a_valid_stamp_is_rebuilt(world):
+    first = cache.build(get_source("toy-scores"))
+    _truncate(first.path)
+    assert not cache.is_fresh(get_source("toy-scores"))
+    lines = []
+    again = cache.build(get_source("toy-scores"), log=lines.append)
+    assert again.built and "the cached table was damaged" in lines[0]
+    assert len(pd.read_parquet(again.path)) == 10
+    assert cache.is_fresh(get_source("toy-scores"))
+
+
+def test_a_truncated_parquet_is_rebuilt_on_load_too(world):
+    from evalcorr.data.loaders import load_scores
+
+    _truncate(cache.build(get_source("toy-scores")).path)
+    assert len(load_scores("toy-scores")) == 10
+
+
+def test_a_truncated_parquet_without_a_mirror_names_the_fix(world, monkeypatch, tmp_path):
+    from evalcorr.data import locations
+
+    _truncate(cache.build(get_source("toy-scores")).path)
+    monkeypatch.setenv("EVALCORR_DATA_DIR", str(tmp_path / "gone"))
+    with pytest.raises(DataError, match=r"toy-scores.parquet is damaged \(its sha256 differs from the one in its "
+                                        r"stamp\) and cannot be rebuilt: mirror directory .*gone does not exist"):
+        cache.build(get_source("toy-scores"), unverified_ok=True)
+
+
+def test_the_stamp_records_the_parquet_sha256(world):
+    result = cache.build(get_source("toy-scores"))
+    stamp = json.loads((world["cache"] / "toy-scores.json").read_text())
+    assert stamp["sha256"] == sha256(result.path.read_bytes())
+
+
+def test_a_parser_failing_with_a_foreign_exception_names_the_file(world):
+    parser = world["mirror"].parent / "toyparsers/toy_transfer.py"
+    parser.write_text(parser.read_text().replace('raw["value"].astype("float64")', 'raw["value"].astype("int64") + {}'))
+    with pytest.raises(DataError) as error:
+        cache.build(get_source("toy-transfer"))
+    message = str(error.value)
+    assert message.startswith(f"{world['mirror'] / 'toy/transfer.csv'}: the parser toyparsers.toy_transfer")
+    assert "failed with ValueError" in message or "failed with TypeError" in message
+
+
+def test_rows_dropped_by_a_documented_policy_are_reported(world):
+    parser = world["mirror"].parent / "toyparsers/toy_transfer.py"
+    parser.write_text(parser.read_text() + '''
+
+def parse_with_report(files):
+    table = parse(files)
+    return table.iloc[1:], table.iloc[:1]
+''')
+    lines = []
+    cache.build(get_source("toy-transfer"), log=lines.append)
+    assert "1 duplicated row(s) dropped by the parser's documented policy" in lines[0]
+    assert json.loads((world["cache"] / "toy-transfer.json").read_text())["dropped_rows"] == 1
+
+
+def test_a_value_outside_the_declared_range_names_the_file(world):
+    parser = world["mirror"].parent / "toyparsers/toy_transfer.py"
+    parser.write_text(parser.read_text().replace('"value": raw["value"].astype("float64")',
+                                                 '"value": raw["value"].astype("float64") * 10'))
+    with pytest.raises(DataError, match=rf"file {world['mirror'] / 'toy/transfer.csv'}.*value\(s\) of metric "
+                                        r"'accuracy' at stage 'after_A' outside its declared range \[0.0, 1.0\]"):
+        cache.build(get_source("toy-transfer"))

@@ -181,3 +181,29 @@ def test_derived_files_and_totals():
     on_disk = [p for p in MIRROR.rglob("*") if p.is_file() and not p.name.startswith(("PROVENANCE", "README"))]
     assert totals == {"sources": 14, "files": len(on_disk), "bytes": sum(p.stat().st_size for p in on_disk),
                       "derived": 7}
+
+
+def test_every_source_with_a_parser_declares_the_range_of_its_scales():
+    for source in load_manifest().values():
+        assert source.parser is None or source.scales, source.id
+    massive = get_source("massive-sft")
+    assert massive.scale_range("percent", "sft") == (0.0, 100.0)
+    assert massive.scale_range("percent", "delta") == (-100.0, 100.0)
+    assert get_source("taskweb").scale_range("pct_change") == (-1.0, float("inf"))
+    assert get_source("sloth").scale_range("fraction") == (0.0, 1.0)
+    assert get_source("sloth").scale_range("percent") is None
+
+
+@pytest.mark.parametrize("scales, message", [
+    (None, r"missing key 'scales': declare the valid range of every scale"),
+    ({"fraction": [1, 0]}, r"scale 'fraction': a range must be \[low, high\] with low < high"),
+    ({"fraction": "0-1"}, r"a range must be \[low, high\]"),
+    ({"fraction": {"sft": [0, 1]}}, r"a range must be \[low, high\]"),  # ranges by stage are for transfer metrics
+])
+def test_malformed_scales_are_errors(tmp_path, scales, message):
+    entry = source_entry("toy-scores", *TOY_FILES["toy-scores"], parser="toyparsers.toy_scores")
+    entry.pop("scales")
+    if scales is not None:
+        entry["scales"] = scales
+    with pytest.raises(DataError, match=message):
+        load_manifest(_write(tmp_path, [entry]))

@@ -1,11 +1,17 @@
-"""Helpers shared by the parsers: find a manifest file, read a CSV with required columns,
-melt a wide models x tasks table, and finish a frame into the exact tidy schema."""
+"""Helpers shared by the parsers: find a manifest file, read a CSV with its expected columns and
+numbers (errors name the file, line and column), check duplicated rows, melt a wide models x tasks
+table, and finish a frame into the exact tidy schema.
+
+Line numbers count one line per row (the header is line 1), as in the CSV files of the mirror, which
+have no line breaks inside quoted cells.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from evalcorr.errors import DataError
@@ -31,18 +37,67 @@ def files_matching(files: Mapping[str, Path], prefix: str, suffix: str, source_i
     return found
 
 
-def read_csv(path: Path, required: Iterable[str], **kwargs) -> pd.DataFrame:
-    """Read a CSV and check it has the ``required`` columns (error names the file)."""
+def read_csv(path: Path, required: Iterable[str], *, numeric: Iterable[str] | Callable = (),
+             expected: Iterable[str] | None = None, **kwargs) -> pd.DataFrame:
+    """Read a CSV, check its columns and convert its number columns; every error names the file.
+
+    Parameters
+    ----------
+    path : the file.
+    required : columns that must be present.
+    numeric : columns that must hold numbers (empty cells are missing), or a function of the list of
+        columns returning them; a cell that is not a number is an error naming its line and column.
+    expected : when given, every column of the file must be one of these (with the required ones):
+        a renamed or added column is an error, not a new task.
+    kwargs : passed to :func:`pandas.read_csv`. Without ``index_col`` the frame's index is the line
+        number of each row (the header is line 1).
+    """
     try:
-        frame = pd.read_csv(path, **kwargs)
+        frame = pd.read_csv(path, skip_blank_lines=False, **kwargs)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found; rebuild the cache with `make data`") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty (no header line); fetch it again") from None
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(f"{path}: not a readable CSV ({exc}); fetch the file again") from None
+    required = list(required)
     require_columns(frame, required, path)
+    if expected is not None:
+        allowed = set(required) | set(expected)
+        unknown = [c for c in frame.columns if c not in allowed]
+        missing = [c for c in expected if c not in frame.columns]
+        if unknown or missing:
+            parts = ([f"unexpected column(s) {unknown}"] if unknown else []) + \
+                    ([f"missing column(s) {missing}"] if missing else [])
+            raise DataError(f"{path}: {' and '.join(parts)}; the parser knows the columns {sorted(allowed)}. "
+                            "A renamed or added column is not a new task: check the file's version against "
+                            "the manifest, or teach the parser the new column")
+    if "index_col" not in kwargs:
+        frame.index = pd.RangeIndex(2, 2 + len(frame), name="line")
+    columns = list(numeric(list(frame.columns)) if callable(numeric) else numeric)
+    if columns:
+        numbers = pd.DataFrame({column: to_numbers(frame[column], path, column) for column in columns})
+        frame = pd.concat([frame.drop(columns=columns), numbers], axis=1)[list(frame.columns)]
+    frame = frame.dropna(how="all")  # blank lines
     if frame.empty:
         raise DataError(f"{path}: no data rows; fetch the file again")
     return frame
+
+
+def to_numbers(values: pd.Series, path, column: str, lines=None) -> pd.Series:
+    """A column as float64, empty cells NaN; a cell that is not a number is an error naming the
+    file, the line and the column. `lines` gives each row's line number (default: row i of a
+    CSV as read is on line i + 2)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna()
+    if bad.any():
+        positions = np.flatnonzero(bad.to_numpy())
+        line = positions[0] + 2 if lines is None else lines[positions[0]]
+        raise DataError(f"{path}, line {line}, column {column!r}: {values.iloc[positions[0]]!r} is not "
+                        "a number"
+                        f"{f' ({len(positions)} such cells)' if len(positions) > 1 else ''}; fix the cell, or "
+                        "declare the missing-value marker in the parser")
+    return numbers.astype("float64")
 
 
 def require_columns(frame: pd.DataFrame, required: Iterable[str], path) -> None:
@@ -52,7 +107,23 @@ def require_columns(frame: pd.DataFrame, required: Iterable[str], path) -> None:
                         "the file does not have the expected layout: check its version in the manifest")
 
 
-def melt_scores(wide: pd.DataFrame, model_col: str, tasks: Mapping[str, str], where="table") -> pd.DataFrame:
+def unique_rows(frame: pd.DataFrame, key: list[str], path) -> pd.DataFrame:
+    """``frame`` without rows that repeat another row exactly; rows that share ``key`` but differ
+    elsewhere are an error naming the file, the key and the lines (the index, from :func:`read_csv`)."""
+    exact = frame.duplicated(keep="first")
+    rest = frame.loc[~exact]
+    clash = rest.duplicated(key, keep=False)
+    if clash.any():
+        first = rest.loc[clash, key].iloc[0]
+        rows = rest.loc[(rest[key] == first).all(axis=1)]
+        differ = [c for c in rows.columns if rows[c].nunique(dropna=False) > 1]
+        raise DataError(f"{path}: {int(rest.duplicated(key).sum())} conflicting duplicate row(s), e.g. "
+                        f"{dict(first)} on lines {list(rows.index)} with different {differ}; "
+                        "keep one row per key in the file (or give the parser an explicit, reported policy)")
+    return rest
+
+
+def melt_scores(wide: pd.DataFrame, model_col: str, tasks: Mapping[str, str], where) -> pd.DataFrame:
     """Wide (one row per model) -> long ``model, task, score``, dropping missing scores.
 
     ``tasks`` maps column names of ``wide`` to task ids; ``where`` names the file in errors.

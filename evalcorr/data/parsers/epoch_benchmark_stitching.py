@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from evalcorr.errors import DataError
-from evalcorr.data.parsers._common import file_for, finish_scores, read_csv
+from evalcorr.data.parsers._common import file_for, finish_scores, read_csv, unique_rows
 from evalcorr.data.schema import resolve_duplicates
 
 KIND = "scores"
@@ -75,13 +75,14 @@ EXTERNAL: dict[str, tuple[str, str, float]] = {
 
 
 def to_number(values: pd.Series, where: str) -> pd.Series:
-    """``"52.8%"``, ``"52.8"`` or ``52.8`` -> 52.8 (float); anything else is an error."""
+    """``"52.8%"``, ``"52.8"`` or ``52.8`` -> 52.8 (float); anything else is an error naming the line
+    (``values`` as :func:`evalcorr.data.parsers._common.read_csv` returns them, indexed by line)."""
     text = values.astype("str").str.strip().str.rstrip("%")
     numbers = pd.to_numeric(text, errors="coerce")
     bad = numbers.isna() & values.notna()
     if bad.any():
         raise DataError(f"{where}: {int(bad.sum())} value(s) are not numbers or percentages, e.g. "
-                        f"{values[bad].iloc[0]!r}; check the file")
+                        f"{values[bad].iloc[0]!r} on line {values.index[bad][0]}; check the file")
     return numbers.astype("float64")
 
 
@@ -92,7 +93,7 @@ def parse_with_report(files: Mapping[str, Path]) -> tuple[pd.DataFrame, pd.DataF
     runs = read_csv(path, ["task", "model", "Best score (across scorers)"], encoding="utf-8-sig")
     runs = runs[runs["task"].isin(list(RUNS))]
     frames.append(pd.DataFrame({"model": runs["model"], "task": runs["task"].map(RUNS),
-                                "score": to_number(runs["Best score (across scorers)"], str(path))}))
+                                "score": to_number(runs["Best score (across scorers)"], f"{path}, column 'Best score (across scorers)'")}))
     for stem, (column, task, divisor) in EXTERNAL.items():
         path = file_for(files, f"{DIR}external_benchmark_{stem}.csv", SOURCE)
         table = read_csv(path, ["Model version", column], encoding="utf-8-sig")
@@ -101,10 +102,10 @@ def parse_with_report(files: Mapping[str, Path]) -> tuple[pd.DataFrame, pd.DataF
                                     "score": to_number(table[column], f"{path}, column {column!r}") / divisor}))
     long = pd.concat(frames, ignore_index=True)
     long["model"] = long["model"].astype("str").str.strip()
-    long, dropped = resolve_duplicates(long, ["model", "task"], policy="max", where=SOURCE)
+    long, dropped = resolve_duplicates(long, ["model", "task"], policy="max", where=DIR + "*.csv")
     path = file_for(files, DIR + "model_versions.csv", SOURCE)
     versions = read_csv(path, ["id", "Model"], encoding="utf-8-sig")
-    family = versions.drop_duplicates("id").set_index("id")["Model"]
+    family = unique_rows(versions[["id", "Model"]], ["id"], path).set_index("id")["Model"]
     long = long.assign(base_family=long["model"].map(family), metric="score", scale="fraction",
                        snapshot=SNAPSHOT)
     return finish_scores(long, SOURCE), dropped

@@ -72,7 +72,7 @@ def parse_with_report(files: Mapping[str, Path]) -> tuple[pd.DataFrame, pd.DataF
     frames, dropped = [], []
     for name, columns in TABLES.items():
         path = file_for(files, name, SOURCE)
-        table = read_csv(path, ["model", *columns], na_values=["-"])  # "-": not evaluated
+        table = read_csv(path, ["model", *columns], numeric=list(columns), na_values=["-"])  # "-": not evaluated
         table, gone = resolve_duplicates(table, ["model"], policy="keep-first", where=str(path))
         dropped.append(gone.assign(file=name)[["file", "model", "n_duplicates"]])
         long = melt_scores(table, "model", {c: c for c in columns}, where=path)

@@ -53,13 +53,13 @@ def parse(files: Mapping[str, Path]) -> pd.DataFrame:
         if not match:
             raise DataError(f"{name}: expected a file name table_YYYY_MM_DD.csv")
         release = "-".join(match.groups())
-        table = read_csv(path, ["model"])
+        table = read_csv(path, ["model"], numeric=lambda columns: [c for c in columns if c != "model"])
         cats = categories(files.get(name.replace("table_", "categories_").replace(".csv", ".json"), ""))
         tasks = [c for c in table.columns if c != "model"]
         uncategorised = sorted(set(tasks) - set(cats))
         if uncategorised:
             raise DataError(f"{name}: task(s) {uncategorised} are not in the release's categories file")
-        long = melt_scores(table, "model", {t: t for t in tasks})
+        long = melt_scores(table, "model", {t: t for t in tasks}, path)
         frames.append(long.assign(snapshot=release, score=long["score"] / 100.0))
     long = pd.concat(frames, ignore_index=True)
     long["metric"] = "score"

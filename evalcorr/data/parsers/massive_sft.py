@@ -4,7 +4,8 @@
 ``all`` = their union, ``w/o-X`` = leave-one-out) under training settings (``setting`` =
 ``lora=<bool>;epoch=<n>;data_size=<n>;lr_strategy=<s>``), plus one ``pretrain`` row per base model
 (the model before SFT). Every benchmark column becomes an ``eval_task`` (30 OpenCompass scores,
-e.g. ``gsm8k-4shot``, ``mtbench-math``). Three stages:
+e.g. ``gsm8k-4shot``, ``mtbench-math``; :data:`BENCHMARKS` lists them, and any other column is an
+error). Three stages:
 
 * ``sft``: the fine-tuned model's score as released;
 * ``pretrain``: the base model's score (train_task "", setting ``default``);
@@ -25,13 +26,21 @@ from pathlib import Path
 import pandas as pd
 
 from evalcorr.errors import DataError
-from evalcorr.data.parsers._common import file_for, finish_transfer, read_csv
+from evalcorr.data.parsers._common import file_for, finish_transfer, read_csv, unique_rows
 
 KIND = "transfer"
 SOURCE = "massive-sft"
 FILE = "massive-sft/evaluation_result.csv"
 CONFIG = ["lora", "epoch", "data_size", "lr_strategy"]
 PRETRAIN = "pretrain"
+# the 30 benchmark columns of the release, in file order (each becomes an eval_task)
+BENCHMARKS = (
+    "mbpp_4shot", "math-0shot", "gsm8k-4shot", "humaneval-0shot", "hellaswag-10shot", "nq-1shot", "BoolQ-5shot",
+    "mmlu-5shot", "mtbench-total", "mtbench-writing", "mtbench-roleplay", "mtbench-reasoning", "mtbench-math",
+    "mtbench-coding", "mtbench-extraction", "mtbench-stem", "mtbench-humanities", "alpaca_eval_v2-total",
+    "mbpp-0shot", "gsm8k-0shot", "nq-0shot", "nq-5shot", "nq-25shot", "BoolQ-0shot", "hellaswag-0shot",
+    "mmlu-0shot", "Truthful_QA-0shot", "LongBench-v2-0shot", "jmmlu-0shot", "cmmlu-0shot",
+)
 
 
 def metric_of(column: str) -> str:
@@ -53,11 +62,21 @@ def setting_of(rows: pd.DataFrame) -> pd.Series:
 def parse(files: Mapping[str, Path]) -> pd.DataFrame:
     """Tidy transfer rows: sft, pretrain and delta for every model x dataset x setting x benchmark."""
     path = file_for(files, FILE, SOURCE)
-    table = read_csv(path, ["model_name", "data_name", *CONFIG], index_col=0)
-    benchmarks = [c for c in table.columns if c not in ("model_name", "data_name", *CONFIG)]
+    table = read_csv(path, ["Unnamed: 0", "model_name", "data_name", *CONFIG], expected=BENCHMARKS,
+                     numeric=["epoch", "data_size", *BENCHMARKS]).drop(columns="Unnamed: 0")
+    benchmarks = [c for c in table.columns if c in BENCHMARKS]
     pretrain = table[table["data_name"] == PRETRAIN]
     if pretrain["model_name"].duplicated().any():
-        raise DataError(f"{path}: more than one 'pretrain' row for a model; expected one per base model")
+        lines = list(pretrain.index[pretrain["model_name"].duplicated(keep=False)])
+        raise DataError(f"{path}: more than one 'pretrain' row for a model (lines {lines}); expected one per "
+                        "base model")
+    configured = table[table["data_name"] != PRETRAIN]
+    incomplete = configured[CONFIG].isna().any(axis=1)
+    if incomplete.any():
+        raise DataError(f"{path}, line {configured.index[incomplete][0]}: a fine-tuned row without its training "
+                        f"setting ({', '.join(CONFIG)}); fix the file")
+    unique_rows(configured.assign(setting=setting_of(configured))[["model_name", "data_name", "setting", *benchmarks]],
+                ["model_name", "data_name", "setting"], path)
     sft = table[table["data_name"] != PRETRAIN].copy()
     missing = sorted(set(sft["model_name"]) - set(pretrain["model_name"]))
     if missing:

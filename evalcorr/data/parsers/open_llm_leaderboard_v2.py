@@ -80,9 +80,9 @@ def parse(files: Mapping[str, Path]) -> pd.DataFrame:
     """Tidy scores of the task matrix (1,860 models x 45 tasks), with model metadata where known."""
     path = file_for(files, FILE, SOURCE)
     tasks = {column_of(t): t for t in LEAF_TASKS + GROUPS}
-    wide = read_csv(path, ["_dir", "_model", *tasks], encoding="utf-8-sig")
+    wide = read_csv(path, ["_dir", "_model", *tasks], numeric=list(tasks), encoding="utf-8-sig")
     wide["model"] = wide["_model"].where(wide["_model"].notna() & (wide["_model"] != ""), wide["_dir"])
-    long = melt_scores(wide, "model", tasks)
+    long = melt_scores(wide, "model", tasks, path)
     long["score"] = long["score"] / 100.0
     long["metric"] = long["task"].map(metric_of)
     long["n_items"] = long["task"].map(N_ITEMS).astype("Int64")

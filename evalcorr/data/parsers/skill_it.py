@@ -29,7 +29,7 @@ MODEL = "gpt-neo-125m"
 def parse(files: Mapping[str, Path]) -> pd.DataFrame:
     """Tidy transfer rows of the 23 x 23 graph, off-diagonal (506 cells)."""
     path = file_for(files, FILE, SOURCE)
-    matrix = read_csv(path, [], index_col=0)
+    matrix = read_csv(path, [], index_col=0, numeric=lambda columns: columns)
     labels = file_for(files, LABELS, SOURCE).read_text(encoding="utf-8").split()
     if list(matrix.index) != labels or list(matrix.columns) != labels:
         raise DataError(f"{path}: rows/columns differ from the skill labels in {LABELS}; check the files")

@@ -12,7 +12,9 @@ with their average ``mmlu`` as an aggregate, and the v1-era benchmarks ``arc``, 
 data_v1.csv and data_v2.csv hold the same columns; on the 185 models they share they agree exactly
 wherever both have a value, and data_v2 has 136 more cells (5 Pythia models), none fewer. The
 parser takes the union of models, each model's row from data_v2 where it is there, as one
-snapshot, the repository commit. Sloth does
+snapshot, the repository commit (:func:`evalcorr.data.metadata.sloth_table`: files that disagree,
+or a model listed twice in one file with different values, are an error; a column that is not one
+of sloth's tasks in data/families.csv is an error too, not a new task). Sloth does
 not name the harness metric: ``metric`` is ``score`` (the value as sloth stores it). The chance
 lower bounds (lower_bounds.csv) and the raw leaderboard tables (open-llm-leaderboard_old/new.csv)
 are not scores of this table and are not parsed.
@@ -25,8 +27,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalcorr.data.metadata import sloth_models
-from evalcorr.data.parsers._common import file_for, finish_scores, melt_scores, read_csv
+from evalcorr.data.families import load_families
+from evalcorr.data.metadata import sloth_models, sloth_table
+from evalcorr.data.parsers._common import file_for, finish_scores, melt_scores
+from evalcorr.errors import DataError
 
 KIND = "scores"
 SOURCE = "sloth"
@@ -62,10 +66,15 @@ def task_columns(columns) -> dict[str, str]:
 def parse(files: Mapping[str, Path]) -> pd.DataFrame:
     """Tidy scores of sloth's ~200 models with family, instruct, params, tokens and FLOPs."""
     paths = [file_for(files, f, SOURCE) for f in FILES]
-    frames = [read_csv(p, ["Model", "Family", "Instruct"], index_col=0) for p in paths]
-    wide = pd.concat(frames, ignore_index=True).drop_duplicates("Model", keep="first")
+    wide = sloth_table(paths)
     tasks = task_columns([c for c in wide.columns])
-    long = melt_scores(wide, "Model", tasks)
+    known = set(load_families(SOURCE)["task"])
+    unknown = sorted(column for column, task in tasks.items() if task not in known)
+    if unknown:
+        raise DataError(f"{' / '.join(map(str, paths))}: unexpected column(s) {unknown}: not a task of sloth's table "
+                        "(data/families.csv lists them). A renamed column is not a new task: check the file's "
+                        "version against the manifest")
+    long = melt_scores(wide, "Model", tasks, " / ".join(map(str, paths)))
     meta = sloth_models(paths).rename(columns={"key": "model", "sloth_params_b": "params_b"})
     long = long.merge(meta, on="model", how="left", validate="many_to_one")
     long["metric"] = "score"

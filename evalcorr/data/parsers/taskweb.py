@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalcorr.data.parsers._common import file_for, finish_transfer, read_csv
+from evalcorr.data.parsers._common import file_for, finish_transfer, read_csv, unique_rows
 
 KIND = "transfer"
 SOURCE = "taskweb"
@@ -30,7 +30,8 @@ METRICS = {"PC_avg_pct_change": "pct_change", "PM_prop_positive_seeds": "share_p
 def parse(files: Mapping[str, Path]) -> pd.DataFrame:
     """Tidy transfer rows: 441 pairs x 8 settings x 3 metrics."""
     path = file_for(files, FILE, SOURCE)
-    table = read_csv(path, ["target_task", "source_task", "adaptation", "model", *METRICS])
+    table = read_csv(path, ["target_task", "source_task", "adaptation", "model", *METRICS], numeric=list(METRICS))
+    table = unique_rows(table, ["target_task", "source_task", "adaptation", "model"], path)
     setting = table["adaptation"].where(table["adaptation"] == "ALL", table["adaptation"] + "/" + table["model"])
     long = table.assign(setting=setting).melt(
         id_vars=["model", "setting", "source_task", "target_task"], value_vars=list(METRICS),

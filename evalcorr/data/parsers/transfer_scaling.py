@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from evalcorr.errors import DataError
-from evalcorr.data.parsers._common import file_for, finish_transfer
+from evalcorr.data.parsers._common import file_for, finish_transfer, to_numbers
 
 KIND = "transfer"
 SOURCE = "transfer-scaling"
@@ -64,20 +64,29 @@ def read_blocks(path: Path) -> list[pd.DataFrame]:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise DataError(f"{path}: file not found; rebuild the cache with `make data`") from None
-    lines = [ln for ln in text.splitlines() if ln.strip(", \t")]
+    numbered = [(number, ln) for number, ln in enumerate(text.splitlines(), start=1) if ln.strip(", \t")]
+    lines = [ln for _, ln in numbered]
     starts = [i for i, ln in enumerate(lines) if ln.startswith(",")]
     blocks = []
     for n, start in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        block = pd.read_csv(io.StringIO("\n".join(lines[start:end])), index_col=0)
+        block = _read_table(lines[start:end], path, index_col=0)
         if sorted(block.columns) != sorted(TASKS) or sorted(block.index) != sorted(TASKS):
             raise DataError(f"{path}: block {n + 1} is not the 8x8 matrix over {sorted(TASKS)} "
                             f"(rows {list(block.index)}, columns {list(block.columns)}); "
                             "check the file version")
-        blocks.append(block)
+        row_lines = [number for number, _ in numbered[start + 1:end]]
+        blocks.append(block.apply(lambda column: to_numbers(column, path, column.name, row_lines)))
     if not blocks:
         raise DataError(f"{path}: no matrix found (no header line ',addy,sub,...'); check the file")
     return blocks
+
+
+def _read_table(lines: list[str], path: Path, **kwargs) -> pd.DataFrame:
+    try:
+        return pd.read_csv(io.StringIO("\n".join(lines)), **kwargs)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise DataError(f"{path}: not a readable table ({error}); check the file") from None
 
 
 def _long(block: pd.DataFrame, model: str, stage: str, metric: str) -> pd.DataFrame:
@@ -92,11 +101,14 @@ def read_tiny_baseline(path: Path, model: str) -> pd.DataFrame:
     """``Performance of <k>-tiny-finetuned model on <k> dataset: <acc>`` lines -> B_only rows."""
     pattern = re.compile(r"Performance of (\w+)-tiny-finetuned model on (\w+) dataset: ([0-9.eE+-]+)")
     rows = []
-    for match in pattern.finditer(path.read_text(encoding="utf-8")):
+    text = path.read_text(encoding="utf-8")
+    for match in pattern.finditer(text):
         trained, evaluated, value = match.groups()
+        line = text.count("\n", 0, match.start()) + 1
         if trained not in TASKS or evaluated not in TASKS:
-            raise DataError(f"{path}: unknown task key in {match.group(0)!r}; known: {sorted(TASKS)}")
-        rows.append({"train_task": TASKS[trained], "eval_task": TASKS[evaluated], "value": float(value)})
+            raise DataError(f"{path}, line {line}: unknown task key in {match.group(0)!r}; known: {sorted(TASKS)}")
+        number = to_numbers(pd.Series([value]), path, "accuracy", [line]).iloc[0]
+        rows.append({"train_task": TASKS[trained], "eval_task": TASKS[evaluated], "value": number})
     if sorted(r["eval_task"] for r in rows) != sorted(TASKS.values()):
         raise DataError(f"{path}: expected one tiny-baseline line per task ({len(TASKS)}), found "
                         f"{len(rows)}; check the file")
@@ -116,7 +128,9 @@ def read_untuned(path: Path) -> pd.DataFrame:
         if not ln.strip():
             break  # the table ends at the first blank line; later lines are loose notes
         body.append(ln)
-    table = pd.read_csv(io.StringIO("\n".join(lines[header:header + 1] + body)))
+    table = _read_table(lines[header:header + 1] + body, path)
+    table.index = pd.RangeIndex(header + 2, header + 2 + len(table), name="line")
+    table["percent_correct"] = to_numbers(table["percent_correct"], path, "percent_correct", list(table.index))
     table = table[table["dataset"].isin(list(BASELINE_KEYS))]
     unknown = sorted(set(table["model"]) - set(BASELINE_MODELS))
     if unknown:
@@ -126,7 +140,7 @@ def read_untuned(path: Path) -> pd.DataFrame:
         "train_task": "",
         "eval_task": table["dataset"].map(BASELINE_KEYS).map(TASKS),
         "stage": "untuned", "metric": "accuracy",
-        "value": table["percent_correct"].astype("float64") / 100.0,
+        "value": table["percent_correct"] / 100.0,
     })
 
 

@@ -5,6 +5,7 @@ import pytest
 from evalcorr.errors import DataError
 from evalcorr.data.parsers import skill_it
 from evalcorr.data.schema import validate_transfer
+from tests._datalayer import edited_copy, replace_cell
 
 
 @pytest.fixture(scope="module")
@@ -27,3 +28,17 @@ def test_labels_must_match(files, tmp_path):
     labels.write_text("a\nb\n")
     with pytest.raises(DataError, match="differ from the skill labels"):
         skill_it.parse({**files, skill_it.LABELS: labels})
+
+
+def test_a_non_numeric_cell_names_file_line_and_column(files, tmp_path):
+    bad = edited_copy(files, tmp_path, skill_it.FILE, lambda text: replace_cell(text, 4, "irony_detection", "x"))
+    with pytest.raises(DataError, match=r"top_23_early_decreases.csv, line 4, column 'irony_detection': 'x' is not "
+                                        r"a number"):
+        skill_it.parse(bad)
+
+
+def test_a_loss_decrease_outside_its_declared_range_is_an_error(files, tmp_path):
+    bad = edited_copy(files, tmp_path, skill_it.FILE, lambda text: replace_cell(text, 4, "irony_detection", "91.5"))
+    with pytest.raises(DataError, match=r"metric 'loss_decrease' at stage 'early_training' outside its declared "
+                                        r"range \[-10.0, 10.0\]"):
+        validate_transfer(skill_it.parse(bad), "skill-it")

@@ -1,7 +1,12 @@
 """sloth parser on the real mirror: union of data_v1/data_v2, task ids, metadata."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
+
+from evalcorr.errors import DataError
+from tests._datalayer import edited_copy, replace_cell
 
 from evalcorr.data.parsers import sloth
 from evalcorr.data.schema import validate_scores
@@ -47,3 +52,38 @@ def test_cells_and_metadata(scores):
     assert cell.loc[("yi-1.5-34b-chat", "ifeval"), "score"] == 0.61
     assert cell.loc[("yi-1.5-34b-chat", "ifeval"), "model_type"] == "instruct"
     assert scores["score"].between(0, 1).all()
+
+
+def _row_of(text: str, model: str) -> int:
+    return next(i for i, line in enumerate(text.split("\n"), start=1) if f",{model}," in line)
+
+
+def test_a_conflicting_duplicate_model_in_one_file_is_an_error(files, tmp_path):
+    def duplicate(text):
+        lines = text.rstrip("\n").split("\n")
+        changed = lines[1].split(",")
+        changed[0] = "999"
+        changed[8] = "0.01"  # another IFEval score
+        return "\n".join([lines[0], ",".join(changed), *lines[1:]])
+
+    bad = edited_copy(files, tmp_path, "sloth/data_v2.csv", duplicate)
+    model = Path(files["sloth/data_v2.csv"]).read_text().split("\n")[1].split(",")[1]
+    with pytest.raises(DataError, match=rf"data_v2.csv: 1 conflicting duplicate row\(s\), e.g. \{{'Model': '{model}'\}} "
+                                        r"on lines \[2, 3\] with different \['IFEval'\]"):
+        sloth.parse(bad)
+
+
+def test_files_that_disagree_on_a_shared_model_are_an_error(files, tmp_path):
+    text = Path(files["sloth/data_v1.csv"]).read_text()
+    model = Path(files["sloth/data_v2.csv"]).read_text().split("\n")[1].split(",")[1]
+    bad = edited_copy(files, tmp_path, "sloth/data_v1.csv",
+                      lambda text: replace_cell(text, _row_of(text, model), "ARC", "0.123"))
+    with pytest.raises(DataError, match=rf"data_v2.csv and .*data_v1.csv disagree on model '{model}', column 'ARC'"):
+        sloth.parse(bad)
+
+
+def test_a_renamed_column_is_an_error_not_a_new_task(files, tmp_path):
+    bad = edited_copy(files, tmp_path, "sloth/data_v2.csv", lambda text: text.replace(",bbh_snarks,", ",bbh_snark,", 1))
+    with pytest.raises(DataError, match=r"data_v2.csv / .*data_v1.csv: unexpected column\(s\) \['bbh_snark'\]: not a "
+                                        r"task of sloth's table"):
+        sloth.parse(bad)

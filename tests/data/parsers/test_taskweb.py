@@ -3,6 +3,8 @@
 import pytest
 
 from evalcorr.data.parsers import taskweb
+from evalcorr.errors import DataError
+from tests._datalayer import edited_copy, replace_cell
 from evalcorr.data.schema import validate_transfer
 
 
@@ -26,3 +28,28 @@ def test_cells_and_combined_score(transfer):
     wide = transfer.pivot_table(index=["setting", "train_task", "eval_task"], columns="metric", values="value")
     combined = 0.5 * wide["pct_change"] + 0.5 * (0.2 * wide["share_positive_seeds"] - 0.1)
     assert (combined - wide["combined_score"]).abs().max() < 1e-12
+
+
+def test_a_non_numeric_cell_names_file_line_and_column(source_files, tmp_path):
+    bad = edited_copy(source_files("taskweb"), tmp_path, taskweb.FILE,
+                      lambda text: replace_cell(text, 5, "PM_prop_positive_seeds", "0.5?"))
+    with pytest.raises(DataError, match=r"taskweb_pairwise_long.csv, line 5, column 'PM_prop_positive_seeds': "
+                                        r"'0.5\?' is not a number"):
+        taskweb.parse(bad)
+
+
+def test_a_conflicting_duplicate_pair_is_an_error(source_files, tmp_path):
+    def duplicate(text):
+        lines = text.rstrip("\n").split("\n")
+        return "\n".join([*lines, lines[1].rsplit(",", 1)[0] + ",0.25"])
+
+    bad = edited_copy(source_files("taskweb"), tmp_path, taskweb.FILE, duplicate)
+    with pytest.raises(DataError, match=r"taskweb_pairwise_long.csv: 1 conflicting duplicate row\(s\).*lines "
+                                        r"\[2, \d+\] with different \['combined_score'\]"):
+        taskweb.parse(bad)
+
+
+def test_an_empty_file_is_named(source_files, tmp_path):
+    bad = edited_copy(source_files("taskweb"), tmp_path, taskweb.FILE, lambda text: "")
+    with pytest.raises(DataError, match=r"taskweb_pairwise_long.csv: the file is empty"):
+        taskweb.parse(bad)

@@ -1,7 +1,12 @@
 """The transfer-scaling parser on the real mirror: every released cell, stages, baselines, pp check."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
+
+from evalcorr.errors import DataError
+from tests._datalayer import edited_copy, replace_cell
 
 from evalcorr.data.parsers import transfer_scaling as ts
 from evalcorr.data.schema import validate_transfer
@@ -111,3 +116,29 @@ def test_every_row_carries_the_validation_set_size(transfer, files):
     assert (transfer["n_items"] == transfer["eval_task"].map(sizes)).all()
     # Babbage's accuracies are whole items of these sets: 25 of 201 on Spanish
     assert cell(transfer, "babbage-002", "B_only", "spanish", "spanish") * 201 == pytest.approx(25)
+
+
+def test_a_non_numeric_matrix_cell_names_file_line_and_column(files, tmp_path):
+    name = f"{ts.DIR}pairwise_babbage_non-normalized.csv"
+    bad = edited_copy(files, tmp_path, name, lambda text: replace_cell(text, 4, "div", "0.05x"))
+    with pytest.raises(DataError, match=r"pairwise_babbage_non-normalized.csv, line 4, column 'div': '0.05x' is not "
+                                        r"a number"):
+        ts.parse(bad)
+    # a cell in the second block: its line counts the blank separator rows above it
+    lines = Path(files[name]).read_text().split("\n")
+    second = next(i for i, line in enumerate(lines) if i > 0 and line.startswith(",addy")) + 1
+    bad = edited_copy(files, tmp_path, name, lambda text: replace_cell(text, second + 2, "faith", "?"))
+    with pytest.raises(DataError, match=rf"line {second + 2}, column 'faith': '\?' is not a number"):
+        ts.parse(bad)
+
+
+def test_a_non_numeric_baseline_names_file_and_line(files, tmp_path):
+    name = f"{ts.DIR}baselines.txt"
+    line = Path(files[name]).read_text().split("\n").index("d,div,89,111,44.5") + 1
+    bad = edited_copy(files, tmp_path, name, lambda text: text.replace("d,div,89,111,44.5", "d,div,89,111,44.5%"))
+    with pytest.raises(DataError, match=rf"baselines.txt, line {line}, column 'percent_correct': '44.5%' is not a "
+                                        r"number"):
+        ts.parse(bad)
+    bad = edited_copy(files, tmp_path, name, lambda text: text.replace("d,div,89,111,44.5", "d,div,89,111,44,5"))
+    with pytest.raises(DataError, match=r"baselines.txt: not a readable table"):
+        ts.parse(bad)
