@@ -9,6 +9,11 @@ correlations across models, NaN for pairs with fewer than ``--min-models`` commo
 ``--partial`` removes a common factor first (evalcorr.stats.partial): the first principal component
 (fitted on the models with every task, so sparse tasks shrink it: see ``--task-min-models``), the mean
 score, or log10 of the parameter count where the source knows it.
+
+``--long`` writes one row per pair instead, with the number of models behind each coefficient, its
+95% interval and p (evalcorr.stats.correlation.correlation_pairs)::
+
+    python -m evalcorr corr epoch-benchmark-stitching --long --out epoch_pairs.csv
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ def configure(parser) -> None:
     parser.add_argument("--task-min-models", type=int, default=0, metavar="N",
                         help="drop tasks scored for fewer than N models first (default 0: keep all)")
     parser.add_argument("--snapshot", help="snapshot of the source (default: the latest)")
+    parser.add_argument("--long", action="store_true",
+                        help="one row per pair: task_a, task_b, n (models behind the coefficient), r, ci_low, "
+                             "ci_high, p (plain correlations only)")
     add_table_arguments(parser)
 
 
@@ -51,7 +59,7 @@ def _params(source: str, snapshot, data_dir, cache_dir):
 def run(args) -> int:
     from evalcorr.errors import EvalcorrError
     from evalcorr.data.loaders import load_wide
-    from evalcorr.stats.correlation import correlation_matrix
+    from evalcorr.stats.correlation import MIN_MODELS, correlation_matrix, correlation_pairs
     from evalcorr.stats.partial import partial_correlation_matrix
 
     def fail(message: str, code: int = 2) -> int:
@@ -63,11 +71,28 @@ def run(args) -> int:
         return fail(f"unknown --partial {args.partial!r}; use one of {', '.join(PARTIALS)}")
     if args.partial != "none" and args.method == "kendall":
         return fail("--partial needs --method pearson or spearman (no partial Kendall)")
-    if args.min_models < 2:
-        return fail(f"--min-models must be at least 2, got {args.min_models}")
+    if args.min_models < MIN_MODELS:
+        return fail(f"--min-models must be at least {MIN_MODELS} (with {MIN_MODELS - 1} models every r is +-1), "
+                    f"got {args.min_models}")
+    if args.long and args.partial != "none":
+        return fail("--long writes the intervals and p-values of plain correlations; drop --partial, or write "
+                    "the partial matrix without --long")
     try:
         wide = load_wide(args.source, snapshot=args.snapshot, min_models=args.task_min_models,
                          data_dir=args.data_dir, cache_dir=args.cache_dir)
+        if wide.shape[1] < 2:
+            every = load_wide(args.source, snapshot=args.snapshot, data_dir=args.data_dir, cache_dir=args.cache_dir)
+            return fail(f"--task-min-models {args.task_min_models} leaves {wide.shape[1]} tasks of {args.source} "
+                        f"(the most complete task has {int(every.notna().sum().max())} models); a correlation "
+                        "needs two: lower it")
+        if args.long:
+            pairs = correlation_pairs(wide, method=args.method, min_periods=args.min_models)
+            columns = ["task_a", "task_b", "n", "r", "ci_low", "ci_high", "p"]
+            if (code := write_csv(pairs[columns], args.out, "corr", index=False)) or args.out == "-":
+                return code
+            print(f"wrote {len(pairs):,} {args.source} task pairs ({args.method}; n, r, 95% CI, p) to {args.out}",
+                  file=sys.stderr)
+            return 0
         if args.partial == "none":
             matrix = correlation_matrix(wide, method=args.method, min_periods=args.min_models)
         else:

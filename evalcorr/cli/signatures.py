@@ -61,6 +61,8 @@ def run(args) -> int:
         return fail(f"--max-features must be at least 1, got {args.max_features}")
     if args.cv < 2:
         return fail(f"--cv must be at least 2, got {args.cv}")
+    if not math.isfinite(args.min_gain):
+        return fail(f"--min-gain must be a finite number, got {args.min_gain}")
     try:
         wide = load_wide(args.source, snapshot=args.snapshot, data_dir=args.data_dir, cache_dir=args.cache_dir)
         if args.target not in wide.columns:

@@ -204,8 +204,8 @@ def _check_source(df: pd.DataFrame, source_id: str, where: str) -> None:
                         "set source to the manifest id in the parser")
 
 
-def resolve_duplicates(df: pd.DataFrame, key, policy: str = "error", *, value: str = "score",
-                       where: str = "table") -> tuple[pd.DataFrame, pd.DataFrame]:
+def resolve_duplicates(df: pd.DataFrame, key, policy: str = "error", *, where: str,
+                       value: str = "score") -> tuple[pd.DataFrame, pd.DataFrame]:
     """Resolve rows that share a key, by an explicit policy, and report what was dropped.
 
     Parameters
@@ -223,7 +223,7 @@ def resolve_duplicates(df: pd.DataFrame, key, policy: str = "error", *, value: s
     value : str
         The numeric column averaged by ``policy="mean"`` or maximised by ``policy="max"``.
     where : str
-        Names the source/file in error messages.
+        Names the file(s) in error messages.
 
     Returns
     -------

@@ -240,7 +240,8 @@ def _resolve_order(corr: pd.DataFrame, order) -> list[str]:
     if order is None:
         return list(corr.index)
     order = list(order)
-    if all(isinstance(o, (int, np.integer)) for o in order):
+    # integers are positions, unless they are the matrix's own labels (integer task ids)
+    if all(isinstance(o, (int, np.integer)) for o in order) and not set(order) <= set(corr.index):
         order = [corr.index[i] for i in order]
     missing = set(order) ^ set(corr.index)
     if missing:

@@ -47,7 +47,7 @@ def _pair_lookup(pairs: pd.DataFrame | None) -> dict[tuple[str, str], dict]:
     return lookup
 
 
-def _tooltip(a: str, b: str, r: float, row: dict | None, names: dict[str, str], label: str) -> str:
+def _tooltip(a, b, r: float, row: dict | None, names: dict, label: str) -> str:
     text = f"{names[a]} \u00d7 {names[b]}\n{label} = {_fmt(r)}"
     if row is not None:
         if "ci_low" in row and "ci_high" in row:
@@ -75,7 +75,7 @@ def interactive_heatmap_html(corr: pd.DataFrame, pairs: pd.DataFrame | None = No
     label : str
         Name of the coefficient in the tooltips and the scale.
     limit : float
-        The colour scale spans [-limit, limit], centred at 0.
+        The colour scale spans [-limit, limit], centred at 0 (a positive number).
     caption : str, optional
         A line of text under the matrix.
 
@@ -86,13 +86,15 @@ def interactive_heatmap_html(corr: pd.DataFrame, pairs: pd.DataFrame | None = No
     """
     if corr.shape[0] != corr.shape[1] or list(corr.index) != list(corr.columns):
         raise EvalcorrError("corr: expected a square matrix with the same task labels on rows and columns.")
+    norm = diverging_norm(limit)
     tasks = _resolve_order(corr, order)
     k = len(tasks)
     matrix = corr.loc[tasks, tasks].to_numpy(dtype=float)
-    names = _display_map(families if isinstance(families, pd.DataFrame) else None, tasks)
+    # task labels may be any hashable (integer task ids too); they are shown as text
+    names = {t: str(name) for t, name in _display_map(families if isinstance(families, pd.DataFrame) else None,
+                                                      tasks).items()}
     lookup = _pair_lookup(pairs)
     cmap = mpl.colormaps[DIVERGING_CMAP]
-    norm = diverging_norm(limit)
 
     groups = None
     if families is not None:

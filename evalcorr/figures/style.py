@@ -7,7 +7,10 @@ document. Figure functions call :func:`use_house_style` once and take their colo
 from __future__ import annotations
 
 import matplotlib as mpl
+import numpy as np
 from matplotlib.colors import Normalize, TwoSlopeNorm
+
+from evalcorr.errors import EvalcorrError
 
 # Page width of the PDF body text (inches); site figures are drawn at the same size.
 PAGE_WIDTH = 7.0
@@ -56,5 +59,7 @@ def family_colors(families) -> dict[str, str]:
 
 
 def diverging_norm(limit: float = 1.0) -> Normalize:
-    """A colour normalisation centred at 0 and symmetric in [-limit, limit]."""
+    """A colour normalisation centred at 0 and symmetric in [-limit, limit] (`limit` a positive number)."""
+    if not (isinstance(limit, (int, float, np.number)) and np.isfinite(limit) and limit > 0):
+        raise EvalcorrError(f"limit: the colour scale spans [-limit, limit]; give a positive number, got {limit!r}")
     return TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)

@@ -1,7 +1,8 @@
 """Task x task correlations across models, pairwise-complete, by Pearson, Spearman or Kendall.
 
 Every coefficient of a pair (a, b) uses the models that have both scores ("pairwise-complete");
-pairs with fewer than ``min_periods`` such models are NaN. The kernels are in
+pairs with fewer than ``min_periods`` such models are NaN. ``min_periods`` is at least
+:data:`MIN_MODELS` (3): with two models every coefficient is +-1 and says nothing. The kernels are in
 :mod:`evalcorr.stats.pairwise`.
 
 >>> corr = correlation_matrix(wide, method="spearman")          # doctest: +SKIP
@@ -19,9 +20,19 @@ from scipy import stats
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.inputs import family_series, score_matrix
 from evalcorr.stats.pairwise import check_method, pairwise_correlations
-from evalcorr.stats.resampling import bootstrap_correlations, percentile_interval
+from evalcorr.stats.resampling import bootstrap_correlations, check_interval_resamples, percentile_interval
 
 PAIR_COLUMNS = ["task_a", "task_b", "family_a", "family_b", "same_family", "n", "r", "ci_low", "ci_high", "p"]
+MIN_MODELS = 3  # the fewest models a correlation can be tested on: with 2, every r is +-1
+
+
+def check_min_periods(min_periods, minimum: int = MIN_MODELS, what: str = "a correlation") -> int:
+    """``min_periods`` if it is an integer of at least `minimum`, else a clear error."""
+    if not isinstance(min_periods, (int, np.integer)) or isinstance(min_periods, bool) or min_periods < minimum:
+        raise EvalcorrError(f"min_periods={min_periods!r} is below {minimum}, the fewest models {what} can be "
+                            f"tested on (with {minimum - 1} every {'partial ' if minimum > MIN_MODELS else ''}r is "
+                            "+-1); pass min_periods >= " + str(minimum))
+    return int(min_periods)
 
 
 def correlation_matrix(wide: pd.DataFrame, method: str = "pearson", min_periods: int = 30) -> pd.DataFrame:
@@ -35,7 +46,8 @@ def correlation_matrix(wide: pd.DataFrame, method: str = "pearson", min_periods:
         Pearson r, Spearman rho (ranks within each pair's common models, average ranks for ties) or
         Kendall tau-b.
     min_periods : int
-        pairs with fewer common models are NaN (the diagonal too, for a task with fewer models).
+        pairs with fewer common models are NaN (the diagonal too, for a task with fewer models);
+        at least :data:`MIN_MODELS`.
 
     Returns
     -------
@@ -44,18 +56,26 @@ def correlation_matrix(wide: pd.DataFrame, method: str = "pearson", min_periods:
         Agrees with ``wide.corr(method, min_periods=min_periods)``.
     """
     check_method(method)
+    min_periods = check_min_periods(min_periods)
     values = score_matrix(wide)
     r, n, _ = pairwise_correlations(values, method)
-    r = np.where(n >= max(min_periods, 2), r, np.nan)
+    r = np.where(n >= min_periods, r, np.nan)
     return pd.DataFrame(r, index=wide.columns.copy(), columns=wide.columns.copy())
 
 
-def t_test_p(r: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Two-sided p of H0: rho = 0 from the t statistic with n - 2 df (scipy's pearsonr / spearmanr)."""
+def t_test_p(r: np.ndarray, n: np.ndarray, method: str = "pearson") -> np.ndarray:
+    """Two-sided p of H0: rho = 0 from the t statistic with n - 2 df, as scipy's pearsonr
+    (``method="pearson"``) or spearmanr (``"spearman"``) gives it at every n: 0 for |r| = 1 from 3
+    models on; at n = 2, 1.0 for Pearson (two points always lie on a line) and NaN for Spearman."""
+    if method not in ("pearson", "spearman"):
+        raise EvalcorrError(f"t_test_p: method must be 'pearson' or 'spearman', got {method!r}")
+    r, n = np.asarray(r, dtype=float), np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = r * np.sqrt((n - 2) / ((1.0 - r) * (1.0 + r)))
         p = 2.0 * stats.t.sf(np.abs(t), n - 2)
-    return np.where(np.abs(r) >= 1.0, 0.0, p)
+    p = np.where(np.abs(r) >= 1.0, 0.0, p)
+    p = np.where(n == 2, 1.0 if method == "pearson" else np.nan, p)
+    return np.where((n < 2) | np.isnan(r), np.nan, p)
 
 
 def fisher_ci(r: np.ndarray, n: np.ndarray, method: str = "pearson", ci: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -85,14 +105,16 @@ def correlation_pairs(wide: pd.DataFrame, method: str = "pearson", min_periods: 
         models x tasks, NaN where missing.
     method : {"pearson", "spearman", "kendall"}
     min_periods : int
-        pairs with fewer common models get r, CI and p NaN (they stay in the table with their n).
+        pairs with fewer common models get r, CI and p NaN (they stay in the table with their n);
+        at least :data:`MIN_MODELS`.
     families : Series or DataFrame, optional
         task -> family (see :func:`evalcorr.stats.inputs.family_series`); fills family_a, family_b and same_family.
     ci : float
         confidence level of the interval.
     n_boot : int
         0: Fisher-z interval (:func:`fisher_ci`); otherwise a percentile bootstrap over models with
-        ``n_boot`` resamples (:func:`evalcorr.stats.resampling.bootstrap_correlations`).
+        ``n_boot`` resamples (:func:`evalcorr.stats.resampling.bootstrap_correlations`), at least
+        :data:`evalcorr.stats.resampling.MIN_BOOT_CI`.
     seed : int
         seed of the bootstrap.
 
@@ -104,16 +126,19 @@ def correlation_pairs(wide: pd.DataFrame, method: str = "pearson", min_periods: 
         (t with n - 2 df) and kendalltau give it.
     """
     check_method(method)
+    min_periods = check_min_periods(min_periods)
     if not 0 < ci < 1:
         raise EvalcorrError(f"`ci` must be a level between 0 and 1 (e.g. 0.95), got {ci}")
+    if n_boot:
+        check_interval_resamples(n_boot)
     values = score_matrix(wide)
     tasks = list(wide.columns)
     r_full, n_full, p_full = pairwise_correlations(values, method)
     ia, ib = np.triu_indices(len(tasks), 1)
     n = n_full[ia, ib]
-    enough = n >= max(min_periods, 2)
+    enough = n >= min_periods
     r = np.where(enough, r_full[ia, ib], np.nan)
-    p = t_test_p(r, n) if p_full is None else np.where(enough, p_full[ia, ib], np.nan)
+    p = t_test_p(r, n, method) if p_full is None else np.where(enough, p_full[ia, ib], np.nan)
     if n_boot:
         boot = bootstrap_correlations(wide, n_boot=n_boot, seed=seed, method=method, min_periods=min_periods)
         low, high = percentile_interval(boot[:, ia, ib], ci)

@@ -9,17 +9,38 @@ import pandas as pd
 from evalcorr.errors import EvalcorrError
 
 
+def duplicated_models(index: pd.Index, name: str, caller: str = "") -> None:
+    """Refuse an index that lists a model twice: every statistic would count it twice."""
+    if index.has_duplicates:
+        dup = list(dict.fromkeys(index[index.duplicated()]))
+        raise EvalcorrError(f"{caller}`{name}` has duplicated model rows ({len(dup)} labels, e.g. "
+                            f"{', '.join(map(repr, dup[:3]))}); each model must appear once, or it counts as several: "
+                            f"drop or aggregate them first (e.g. {name}.groupby(level=0).mean())")
+
+
 def score_matrix(wide: pd.DataFrame, name: str = "wide") -> np.ndarray:
-    """The float values of a models x tasks frame, after checking it is one."""
+    """The float values of a models x tasks frame, after checking it is one.
+
+    Refused: duplicated task columns or model rows, non-numeric cells, and infinite scores (an
+    error naming the cell; a missing score is NaN).
+    """
     if not isinstance(wide, pd.DataFrame):
         raise EvalcorrError(f"`{name}` must be a DataFrame of models x tasks, got {type(wide).__name__}")
     if wide.columns.has_duplicates:
         dup = sorted(set(wide.columns[wide.columns.duplicated()]))
         raise EvalcorrError(f"`{name}` has duplicated task columns {dup}; each task must appear once")
+    duplicated_models(wide.index, name)
     try:
-        return wide.to_numpy(dtype=float, na_value=np.nan)
+        values = wide.to_numpy(dtype=float, na_value=np.nan)
     except (TypeError, ValueError) as err:
         raise EvalcorrError(f"`{name}` must hold numeric scores (NaN for missing): {err}") from err
+    infinite = np.argwhere(np.isinf(values))
+    if len(infinite):
+        row, column = infinite[0]
+        raise EvalcorrError(f"`{name}` holds an infinite score at model {wide.index[row]!r}, task "
+                            f"{wide.columns[column]!r} ({len(infinite)} infinite cell(s) in all); use NaN for a "
+                            "missing score")
+    return values
 
 
 def family_series(families, tasks=None) -> pd.Series:

@@ -14,6 +14,13 @@ With complete data and one control this is the textbook partial correlation
 r_ab.z = (r_ab - r_az r_bz) / sqrt((1 - r_az^2)(1 - r_bz^2)). With missing scores each task is
 residualised over its own models, not over each pair's common models.
 
+Limits, each refused with a clear error: ``"pc1"`` and ``"mean"`` are computed from the tasks
+themselves and need at least 3 tasks (with 2, every partial r is -1 by construction); a pair needs
+at least :data:`MIN_MODELS` = 4 models (residuals of 3 models on a line and an intercept leave one
+degree of freedom, so every partial r would be +-1); a control that is constant over the models has
+nothing to partial out. A task whose own models all share one value of the control is only
+centred (its slope is 0).
+
 :func:`block_structure` summarises a matrix by family (mean r within and between), so a chapter can say
 how much of the block structure survives partialling.
 """
@@ -25,11 +32,13 @@ import pandas as pd
 from scipy import stats
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.correlation import correlation_matrix
+from evalcorr.stats.correlation import check_min_periods, correlation_matrix
 from evalcorr.stats.inputs import family_series, score_matrix
 from evalcorr.stats.pca import principal_components
 
 CONTROLS = ("pc1", "mean", "log-params", None)
+MIN_MODELS = 4  # residuals of 3 models leave one degree of freedom: every partial r would be +-1
+MIN_TASKS = 3   # for the controls computed from the tasks (pc1, mean): with 2, every partial r is -1
 
 
 def control_variable(wide: pd.DataFrame, control: str, covariate: pd.Series | None = None) -> pd.Series:
@@ -82,7 +91,9 @@ def residualize(wide: pd.DataFrame, control: pd.Series) -> pd.DataFrame:
         z_mean = zz.sum(axis=0) / count
         x_mean = xx.sum(axis=0) / count
         dz = np.where(usable, zz - z_mean, 0.0)
-        slope = (dz * (xx - x_mean)).sum(axis=0) / (dz * dz).sum(axis=0)
+        spread = (dz * dz).sum(axis=0)
+        # a task whose models all share one value of the control: nothing to remove but its mean
+        slope = np.where(spread > 0, (dz * (xx - x_mean)).sum(axis=0) / spread, 0.0)
         residual = np.where(usable, xx - x_mean - slope * dz, np.nan)
     return pd.DataFrame(residual, index=wide.index.copy(), columns=wide.columns.copy())
 
@@ -103,7 +114,8 @@ def partial_correlation_matrix(wide: pd.DataFrame, control: str | None = "pc1", 
         Pearson partial correlation, or Spearman's (the Pearson partial correlation of ranks: the
         tasks and the control are ranked over the models that have the control).
     min_periods : int
-        pairs with fewer models (with both residuals) are NaN.
+        pairs with fewer models (with both residuals) are NaN; at least :data:`MIN_MODELS` (at least
+        3 for ``control=None``).
 
     Returns
     -------
@@ -113,12 +125,20 @@ def partial_correlation_matrix(wide: pd.DataFrame, control: str | None = "pc1", 
     """
     if method not in ("pearson", "spearman"):
         raise EvalcorrError(f"partial correlations support method 'pearson' or 'spearman', got {method!r}")
+    score_matrix(wide)  # a models x tasks table of numbers, each model once
     if control is None:
         return correlation_matrix(wide, method=method, min_periods=min_periods)
+    check_min_periods(min_periods, MIN_MODELS, "a partial correlation")
+    if control in ("pc1", "mean") and wide.shape[1] < MIN_TASKS:
+        raise EvalcorrError(f"control={control!r} is computed from the tasks themselves and needs at least "
+                            f"{MIN_TASKS} tasks (`wide` has {wide.shape[1]}; with 2 every partial r is -1)")
     z = control_variable(wide, control, covariate)
-    if z.notna().sum() < max(min_periods, 3):
+    if z.notna().sum() < min_periods:
         raise EvalcorrError(f"control {control!r} is known for only {int(z.notna().sum())} models, fewer than "
                             f"min_periods={min_periods}; check the covariate or drop sparse tasks")
+    if z.dropna().nunique() < 2:
+        raise EvalcorrError(f"control={control!r} is constant over the {int(z.notna().sum())} models that have it; "
+                            "there is nothing to partial out (check the covariate)")
     data = wide.loc[z.notna()]
     z = z[z.notna()]
     if method == "spearman":

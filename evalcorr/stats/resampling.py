@@ -24,6 +24,8 @@ from evalcorr.errors import EvalcorrError
 from evalcorr.stats.inputs import family_series, score_matrix
 from evalcorr.stats.pairwise import check_method, pairwise_correlations, pairwise_pearson
 
+MIN_BOOT_CI = 100  # the fewest resamples a percentile interval is computed from
+
 # Elements (resamples x models x tasks) per batched array: bounds memory to ~16 MB per array and keeps the products cache-friendly.
 _BATCH_ELEMENTS = 2_000_000
 
@@ -87,6 +89,15 @@ def _fill_resamples(out: np.ndarray, values: np.ndarray, rng: np.random.Generato
         out[start:start + size] = np.where(n >= max(min_periods, 2), r, np.nan)
 
 
+def check_interval_resamples(n_boot) -> int:
+    """``n_boot`` if it gives a percentile interval (at least :data:`MIN_BOOT_CI`), else a clear error:
+    with a handful of resamples the bounds are a few draws (with 1, ci_low == ci_high)."""
+    if not isinstance(n_boot, (int, np.integer)) or isinstance(n_boot, bool) or n_boot < MIN_BOOT_CI:
+        raise EvalcorrError(f"`n_boot` must be at least {MIN_BOOT_CI} for a percentile interval, got {n_boot!r}; "
+                            "1,000 or more give stable bounds")
+    return int(n_boot)
+
+
 def percentile_interval(draws: np.ndarray, ci: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Lower and upper percentile-bootstrap bounds along the first axis (NaN draws ignored)."""
     if not 0 < ci < 1:
@@ -100,7 +111,8 @@ def percentile_interval(draws: np.ndarray, ci: float = 0.95) -> tuple[np.ndarray
 
 def bootstrap_ci(wide: pd.DataFrame, n_boot: int = 1000, ci: float = 0.95, seed: int = 0,
                  method: str = "pearson", min_periods: int = 30) -> pd.DataFrame:
-    """Percentile bootstrap interval of every pair's correlation, as a tidy table.
+    """Percentile bootstrap interval of every pair's correlation, as a tidy table (``n_boot`` at
+    least :data:`MIN_BOOT_CI`).
 
     Returns
     -------
@@ -110,6 +122,7 @@ def bootstrap_ci(wide: pd.DataFrame, n_boot: int = 1000, ci: float = 0.95, seed:
         models). Join it to :func:`evalcorr.stats.correlation.correlation_pairs` on task_a, task_b
         for r and n, or call that function with ``n_boot`` set.
     """
+    check_interval_resamples(n_boot)
     draws = bootstrap_correlations(wide, n_boot=n_boot, seed=seed, method=method, min_periods=min_periods)
     tasks = list(wide.columns)
     ia, ib = np.triu_indices(len(tasks), 1)

@@ -29,6 +29,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.inputs import duplicated_models
 
 STOP_RULES = ("cv-r2-gain", "max-features")
 FEATURE_SETS = ("tasks", "out-of-family", "tasks+metadata")
@@ -106,6 +107,8 @@ def _complete_cases(X: pd.DataFrame, y: pd.Series) -> tuple[pd.DataFrame, pd.Ser
     if X.columns.duplicated().any():
         dup = list(X.columns[X.columns.duplicated()])
         raise EvalcorrError(f"forward_select: `X` has duplicated feature names {dup}; rename them")
+    duplicated_models(X.index, "X", "forward_select: ")
+    duplicated_models(y.index, "y", "forward_select: ")
     non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
     if non_numeric:
         raise EvalcorrError(
@@ -172,7 +175,7 @@ def forward_select(X: pd.DataFrame, y: pd.Series, max_features: int | None = Non
         ``"cv-r2-gain"``: stop when the best candidate raises the CV R^2 by less than ``min_gain``;
         ``"max-features"``: always add the best candidate until ``max_features`` are selected.
     min_gain : float
-        the smallest CV R^2 gain that admits a feature under ``stop="cv-r2-gain"``.
+        the smallest CV R^2 gain that admits a feature under ``stop="cv-r2-gain"`` (finite).
 
     Returns
     -------
@@ -191,6 +194,9 @@ def forward_select(X: pd.DataFrame, y: pd.Series, max_features: int | None = Non
         raise EvalcorrError(f"forward_select: `stop` must be one of {STOP_RULES}, got {stop!r}")
     if not (isinstance(cv, int | np.integer) and cv >= 2):
         raise EvalcorrError(f"forward_select: `cv` must be an integer >= 2, got {cv!r}")
+    if not (isinstance(min_gain, (int, float, np.number)) and np.isfinite(min_gain)):
+        raise EvalcorrError(f"forward_select: `min_gain` must be a finite number (a CV R^2 gain such as 0.005), "
+                            f"got {min_gain!r}")
     Xc, yc, n_dropped = _complete_cases(X, y)
     n = len(yc)
     if n < 2 * cv:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from evalcorr.cli import main
 from evalcorr.data.loaders import load_scores, load_wide
-from evalcorr.stats.correlation import correlation_matrix
+from evalcorr.stats.correlation import correlation_matrix, correlation_pairs
 from evalcorr.stats.partial import partial_correlation_matrix
 
 
@@ -71,3 +71,32 @@ def test_stdout_closed_early_ends_quietly():
                           shell=True, capture_output=True, text=True)
     assert done.stdout.startswith("task,")  # sloth: a 105 x 105 matrix, more than a pipe buffer
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+
+
+def test_long_output_writes_n_and_the_interval_with_each_coefficient(tmp_path):
+    out = tmp_path / "epoch.csv"
+    assert main(["corr", "epoch-benchmark-stitching", "--long", "--min-models", "3", "--out", str(out)]) == 0
+    written = pd.read_csv(out)
+    assert list(written.columns) == ["task_a", "task_b", "n", "r", "ci_low", "ci_high", "p"]
+    expected = correlation_pairs(load_wide("epoch-benchmark-stitching"), min_periods=3)
+    pd.testing.assert_frame_equal(written, expected[list(written.columns)].astype({"task_a": object, "task_b": object}),
+                                  check_dtype=False, rtol=1e-12)
+    assert (written.loc[written["n"] < 3, ["r", "p"]].isna()).all().all()
+    assert (written["n"] < 3).any() and written.loc[written["n"] >= 3, "r"].notna().any()
+
+
+def test_two_models_are_too_few_for_a_coefficient(capsys):
+    assert main(["corr", "epoch-benchmark-stitching", "--min-models", "2", "--out", "-"]) == 2
+    assert "--min-models must be at least 3 (with 2 models every r is +-1), got 2" in capsys.readouterr().err
+
+
+def test_a_task_filter_that_keeps_no_pair_is_an_error(capsys):
+    assert main(["corr", "helm-mmlu", "--task-min-models", "100000", "--out", "-"]) == 2
+    err = capsys.readouterr().err
+    assert "--task-min-models 100000 leaves 0 tasks of helm-mmlu (the most complete task has 79 models)" in err
+    assert capsys.readouterr().out == ""
+
+
+def test_long_output_is_for_plain_correlations(capsys):
+    assert main(["corr", "helm-mmlu", "--long", "--partial", "pc1", "--out", "-"]) == 2
+    assert "--long writes the intervals and p-values of plain correlations" in capsys.readouterr().err

@@ -69,3 +69,10 @@ def test_unwritable_output_is_a_clear_error(tmp_path, capsys):
     assert main(["signatures", "helm-mmlu", "--target", "anatomy", "--max-features", "1",
                  "--out", str(tmp_path / "missing" / "x.csv")]) == 1  # an I/O failure, as for corr and transfer (usage errors exit 2)
     assert "cannot write --out" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_min_gain_must_be_a_finite_number(value, capsys):
+    assert main(["signatures", "helm-mmlu", "--target", "abstract_algebra", "--min-gain", value, "--out", "-"]) == 2
+    err = capsys.readouterr().err
+    assert f"--min-gain must be a finite number, got {value}" in err

@@ -156,15 +156,15 @@ def test_resolve_duplicates_policies():
     key = ["model", "task"]
     with pytest.raises(DataError, match="duplicated"):
         resolve_duplicates(df, key, policy="error", where="toy.csv")
-    first, dropped = resolve_duplicates(df, key, policy="keep-first")
+    first, dropped = resolve_duplicates(df, key, policy="keep-first", where="toy.csv")
     assert first["score"].tolist() == [0.1, 0.5] and dropped["score"].tolist() == [0.2, 0.6]
     assert dropped["n_duplicates"].tolist() == [3, 3]
-    last, dropped = resolve_duplicates(df, key, policy="keep-last")
+    last, dropped = resolve_duplicates(df, key, policy="keep-last", where="toy.csv")
     assert sorted(last["score"]) == [0.5, 0.6] and dropped["score"].tolist() == [0.1, 0.2]
-    mean, merged = resolve_duplicates(df, key, policy="mean")
+    mean, merged = resolve_duplicates(df, key, policy="mean", where="toy.csv")
     assert mean.set_index("model")["score"].to_dict() == pytest.approx({"a": 0.3, "b": 0.5})
     assert len(merged) == 3
-    clean, none = resolve_duplicates(df.iloc[[0, 2]], key)
+    clean, none = resolve_duplicates(df.iloc[[0, 2]], key, where="toy.csv")
     assert len(clean) == 2 and none.empty
     with pytest.raises(ValueError, match="policy"):
-        resolve_duplicates(df, key, policy="latest")
+        resolve_duplicates(df, key, policy="latest", where="toy.csv")

@@ -71,3 +71,21 @@ def test_rejects_a_non_square_matrix(data):
     corr, families, pairs = data
     with pytest.raises(EvalcorrError, match="square"):
         interactive_heatmap_html(corr.iloc[:, :3], pairs, families)
+
+
+def test_integer_task_labels_work_and_an_order_of_labels_is_not_read_as_positions():
+    labels = [10, 0, 2]
+    r = np.array([[1.0, 0.5, -0.3], [0.5, 1.0, 0.2], [-0.3, 0.2, 1.0]])
+    corr = pd.DataFrame(r, index=labels, columns=labels)
+    html = interactive_heatmap_html(corr, order=[2, 0, 10])
+    titles = [cell[3] for cell in _cells(html)]
+    assert len(titles) == 9 and titles[0].startswith("2 \u00d7 2") and titles[1].startswith("2 \u00d7 0")
+    positions = interactive_heatmap_html(pd.DataFrame(r, index=[0, 1, 2], columns=[0, 1, 2]), order=[2, 1, 0])
+    assert [cell[3] for cell in _cells(positions)][0].startswith("2 \u00d7 2")
+
+
+@pytest.mark.parametrize("limit", [0, -1, float("nan"), float("inf")])
+def test_a_colour_limit_that_is_not_positive_is_a_clear_error(data, limit):
+    corr, families, pairs = data
+    with pytest.raises(EvalcorrError, match=r"limit: the colour scale spans \[-limit, limit\]; give a positive number"):
+        interactive_heatmap_html(corr, pairs, families, limit=limit)

@@ -7,7 +7,8 @@ from scipy import stats
 from tests._synthetic import latent_factor_matrix
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.correlation import PAIR_COLUMNS, correlation_matrix, correlation_pairs, fisher_ci, pair_values
+from evalcorr.stats.correlation import (PAIR_COLUMNS, correlation_matrix, correlation_pairs, fisher_ci, pair_values,
+                                        t_test_p)
 
 SCIPY = {"pearson": stats.pearsonr, "spearman": stats.spearmanr, "kendall": stats.kendalltau}
 
@@ -140,3 +141,37 @@ def test_pair_values_looks_up_either_order():
         r["a_0", "nope"]
     with pytest.raises(EvalcorrError, match="lacks columns"):
         pair_values(pairs, "rho")
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5, 8, 30])
+@pytest.mark.parametrize("method", ["pearson", "spearman"])
+def test_t_test_p_matches_scipy_at_every_n(n, method):
+    rng = np.random.default_rng(n)
+    for x, y in [(rng.normal(size=n), rng.normal(size=n)), (np.arange(n), 2 * np.arange(n) + 1),
+                 (np.arange(n), -np.arange(n))]:
+        expected = SCIPY[method](x, y)
+        r = np.array([expected.statistic])
+        p = t_test_p(r, np.array([n]), method)[0]
+        if np.isnan(expected.pvalue):
+            assert np.isnan(p)
+        else:
+            assert p == pytest.approx(expected.pvalue, rel=1e-6, abs=1e-12), (n, method, r)
+
+
+def test_correlations_need_at_least_three_models():
+    wide = pd.DataFrame({"a": [0.1, 0.5, 0.3, 0.9], "b": [0.2, 0.4, 0.1, 0.8]})
+    for call in (correlation_pairs, correlation_matrix):
+        with pytest.raises(EvalcorrError, match=r"min_periods=2 is below 3, the fewest models a correlation can be "
+                                                r"tested on \(with 2 every r is \+-1\)"):
+            call(wide, min_periods=2)
+    pairs = correlation_pairs(wide, min_periods=3)
+    expected = stats.pearsonr(wide["a"], wide["b"])
+    assert pairs.loc[0, "r"] == pytest.approx(expected.statistic)
+    assert pairs.loc[0, "p"] == pytest.approx(expected.pvalue)
+
+
+@pytest.mark.parametrize("n_boot", [1, 2, 99])
+def test_a_bootstrap_interval_needs_enough_resamples(synthetic, n_boot):
+    wide, _ = synthetic
+    with pytest.raises(EvalcorrError, match=r"`n_boot` must be at least 100 for a percentile interval"):
+        correlation_pairs(wide, n_boot=n_boot)

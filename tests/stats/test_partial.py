@@ -97,3 +97,39 @@ def test_control_none_is_the_plain_matrix_and_errors_are_clear():
         partial_correlation_matrix(wide, control="log-params", covariate=pd.Series(1.0, index=wide.index[:10]))
     with pytest.raises(EvalcorrError, match="'pearson' or 'spearman'"):
         partial_correlation_matrix(wide, method="kendall")
+
+
+@pytest.mark.parametrize("control", ["pc1", "mean"])
+def test_a_factor_from_the_tasks_needs_three_tasks(control):
+    wide, _ = latent_factor_matrix(n_models=80, seed=2)
+    with pytest.raises(EvalcorrError, match=rf"control={control!r} is computed from the tasks themselves and needs "
+                                            r"at least 3 tasks \(`wide` has 2; with 2 every partial r is -1\)"):
+        partial_correlation_matrix(wide.iloc[:, :2], control=control)
+    assert partial_correlation_matrix(wide.iloc[:, :3], control=control).notna().all().all()
+
+
+def test_partial_correlations_need_at_least_four_models_per_pair():
+    wide, _ = latent_factor_matrix(n_models=80, seed=2)
+    with pytest.raises(EvalcorrError, match=r"min_periods=3 is below 4, the fewest models a partial correlation "
+                                            r"can be tested on \(with 3 every partial r is \+-1\)"):
+        partial_correlation_matrix(wide.iloc[:3], control="mean", min_periods=3)
+    params = pd.Series(np.linspace(1, 70, 80), index=wide.index)
+    few = partial_correlation_matrix(wide.iloc[:4], control="log-params", covariate=params, min_periods=4)
+    off = few.to_numpy()[~np.eye(few.shape[0], dtype=bool)]
+    assert np.isfinite(off).all() and (np.abs(off) < 1).any()
+
+
+def test_a_constant_covariate_is_an_error():
+    wide, _ = latent_factor_matrix(n_models=80, seed=2)
+    params = pd.Series(7.0, index=wide.index)
+    with pytest.raises(EvalcorrError, match=r"control='log-params' is constant over the 80 models that have it; "
+                                            r"there is nothing to partial out"):
+        partial_correlation_matrix(wide, control="log-params", covariate=params)
+
+
+def test_a_non_numeric_column_is_a_clear_error():
+    wide, _ = latent_factor_matrix(n_models=80, seed=2)
+    bad = wide.assign(name="x")
+    for control in ("pc1", "mean", None):
+        with pytest.raises(EvalcorrError, match="`wide` must hold numeric scores"):
+            partial_correlation_matrix(bad, control=control)

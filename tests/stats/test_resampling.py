@@ -107,3 +107,9 @@ def test_median_statistic_and_errors():
         family_permutation_test(corr, families.map(lambda f: "one"))
     with pytest.raises(EvalcorrError, match="n_boot"):
         bootstrap_correlations(wide, n_boot=0)
+
+
+def test_bootstrap_ci_needs_enough_resamples():
+    wide, _ = latent_factor_matrix(n_models=60, seed=1)
+    with pytest.raises(EvalcorrError, match=r"`n_boot` must be at least 100 for a percentile interval, got 1"):
+        bootstrap_ci(wide, n_boot=1)

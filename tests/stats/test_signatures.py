@@ -161,3 +161,23 @@ def test_signatures_for_many_targets_and_tables():
     stacked = pd.concat([r.to_frame() for r in results.values()], ignore_index=True)
     pd.testing.assert_frame_equal(table, stacked, check_dtype=False)
     assert signature_table({}).empty
+
+
+@pytest.mark.parametrize("min_gain", [float("nan"), float("inf"), -float("inf")])
+def test_min_gain_must_be_a_finite_number(min_gain):
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=list("abc"))
+    y = X["a"] + rng.normal(scale=0.1, size=60)
+    with pytest.raises(EvalcorrError, match=r"forward_select: `min_gain` must be a finite number"):
+        forward_select(X, y, min_gain=min_gain)
+
+
+def test_duplicated_models_are_refused():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(60, 3)), columns=list("abc"))
+    y = X["a"] + rng.normal(scale=0.1, size=60)
+    doubled_X, doubled_y = pd.concat([X, X]), pd.concat([y, y])
+    with pytest.raises(EvalcorrError, match=r"forward_select: `X` has duplicated model rows"):
+        forward_select(doubled_X, y)
+    with pytest.raises(EvalcorrError, match=r"forward_select: `y` has duplicated model rows"):
+        forward_select(X, doubled_y)
