@@ -292,18 +292,13 @@ def sources_table(manifest: str | Path | None = None) -> "pandas.DataFrame":  # 
 
 
 def derived_files_table(manifest: str | Path | None = None) -> "pandas.DataFrame":  # noqa: F821
-    """The files that are not byte copies of an upstream file: source, path, derived from, recipe."""
+    """The files that are not byte copies of an upstream file: source, path, derived from, recipe
+    (plain text; print it with evalcorr.text.markdown_table, which escapes it)."""
     import pandas as pd
 
-    rows = [{"Source": f"`{source.id}`", "File": f"`{file.path}`",
-             "Derived from": _markdown_text(file.derived_from), "Recipe": _markdown_text(file.recipe)}
+    rows = [{"Source": source.id, "File": file.path, "Derived from": file.derived_from, "Recipe": file.recipe}
             for source in load_manifest(manifest).values() for file in source.files if file.url is None]
     return pd.DataFrame(rows, columns=["Source", "File", "Derived from", "Recipe"])
-
-
-def _markdown_text(text: str | None) -> str | None:
-    """Free text made safe for a Markdown table: `<target>` in a path must not read as an HTML tag."""
-    return None if text is None else text.replace("<", "\\<").replace(">", "\\>")
 
 
 def mirror_totals(manifest: str | Path | None = None) -> dict[str, int]:

@@ -1,7 +1,8 @@
 """Numbers and lists as the report's sentences print them.
 
 The chapters' computed prose calls these instead of formatting by hand, so that one rule (how a share
-is rounded, how a list is joined, how a p-value at its floor reads) holds on every page. They take
+is rounded, how a list is joined, how a p-value at its floor reads, how a table is printed into a page
+with its data escaped) holds on every page. They take
 values the statistics computed and return strings; none computes a statistic.
 
 >>> from evalcorr.text import join_and, percent
@@ -11,6 +12,7 @@ values the statistics computed and return strings; none computes a statistic.
 
 from evalcorr.text.lists import DisplayNames, brace_groups, join_and, labelled_values, names, pair_with_value
 from evalcorr.text.numbers import format_permutation_p, percent, percent_at_least, share_of_pairs, with_interval
+from evalcorr.text.tables import markdown_table
 
-__all__ = ["DisplayNames", "brace_groups", "format_permutation_p", "join_and", "labelled_values", "names", "pair_with_value",
-           "percent", "percent_at_least", "share_of_pairs", "with_interval"]
+__all__ = ["DisplayNames", "brace_groups", "format_permutation_p", "join_and", "labelled_values", "markdown_table",
+           "names", "pair_with_value", "percent", "percent_at_least", "share_of_pairs", "with_interval"]
