@@ -39,4 +39,9 @@ def main(argv: list[str] | None = None) -> int:
     module = import_module(COMMANDS[name][0])
     parser = argparse.ArgumentParser(prog=f"python -m evalcorr {name}", description=COMMANDS[name][1])
     module.configure(parser)
-    return int(module.run(parser.parse_args(rest)) or 0)
+    args = parser.parse_args(rest)
+    try:
+        return int(module.run(args) or 0)
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback
+        print(f"evalcorr {name}: interrupted", file=sys.stderr)
+        return 130
