@@ -7,8 +7,11 @@ PY     := $(VENV)/bin/python
 
 # The upstream mirror: pass EVALCORR_DATA_DIR=/path, or keep ../shared/data beside the checkout.
 # When neither exists, `make data` downloads from the upstream addresses in data/manifest.yaml.
+# Both paths are exported absolute: Quarto may start a page's kernel in the page's own folder.
 EVALCORR_DATA_DIR ?= $(if $(wildcard ../shared/data/README.md),../shared/data,)
 EVALCORR_CACHE_DIR ?= data/cache
+override EVALCORR_DATA_DIR := $(if $(EVALCORR_DATA_DIR),$(abspath $(EVALCORR_DATA_DIR)),)
+override EVALCORR_CACHE_DIR := $(abspath $(EVALCORR_CACHE_DIR))
 export EVALCORR_DATA_DIR EVALCORR_CACHE_DIR
 
 .PHONY: help venv data render test bench clean
@@ -42,4 +45,4 @@ bench: data
 	$(PY) bench/run.py
 
 clean:
-	rm -rf _site .render-cache $(EVALCORR_CACHE_DIR)
+	rm -rf _site .render-cache _freeze .quarto $(EVALCORR_CACHE_DIR)

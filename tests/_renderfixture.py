@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+import re
 import shutil
 import subprocess
 import tempfile
@@ -16,6 +17,7 @@ QUARTO_YML = """\
 project:
   type: book
   output-dir: _site
+  execute-dir: project
 book:
   title: "Fixture report"
   subtitle: "A small project for the renderer's tests"
@@ -28,8 +30,10 @@ book:
 bibliography: references.bib
 execute:
   echo: false
+fig-format: svg
 format:
-  html: default
+  html:
+    html-math-method: mathml
   typst: default
 """
 
@@ -61,10 +65,10 @@ date-released: "2024-01-02"
 
 INDEX = """\
 ---
-title: "Fixture report"
-subtitle: "Does the renderer work?"
 description: "The landing article of the fixture."
 ---
+
+# Welcome {.unnumbered}
 
 The fixture follows @doe2020scaling. The results are in the [results chapter](chapters/results.qmd),
 and its figure is @fig-line.
@@ -95,7 +99,7 @@ fig, ax = plt.subplots(figsize=(7, 3))
 ax.plot([1, 2, 3, 4], values, marker="o")
 ax.set_xlabel("size")
 ax.set_ylabel("score")
-fig
+plt.show()
 ```
 
 ## Table
@@ -130,18 +134,14 @@ Back to [the landing page](../index.qmd).
 '''
 
 REFERENCES = """\
----
-title: "References"
-nocite: |
-  @*
----
+# References {.unnumbered}
 
 ::: {#refs}
 :::
 """
 
 
-PLAIN_INDEX = '---\ntitle: "Fixture report"\n---\n\nNo cells, no references.\n'
+PLAIN_INDEX = '# Welcome {.unnumbered}\n\nNo cells, no references.\n'
 
 
 def write_fixture_project(root: Path, *, results: str = RESULTS, index: str = INDEX) -> Path:
@@ -210,6 +210,8 @@ def external_resources(site: Path) -> list[str]:
         for marker in ('src="http', "src='http", 'href="//', "@import url(http", 'rel="stylesheet" href="http'):
             if marker in text:
                 found.append(f"{path.name}: {marker}")
+        if re.search(r"mathjax|katex|cdn\.jsdelivr|cdnjs|unpkg\.com", text, re.I):
+            found.append(f"{path.name}: a math or CDN script")
     for path in site.rglob("*.css"):
         if "url(http" in path.read_text() or "@import" in path.read_text():
             found.append(f"{path.name}: remote url() or @import")
@@ -235,13 +237,19 @@ def rendered_fixture() -> tuple[Path, Path]:
     return root, result.out_dir
 
 
+REAL_RENDER_LOG: list[str] = []
+
+
 @functools.cache
 def rendered_real_project() -> Path:
-    """The real report rendered offline once per test session into a scratch folder (slow: 1-2 min)."""
+    """The real report rendered offline once per test session into a scratch folder (slow: 1-2 min).
+
+    Its log lines are kept in :data:`REAL_RENDER_LOG`.
+    """
     from evalcorr.render import render_project
 
     return render_project(ROOT, _scratch("evalcorr-site-") / "_site", renderer="offline",
-                          log=lambda line: None).out_dir
+                          log=REAL_RENDER_LOG.append).out_dir
 
 
 def pdf_text(path: Path) -> str:
@@ -265,6 +273,18 @@ def screenshot(page: Path, png: Path, size: str = "1280,2000") -> Path:
                     f"--user-data-dir={profile}", f"--screenshot={png}", f"--window-size={size}",
                     page.resolve().as_uri()], capture_output=True, timeout=120, check=True)
     return png
+
+
+def dump_dom(url: str) -> str:
+    """The DOM of a local page after its scripts ran (headless Chromium, no network)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is not installed: apt-get install chromium (.ci/run installs it)"
+    profile = _scratch("evalcorr-chromium-")
+    done = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                           "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                           f"--user-data-dir={profile}", "--dump-dom", url], capture_output=True, text=True,
+                          timeout=120, check=True)
+    return done.stdout
 
 
 def distinct_colours(png: Path) -> int:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Mapping, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
@@ -27,6 +26,7 @@ from evalcorr.figures.style import (
     PAGE_WIDTH,
     diverging_norm,
     family_colors,
+    subplots,
     use_house_style,
 )
 
@@ -147,7 +147,7 @@ def pair_scatter_grid(wide: pd.DataFrame, pairs: pd.DataFrame,
                             "pass the wide frame the pairs table was computed from.")
     names = _display_map(labels, list(wide.columns))
     nrows = int(np.ceil(len(pairs) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, 1.85 * nrows + 0.3), squeeze=False)
+    fig, axes = subplots(nrows, ncols, figsize=(PAGE_WIDTH, 1.85 * nrows + 0.3), squeeze=False)
     scale = 100.0 if percent else 1.0
     for ax, row in zip(axes.flat, pairs.itertuples(index=False)):
         both = wide[[row.task_a, row.task_b]].dropna()
@@ -216,7 +216,7 @@ def correlation_histogram(pairs: pd.DataFrame, *, bins: int | Sequence[float] = 
     else:
         edges = np.asarray(bins, dtype=float)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 3.2))
+        fig, ax = subplots(figsize=(PAGE_WIDTH, 3.2))
     else:
         fig = ax.figure
     groups = [("between families", ~within & ok, BETWEEN_COLOR), ("within a family", within & ok, WITHIN_COLOR)]
@@ -333,7 +333,7 @@ def clustered_heatmap(corr: pd.DataFrame, families, order=None, *, title: str | 
     k = len(tasks)
 
     width, height = figsize or (PAGE_WIDTH, 7.5)
-    fig = plt.figure(figsize=(width, height))
+    fig = Figure(figsize=(width, height))
     nbars = len(bar_columns)
     bar = 0.018  # width of one colour bar (figure fraction)
     left, bottom, size = 0.20, 0.20, 0.62

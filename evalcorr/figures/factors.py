@@ -7,17 +7,23 @@ when None) and returns the Figure.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.figures.correlation import _display_map, _group_table
 from evalcorr.figures.style import (
-    DIVERGING_CMAP, PAGE_WIDTH, QUALITATIVE, diverging_norm, family_colors, use_house_style,
+    DIVERGING_CMAP,
+    PAGE_WIDTH,
+    QUALITATIVE,
+    diverging_norm,
+    family_colors,
+    subplots,
+    use_house_style,
 )
 
 RETAINED_COLOR = QUALITATIVE[0]
@@ -50,7 +56,7 @@ def scree_plot(scree: pd.DataFrame, parallel: pd.DataFrame | None = None, *, n_s
     use_house_style()
     _require(scree, ["component", "eigenvalue", "variance_ratio"], "scree", "evalcorr.stats.factors.scree")
     if ax is None:
-        fig, ax = plt.subplots(figsize=(PAGE_WIDTH / 2, 2.8))
+        fig, ax = subplots(figsize=(PAGE_WIDTH / 2, 2.8))
     fig = ax.figure
     shown = scree.head(n_show)
     total = scree["eigenvalue"].sum()
@@ -70,8 +76,8 @@ def scree_plot(scree: pd.DataFrame, parallel: pd.DataFrame | None = None, *, n_s
         ax.plot(merged["component"], 100 * merged["random_quantile"] / total, color=THRESHOLD_COLOR,
                 marker="o", markersize=2.5, linewidth=1.2, linestyle="--")
         handles = [Patch(color=RETAINED_COLOR, label="retained"), Patch(color=DROPPED_COLOR, label="not retained"),
-                   plt.Line2D([], [], color=THRESHOLD_COLOR, linestyle="--", marker="o", markersize=2.5,
-                              label="random data, 95th pct.")]
+                   Line2D([], [], color=THRESHOLD_COLOR, linestyle="--", marker="o", markersize=2.5,
+                          label="random data, 95th pct.")]
         ax.legend(handles=handles, frameon=False, loc="upper right")
     ax.set_xlabel("principal component")
     ax.set_ylabel("variance explained (%)")
@@ -79,6 +85,21 @@ def scree_plot(scree: pd.DataFrame, parallel: pd.DataFrame | None = None, *, n_s
     ax.set_ylim(0, max(percent.max() * 1.12, 1))
     if title:
         ax.set_title(title)
+    return fig
+
+
+def scree_panels(panels: dict[str, tuple[pd.DataFrame, pd.DataFrame | None]], **kwargs) -> Figure:
+    """Scree plots side by side, one per score matrix: ``{title: (scree, parallel table)}``.
+
+    Keyword arguments go to :func:`scree_plot` (e.g. ``n_show``).
+    """
+    use_house_style()
+    if not panels:
+        raise EvalcorrError("panels: give at least one {title: (scree, parallel table)} entry")
+    fig, axes = subplots(1, len(panels), figsize=(PAGE_WIDTH, 2.8), squeeze=False)
+    for ax, (title, (scree, parallel)) in zip(axes[0], panels.items()):
+        scree_plot(scree, parallel, title=title, ax=ax, **kwargs)
+    fig.tight_layout()
     return fig
 
 
@@ -122,7 +143,7 @@ def loadings_heatmap(loadings: pd.DataFrame, families, *, title: str | None = No
     names = _display_map(families if isinstance(families, pd.DataFrame) else None, order)
     matrix = loadings.loc[order].to_numpy(dtype=float)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.62, max(2.5, 0.12 * len(order) + 1.0)))
+        fig, ax = subplots(figsize=(PAGE_WIDTH * 0.62, max(2.5, 0.12 * len(order) + 1.0)))
     fig = ax.figure
     image = ax.imshow(matrix, cmap=DIVERGING_CMAP, norm=diverging_norm(1.0), aspect="auto",
                       interpolation="nearest")
@@ -168,7 +189,7 @@ def congruence_plot(boot: pd.DataFrame, *, group: str | None = None, title: str 
     _require(boot, ["factor", "congruence", *([group] if group else [])], "boot",
              "evalcorr.stats.factors.bootstrap_congruence")
     if ax is None:
-        fig, ax = plt.subplots(figsize=(PAGE_WIDTH, 2.6))
+        fig, ax = subplots(figsize=(PAGE_WIDTH, 2.6))
     fig = ax.figure
     keys = list(dict.fromkeys(zip(boot[group] if group else [""] * len(boot), boot["factor"])))
     values = [boot.loc[((boot[group] == g) if group else True) & (boot["factor"] == f), "congruence"].to_numpy()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
@@ -19,7 +18,13 @@ from matplotlib.patches import Patch
 from evalcorr.errors import EvalcorrError
 from evalcorr.figures.correlation import BETWEEN_COLOR, WITHIN_COLOR, _display_map
 from evalcorr.figures.style import (
-    DIVERGING_CMAP, PAGE_WIDTH, QUALITATIVE, diverging_norm, family_colors, use_house_style,
+    DIVERGING_CMAP,
+    PAGE_WIDTH,
+    QUALITATIVE,
+    diverging_norm,
+    family_colors,
+    subplots,
+    use_house_style,
 )
 from evalcorr.stats.inputs import family_series
 
@@ -100,7 +105,7 @@ def coefficient_heatmap(table: pd.DataFrame, families, *, title: str | None = No
     limit = float(np.abs(matrix).max()) if limit is None else float(limit)
     names = _display(families, list(dict.fromkeys(rows + cols)))
     if ax is None:
-        fig, ax = plt.subplots(figsize=(PAGE_WIDTH, max(3.0, 0.115 * len(rows) + 2.2)))
+        fig, ax = subplots(figsize=(PAGE_WIDTH, max(3.0, 0.115 * len(rows) + 2.2)))
     fig = ax.figure
     image = ax.imshow(np.where(matrix == 0, np.nan, matrix), cmap=DIVERGING_CMAP,
                       norm=diverging_norm(limit), aspect="auto", interpolation="nearest")
@@ -154,7 +159,7 @@ def cv_r2_plot(summaries: Mapping[str, pd.DataFrame], families, *, title: str | 
     names = _display(families, rows)
     position = {t: i for i, t in enumerate(rows)}
     if ax is None:
-        fig, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.75, max(2.5, 0.12 * len(rows) + 1.2)))
+        fig, ax = subplots(figsize=(PAGE_WIDTH * 0.75, max(2.5, 0.12 * len(rows) + 1.2)))
     fig = ax.figure
     markers = ["o", "s", "^", "D", "v"]
     for k, (label, summary) in enumerate(summaries.items()):
@@ -194,7 +199,7 @@ def overlap_scatter(table: pd.DataFrame, *, x: str = "r", y: str = "jaccard", ti
     labels = {"r": "performance correlation (Pearson r)", "jaccard": "signature overlap (Jaccard)",
               "shared_weight": "shared predictive weight"}
     if ax is None:
-        fig, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.6, 3.2))
+        fig, ax = subplots(figsize=(PAGE_WIDTH * 0.6, 3.2))
     fig = ax.figure
     same = table["same_family"].astype(bool).to_numpy()
     for mask, colour, label in ((~same, BETWEEN_COLOR, "different families"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import matplotlib as mpl
 import numpy as np
 from matplotlib.colors import Normalize, TwoSlopeNorm
+from matplotlib.figure import Figure
 
 from evalcorr.errors import EvalcorrError
 
@@ -50,6 +51,24 @@ def use_house_style() -> None:
         "svg.fonttype": "path",
         "pdf.fonttype": 42,
     })
+
+
+def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, layout=None, **kwargs):
+    """A new figure and its axes, made outside pyplot: ``(fig, ax)`` or ``(fig, axes)``.
+
+    Every figure function returns its figure, and Jupyter displays a cell's returned value once. A
+    figure made with ``plt.subplots`` is also registered with pyplot, and the inline backend displays
+    every registered figure again when the cell ends: two images for one cell, which Quarto shows as two
+    subfigures. A figure made here is not registered, so a chapter cell that returns it shows it
+    exactly once, in any Jupyter kernel. `figsize` and `layout` go to ``Figure``; the other keyword
+    arguments (``squeeze``, ``sharex``, ...) to ``Figure.subplots``.
+
+    >>> fig, ax = subplots(figsize=(3, 2))
+    >>> import matplotlib.pyplot as plt; plt.get_fignums()
+    []
+    """
+    fig = Figure(figsize=figsize, layout=layout)
+    return fig, fig.subplots(nrows, ncols, **kwargs)
 
 
 def family_colors(families) -> dict[str, str]:

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from scipy.cluster import hierarchy
 
-from evalcorr.figures.style import (DIVERGING_CMAP, PAGE_WIDTH, SEQUENTIAL_CMAP, diverging_norm,
-                                    use_house_style)
+from evalcorr.figures.style import (
+    DIVERGING_CMAP,
+    PAGE_WIDTH,
+    SEQUENTIAL_CMAP,
+    diverging_norm,
+    subplots,
+    use_house_style,
+)
 from evalcorr.stats.transfer import similarity_linkage
 
 TASK_LABELS = {
@@ -82,17 +88,17 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
     """
     use_house_style()
     if ax is None:
-        _, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.6, PAGE_WIDTH * 0.5), layout="constrained")
+        _, ax = subplots(figsize=(PAGE_WIDTH * 0.6, PAGE_WIDTH * 0.5), layout="constrained")
     values = matrix.to_numpy(float)
     finite = values[np.isfinite(values)]
     if limit is None:
         limit = float(np.abs(finite).max()) if finite.size else 1.0
         limit = limit or 1.0
     if diverging:
-        norm, cmap = diverging_norm(limit), plt.get_cmap(DIVERGING_CMAP)
+        norm, cmap = diverging_norm(limit), colormaps[DIVERGING_CMAP]
     else:
         low = min(0.0, float(finite.min())) if finite.size else 0.0
-        norm, cmap = Normalize(vmin=low, vmax=limit), plt.get_cmap(SEQUENTIAL_CMAP)
+        norm, cmap = Normalize(vmin=low, vmax=limit), colormaps[SEQUENTIAL_CMAP]
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto",
                       interpolation="nearest")
     name = (lambda t: labels.get(str(t), str(t))) if labels else _label
@@ -160,7 +166,7 @@ def view_grid(matrices: Mapping[str, pd.DataFrame], suptitle: str | None = None,
     """
     use_house_style()
     marks = marks or {}
-    fig, axes = plt.subplots(2, 2, figsize=(PAGE_WIDTH, PAGE_WIDTH * 0.92), layout="constrained")
+    fig, axes = subplots(2, 2, figsize=(PAGE_WIDTH, PAGE_WIDTH * 0.92), layout="constrained")
     for ax, (view, matrix) in zip(axes.flat, matrices.items()):
         title, diverging, bar = VIEW_STYLE[view]
         heatmap(matrix, ax, diverging=diverging, limit=None if diverging else 1.0, title=title,
@@ -184,7 +190,7 @@ def scale_grid(matrices: Mapping[str, Mapping[str, pd.DataFrame]],
     marks = marks or {}
     titles = list(matrices)
     views = list(next(iter(matrices.values())))
-    fig, axes = plt.subplots(len(titles), len(views), figsize=(PAGE_WIDTH, PAGE_WIDTH * 0.46 * len(titles)),
+    fig, axes = subplots(len(titles), len(views), figsize=(PAGE_WIDTH, PAGE_WIDTH * 0.46 * len(titles)),
                              layout="constrained", squeeze=False)
     for c, view in enumerate(views):
         finite = np.concatenate([matrices[t][view].to_numpy(float).ravel() for t in titles])
@@ -216,7 +222,7 @@ def similarity_dendrogram(sim: pd.DataFrame, ax=None, title: str | None = None, 
     """
     use_house_style()
     if ax is None:
-        _, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.48, 2.6), layout="constrained")
+        _, ax = subplots(figsize=(PAGE_WIDTH * 0.48, 2.6), layout="constrained")
     link = similarity_linkage(sim, method)
     top = float(np.nanmax(sim.to_numpy(float)))
     hierarchy.dendrogram(link, labels=[_label(t) for t in sim.index], orientation="left", ax=ax,
@@ -238,7 +244,7 @@ def similarity_dendrogram(sim: pd.DataFrame, ax=None, title: str | None = None, 
 def dendrogram_pair(sims: Mapping[str, pd.DataFrame]):
     """Side-by-side similarity dendrograms (e.g. Babbage and Davinci)."""
     use_house_style()
-    fig, axes = plt.subplots(1, len(sims), figsize=(PAGE_WIDTH, 2.8), layout="constrained")
+    fig, axes = subplots(1, len(sims), figsize=(PAGE_WIDTH, 2.8), layout="constrained")
     for ax, (title, sim) in zip(np.atleast_1d(axes), sims.items()):
         similarity_dendrogram(sim, ax, title=title)
     return fig
@@ -250,7 +256,7 @@ def loadings_heatmap(loadings: pd.DataFrame, ax=None, title: str | None = None, 
     use_house_style()
     if ax is None:
         height = max(2.2, 0.2 * len(loadings) + 0.8)
-        _, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.45, height), layout="constrained")
+        _, ax = subplots(figsize=(PAGE_WIDTH * 0.45, height), layout="constrained")
     return heatmap(loadings, ax, diverging=True, title=title, xlabel=xlabel, ylabel="",
                    colorbar_label="loading", fontsize=6.5, labels=labels)
 
@@ -264,7 +270,7 @@ def biplot(scores: pd.DataFrame, loadings: pd.DataFrame, ax=None, title: str | N
     """
     use_house_style()
     if ax is None:
-        _, ax = plt.subplots(figsize=(PAGE_WIDTH * 0.5, PAGE_WIDTH * 0.45), layout="constrained")
+        _, ax = subplots(figsize=(PAGE_WIDTH * 0.5, PAGE_WIDTH * 0.45), layout="constrained")
     a, b = components
     ax.axhline(0, color="#bbbbbb", lw=0.6)
     ax.axvline(0, color="#bbbbbb", lw=0.6)
@@ -309,7 +315,7 @@ def heatmap_row(matrices: Mapping[str, pd.DataFrame], *, diverging: bool = True,
     n = len(matrices)
     first = next(iter(matrices.values()))
     height = height or max(2.8, min(PAGE_WIDTH / n, 0.26 * len(first) + 1.4))
-    fig, axes = plt.subplots(1, n, figsize=(PAGE_WIDTH, height), layout="constrained")
+    fig, axes = subplots(1, n, figsize=(PAGE_WIDTH, height), layout="constrained")
     for i, (ax, (title, matrix)) in enumerate(zip(np.atleast_1d(axes), matrices.items())):
         heatmap(matrix, ax, diverging=diverging, limit=limit, fmt=fmt, fontsize=fontsize, title=title,
                 colorbar_label=colorbar_label if i == n - 1 else None, **kwargs)
@@ -331,9 +337,9 @@ def small_multiples(matrices: Mapping[str, pd.DataFrame], ncols: int = 4, limit:
     if limit is None:
         finite = np.concatenate([m.to_numpy(float).ravel() for m in matrices.values()])
         limit = float(np.nanmax(np.abs(finite))) or 1.0
-    fig, axes = plt.subplots(nrows, ncols, figsize=(PAGE_WIDTH, panel_height * nrows + 0.4),
+    fig, axes = subplots(nrows, ncols, figsize=(PAGE_WIDTH, panel_height * nrows + 0.4),
                              layout="constrained", squeeze=False)
-    norm, cmap = diverging_norm(limit), plt.get_cmap(DIVERGING_CMAP)
+    norm, cmap = diverging_norm(limit), colormaps[DIVERGING_CMAP]
     image = None
     for ax, (title, matrix) in zip(axes.flat, matrices.items()):
         image = ax.imshow(np.ma.masked_invalid(matrix.to_numpy(float)), cmap=cmap, norm=norm,

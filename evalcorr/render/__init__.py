@@ -35,11 +35,13 @@ class RenderResult:
     pdf: Path
 
 
-def choose_renderer(requested: str = "auto", *, log: Callable[[str], None] = print) -> tuple[str, str | None]:
+def choose_renderer(requested: str = "auto", *, log: Callable[[str], None] = print,
+                    required: str | None = None) -> tuple[str, str | None]:
     """``("quarto", path)`` or ``("offline", None)``.
 
     `requested` ``auto`` honours the ``EVALCORR_RENDERER`` environment variable (``offline`` or
-    ``quarto``), else uses Quarto when it is on PATH or installable, else the offline renderer.
+    ``quarto``), else uses Quarto when it is on PATH or installable and its version meets `required`
+    (``quarto-required`` of _quarto.yml, e.g. ``>= 1.9.18``), else the offline renderer.
     """
     if requested == "auto":
         requested = os.environ.get("EVALCORR_RENDERER") or "auto"
@@ -48,11 +50,20 @@ def choose_renderer(requested: str = "auto", *, log: Callable[[str], None] = pri
                           f"{', '.join(RENDERERS)}")
     if requested == "offline":
         return "offline", None
-    from evalcorr.render.quarto import find_quarto
+    from evalcorr.render.quarto import find_quarto, meets_requirement, quarto_version
 
     quarto = find_quarto(log=log)
     if quarto:
-        return "quarto", quarto
+        version = quarto_version(quarto)
+        if meets_requirement(version, required):
+            return "quarto", quarto
+        found = ".".join(map(str, version)) if version else "of unknown version"
+        if requested == "quarto":
+            raise RenderError(f"Quarto {found} at {quarto} does not meet quarto-required {required!r} of "
+                              "_quarto.yml; update Quarto or render with `--renderer offline`")
+        log(f"quarto: {quarto} is {found}, older than quarto-required {required!r}; rendering with "
+            "evalcorr's offline renderer")
+        return "offline", None
     if requested == "quarto":
         raise RenderError("the Quarto renderer was requested, but `quarto` is not on PATH and "
                           "`pip install quarto-cli` did not provide it; install Quarto (https://quarto.org) "
@@ -87,7 +98,7 @@ def render_project(root: str | Path = ".", out_dir: str | Path | None = None, *,
     project = load_project(root)
     out = Path(out_dir) if out_dir is not None else project.root / project.output_dir
     out = check_output_dir(out, root=project.root, pdf_name=project.pdf_file)
-    name, quarto = choose_renderer(renderer, log=log)
+    name, quarto = choose_renderer(renderer, log=log, required=project.quarto_required)
     log(f"render: {name} renderer, {len(project.pages)} pages -> {out}")
     out.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))

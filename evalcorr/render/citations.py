@@ -35,10 +35,15 @@ def check_citations(blocks: list, source: str, keys: set[str], bibliography: Pat
 
 @dataclass(frozen=True)
 class ReportCitation:
-    """How to cite the report: a one-line reference and a BibTeX entry."""
+    """How to cite the report: a one-line reference, a BibTeX entry, and the fields behind them
+    (for the pages' citation meta tags)."""
 
     text: str
     bibtex: str
+    title: str = ""
+    authors: tuple[str, ...] = ()
+    date: str = ""
+    version: str = ""
 
 
 def report_citation(root: Path, title: str, author: str) -> ReportCitation:
@@ -65,7 +70,9 @@ def report_citation(root: Path, title: str, author: str) -> ReportCitation:
     fields = [("title", "{" + title + "}"), ("author", " and ".join(bibtex for _, bibtex in names)),
               ("year", year), ("version", version), ("url", url), ("note", "Website and PDF report")]
     body = ",\n".join(f"  {name:<8}= {{{value}}}" for name, value in fields if value)
-    return ReportCitation(text=text, bibtex=f"@misc{{evalcorr{year},\n{body}\n}}")
+    return ReportCitation(text=text, bibtex=f"@misc{{evalcorr{year},\n{body}\n}}", title=title,
+                          authors=tuple(display for display, _ in names), date=str(cff.get("date-released") or ""),
+                          version=version)
 
 
 def _author_name(person: dict) -> tuple[str, str]:

@@ -52,6 +52,9 @@ def labels(blocks: list) -> list[str]:
             ident = item["c"][0][0]
             if is_crossref(ident):
                 found.append(ident)
+            if item["t"] == "Figure":  # figures inside a figure are its subfigures, numbered with it
+                return element("Figure", [item["c"][0], item["c"][1], []])
+        return None
 
     walk(blocks, visit)
     return found

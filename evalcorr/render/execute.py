@@ -24,25 +24,31 @@ the front matter / ``defaults``, else Quarto's defaults):
 - ``echo: true`` -> the code as a ```` ```python ```` block (option lines removed);
 - ``include: false`` -> run, nothing emitted; ``output: false`` -> run, no outputs; ``eval: false`` -> not run;
 - ``output: asis`` -> printed stdout (and text/markdown or text/plain results) inserted as raw Markdown;
-- a matplotlib figure -> an SVG file (PNG when the SVG exceeds :data:`SVG_MAX_BYTES` or only PNG is
-  given) named ``<page stem>-<label>.svg`` (``<page stem>-cell<N>-<k>.svg`` without a ``fig-`` label) and
-  ``![fig-cap](<link>){#fig-label fig-alt="fig-alt"}``; without ``fig-alt`` the caption is the alt text
-  and a warning is logged;
+- every image the kernel emits (``image/svg+xml`` or ``image/png``, one format for figures chosen by
+  ``fig-format``) -> a file named ``<page stem>-<label>.<ext>`` (``<page stem>-cell<N>-<k>.<ext>``
+  without a ``fig-`` label) and ``![fig-cap](<link>){#fig-label fig-alt="fig-alt"}``; without ``fig-alt``
+  the caption is the alt text and a warning is logged. A ``fig-`` cell that emits several images is
+  shown as Quarto shows it, one figure with subfigures ``#fig-label-1``, ``#fig-label-2`` (a fenced div
+  ``::: {#fig-label .quarto-subfigures}``), and a warning says so;
 - a ``tbl-`` labelled cell with ``tbl-cap`` -> its asis table followed by ``: tbl-cap {#tbl-label}``;
 - text/html results -> raw ```` ```{=html} ```` blocks (dropped by the PDF); text/markdown -> Markdown;
   other plain-text results and non-asis stdout -> ```` ``` ```` output blocks;
 - stderr and warnings -> not on the page; written to the render log (stderr).
 
-Inline `` `{python} expr` `` is evaluated in the same kernel after the cells above it and replaced by
-``str(value)`` with Markdown punctuation backslash-escaped.
+Inline `` `{python} expr` `` is evaluated in the same kernel after the cells above it, as a Jupyter
+user expression (as Quarto does), and replaced by :func:`inline_text` of its display data: Markdown as
+is; a string's repr without its quotes and with Markdown punctuation escaped; any other value's repr.
+An expression that gives an empty text stays in the page as written (Quarto keeps the code) and a
+warning is logged; so is one whose repr is a constructor call such as ``np.float64(0.25)``.
 
 Figure links are relative to ``link_base`` (default: the parent of ``figures_dir``), e.g.
 ``figures/helm-fig-corr.svg``; pass the directory the page's HTML lands in when that differs.
 
-All cells run in one kernel per page (:mod:`evalcorr.render.kernels`), started with this interpreter
-(the project's venv python) and the project root as working directory, after a hidden setup: matplotlib
-inline with SVG output and deterministic files (``svg.hashsalt``, no ``Date`` metadata), the house style
-(:func:`evalcorr.figures.style.use_house_style`), figures closed once displayed, no output history.
+All cells run in one plain Jupyter kernel per page (:mod:`evalcorr.render.kernels`), started with this
+interpreter (the project's venv python) in the page's folder, or the project root with
+``execute_dir="project"`` (Quarto's ``execute-dir``), after Quarto's setup for the figure options
+(:class:`~evalcorr.render.kernels.FigureOptions`) with reproducible file metadata. Nothing suppresses a
+display: what the kernel emits is what the page shows.
 ``prestart=True`` boots the next page's kernel while this page runs. A cell that raises stops the page
 with :class:`evalcorr.errors.RenderError` naming page, cell and traceback. Unchanged pages are served
 from :mod:`evalcorr.render.pagecache` without a kernel. Progress and warnings go to ``log`` (stderr).
@@ -56,7 +62,7 @@ import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import nbformat
@@ -64,7 +70,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from evalcorr.errors import RenderError
-from evalcorr.render.kernels import SETUP_CODE, SVG_MAX_BYTES, acquire_kernel
+from evalcorr.render.kernels import FIG_FORMATS, FIGURE_KEYS, FigureOptions, acquire_kernel
 from evalcorr.render.pagecache import PageCache
 from evalcorr.render.qmd import CodeCell, InlineExpr, MarkdownBlock, QmdDocument, parse_qmd
 
@@ -75,8 +81,13 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{6,}>")
 # The file name IPython gives a cell's code in warnings ("/tmp/ipykernel_123/456.py:3:").
 _CELL_FILE = re.compile(r"\S*ipykernel_\d+[/\\]\d+\.py:(\d+)")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-# Characters that pandoc Markdown would read as markup (emphasis, links, math, citations, raw HTML...).
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>$|~^@#])")
+# What Quarto escapes in a string an inline expression returns (its regex [\\`*_{}[\]()>#+-.!], where
+# "+-." is a character range that also holds ",").
+_QUARTO_INLINE_SPECIAL = re.compile(r"([\\`*_{}\[\]()>#+,\-.!])")
+# A repr that reads as a constructor call, e.g. np.float64(0.25) or Timestamp('2024-01-01').
+_CONSTRUCTOR_REPR = re.compile(r"^[A-Za-z_][\w.]*\(")
+# An SVG larger than this makes a slow page; the figure should rasterize its dense layers.
+SVG_MAX_BYTES = 1_500_000
 
 @dataclass
 class ExecutedPage:
@@ -94,7 +105,8 @@ class ExecutedPage:
 
 def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=600,
                  link_base=None, cache: bool | PageCache = True,
-                 log: Callable[[str], None] | None = None, prestart: bool = False) -> ExecutedPage:
+                 log: Callable[[str], None] | None = None, prestart: bool = False,
+                 figure: FigureOptions | None = None, execute_dir: str = "file") -> ExecutedPage:
     """Execute one ``.qmd`` page and return its Markdown and figures.
 
     Parameters
@@ -102,7 +114,7 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
     qmd_path : str or Path
         The page (absolute, or relative to ``project_root``).
     project_root : str or Path
-        The project directory; the kernel's working directory.
+        The project directory.
     figures_dir : str or Path
         Where figure files are written (created if missing).
     defaults : dict, optional
@@ -118,6 +130,11 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
     prestart : bool
         When the page executes, also boot a kernel for the next page of this project in the background
         (:func:`evalcorr.render.kernels.acquire_kernel`); pass it when executing several pages in a row.
+    figure : FigureOptions, optional
+        Quarto's figure options (``fig-format``, ``fig-width``, ...); default Quarto's HTML defaults.
+    execute_dir : {"file", "project"}
+        Quarto's ``execute-dir``: the kernel's working directory is the page's folder (``file``, Quarto's
+        default) or the project root.
 
     Returns
     -------
@@ -130,6 +147,9 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
         kernel dies.
     """
     log = log or _stderr
+    figure = figure or FigureOptions()
+    if execute_dir not in ("file", "project"):
+        raise RenderError(f"execute-dir {execute_dir!r}: use `file` (the page's folder) or `project`")
     started = time.perf_counter()
     project_root = Path(project_root).resolve()
     qmd_path = Path(qmd_path)
@@ -144,17 +164,24 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
         raise RenderError(f"{name}: page not found; check the chapter list in _quarto.yml.") from None
     doc = parse_qmd(text, source=name)
     meta = merge_meta(defaults or {}, doc.front_matter)
+    # Quarto reads fig-format, fig-width, ... from a page's front matter too (document level)
+    figure = replace(figure, **{field_name: doc.front_matter[key] for key, field_name in FIGURE_KEYS.items()
+                                if key in doc.front_matter})
+    if figure.format not in FIG_FORMATS:
+        raise RenderError(f"{name}: fig-format {figure.format!r}: use one of {', '.join(FIG_FORMATS)}")
     link_prefix = Path(os.path.relpath(figures_dir, link_base)).as_posix()
 
     if cache is True:
         cache = PageCache.for_project(project_root)
     key = None
     if cache:
-        key = cache.key(text, defaults=defaults, extra=f"{name}\n{link_prefix}")
+        key = cache.key(text, defaults=defaults, extra=f"{name}\n{link_prefix}\n{figure}\n{execute_dir}")
         entry = cache.load(name, key, figures_dir)
         if entry is not None:
             seconds = time.perf_counter() - started
             log(f"render {name}: cache hit ({entry.cells_executed} cells, {seconds:.1f} s)")
+            for warning in entry.warnings:  # the page still shows what they describe
+                log(f"warning: {name}: {warning}")
             return ExecutedPage(source=qmd_path, meta=meta, markdown=entry.markdown,
                                 figures=entry.figures, cached=True,
                                 cells_executed=entry.cells_executed, seconds=seconds,
@@ -163,7 +190,9 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
     figures_dir.mkdir(parents=True, exist_ok=True)
     page = _PageRun(doc, name=name, stem=qmd_path.stem, meta=meta, figures_dir=figures_dir,
                     link_prefix=link_prefix, log=log)
-    markdown = page.run(project_root, timeout, prestart)
+    run_dir = project_root if execute_dir == "project" else qmd_path.parent
+    setup = figure.setup_code(project_root if execute_dir == "project" else None)
+    markdown = page.run(run_dir, setup, timeout, prestart)
     seconds = time.perf_counter() - started
     how = ", kernel started in advance" if page.prestarted else ""
     log(f"render {name}: cache miss, executed {page.cells_executed} cells in {seconds:.1f} s{how}")
@@ -186,9 +215,20 @@ def merge_meta(defaults: dict, overrides: dict) -> dict:
     return merged
 
 
-def escape_markdown(text: str) -> str:
-    """Backslash-escape the characters pandoc Markdown would read as markup."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+def inline_text(data: dict) -> str:
+    """The Markdown Quarto puts in place of an inline expression, from the expression's display data.
+
+    ``text/markdown`` is inserted as it is. Otherwise ``text/plain`` (the value's repr): a string's
+    repr loses its enclosing quotes and gets Markdown punctuation backslash-escaped, so it reads as
+    literal text; any other value's repr is inserted as it is (``3``, ``np.float64(0.25)``). An empty
+    result means Quarto keeps the expression's code in the page.
+    """
+    if "text/markdown" in data:
+        return _text(data["text/markdown"])
+    plain = _text(data.get("text/plain", ""))
+    if len(plain) >= 2 and plain[0] == plain[-1] and plain[0] in "'\"":
+        return _QUARTO_INLINE_SPECIAL.sub(r"\\\1", plain[1:-1])
+    return plain
 
 
 def strip_ansi(text: str) -> str:
@@ -214,22 +254,22 @@ class _PageRun:
         self._client: NotebookClient | None = None
         self.prestarted = False  # ran in a kernel started in advance
 
-    def run(self, project_root: Path, timeout: int, prestart: bool = False) -> str:
+    def run(self, run_dir: Path, setup: str, timeout: int, prestart: bool = False) -> str:
         chunks: list[str] = []
         needs_kernel = any(isinstance(b, CodeCell) for b in self.doc.blocks) or any(
             isinstance(p, InlineExpr) for b in self.doc.blocks if isinstance(b, MarkdownBlock) for p in b.parts)
         if not needs_kernel:
             return "".join(b.text for b in self.doc.blocks)
-        kernel, self.prestarted = acquire_kernel(project_root, prestart=prestart)
+        kernel, self.prestarted = acquire_kernel(run_dir, setup, prestart=prestart)
         # Immediate shutdown: the kernel holds nothing worth a graceful exit (saves ~0.6 s a page).
         self._client = NotebookClient(self._nb, km=kernel.km, timeout=timeout, allow_errors=True,
                                       record_timing=False, shutdown_kernel="immediate",
-                                      resources={"metadata": {"path": str(project_root)}})
+                                      resources={"metadata": {"path": str(run_dir)}})
         started = False
         try:
             with self._client.setup_kernel(cleanup_kc=True):
                 started = True
-                self._execute(SETUP_CODE, what="the renderer's setup code")
+                self._execute(setup, what="the renderer's setup code")
                 for block in self.doc.blocks:
                     if isinstance(block, MarkdownBlock):
                         chunks.append(self._markdown(block))
@@ -280,12 +320,35 @@ class _PageRun:
             if isinstance(part, str):
                 parts.append(part)
                 continue
-            outputs = self._execute(f"print(str(({part.expr}\n)), end='')",
-                                    what=f"inline expression `{{python}} {part.expr}` (line {part.line})")
-            value = "".join(o.text for o in outputs if o.output_type == "stream" and o.name == "stdout")
-            self._log_stderr(outputs, f"inline expression on line {part.line}")
-            parts.append(escape_markdown(value))
+            data = self._user_expression(part)
+            text = inline_text(data)
+            where = f"inline expression `{{python}} {part.expr}` (line {part.line})"
+            if not text:
+                self._warn(f"{where} evaluates to an empty text; Quarto then shows the code itself, and so "
+                           "does this page. Make it return a non-empty string.")
+                text = f"`{{python}} {part.expr}`"
+            elif _CONSTRUCTOR_REPR.match(_text(data.get("text/plain", ""))) and "text/markdown" not in data:
+                self._warn(f"{where} shows {text!r}, the repr of a {text.split('(')[0]}; format it as a "
+                           "string (e.g. f\"{x:.2f}\").")
+            if "text/html" in data and "text/markdown" not in data:
+                self._warn(f"{where} returns HTML, which Quarto shows only on the site; return a string.")
+            parts.append(text)
         return "".join(parts)
+
+    def _user_expression(self, part: InlineExpr) -> dict:
+        """The display data of an inline expression, evaluated as a Jupyter user expression (as Quarto does)."""
+        what = f"inline expression `{{python}} {part.expr}` (line {part.line})"
+        kc = self._client.kc
+        msg_id = kc.execute("", silent=False, store_history=False, user_expressions={"value": part.expr})
+        try:
+            reply = self._client.wait_for_reply(msg_id)
+        except CellTimeoutError:
+            raise RenderError(f"{self.name}: {what} did not finish within the time limit.") from None
+        content = (reply or {}).get("content", {})
+        result = content.get("user_expressions", {}).get("value", content)
+        if content.get("status") != "ok" or result.get("status") != "ok":
+            raise RenderError(f"{self.name}: {what} raised {result.get('ename')}: {strip_ansi(str(result.get('evalue')))}")
+        return result.get("data", {})
 
     def _cell(self, cell: CodeCell) -> str:
         echo = bool(self._option(cell, "echo"))
@@ -317,6 +380,7 @@ class _PageRun:
             raw = []
 
         n_images = 0
+        first_image = None  # index in ``shown`` of the cell's first image
         for out in outputs:
             if out.output_type == "stream":
                 if out.name == "stdout":
@@ -329,6 +393,7 @@ class _PageRun:
             if "image/svg+xml" in data or "image/png" in data:
                 flush_raw()
                 n_images += 1
+                first_image = len(shown) if first_image is None else first_image
                 shown.append(self._figure(cell, data, n_images))
             elif "text/markdown" in data:
                 raw.append(_text(data["text/markdown"]))
@@ -360,38 +425,51 @@ class _PageRun:
         if label.startswith("fig-") and n_images == 0:
             self._warn(f"{cell.describe()}: no figure was displayed, so @{label} will not resolve; "
                        "return the Figure as the cell's last expression.")
+        if label.startswith("fig-") and n_images > 1:
+            self._warn(f"{cell.describe()}: {n_images} images were displayed, which Quarto shows as "
+                       f"subfigures (a), (b), ... of #{label}; make the cell display one figure (a figure "
+                       "still open in pyplot is displayed again when the cell ends: build figures with "
+                       "evalcorr.figures.style.subplots, or end the cell with plt.show()).")
+            images = shown[first_image:first_image + n_images]
+            caption = _one_line(cell.options.get("fig-cap", ""))
+            # the first image becomes subfigure 1; the caption moves to the enclosing figure
+            images[0] = images[0].replace(f"![{caption}](", "![](", 1).replace(f"{{#{label}", f"{{#{label}-1", 1)
+            shown[first_image:first_image + n_images] = [
+                f"::: {{#{label} .quarto-subfigures}}\n\n" + "\n\n".join(images) + f"\n\n{caption}\n\n:::"]
         return shown
 
     def _figure(self, cell: CodeCell, data, k: int) -> str:
+        """Write one displayed image to a file and return its Markdown image.
+
+        The first image of a ``fig-`` cell carries the label and the caption; later ones (subfigures)
+        get ``#<label>-<k>`` and no caption.
+        """
         label = cell.label or ""
-        svg = data.get("image/svg+xml")
-        if svg is not None:
-            svg = _text(svg)
-            content = svg.encode("utf-8")
-        if svg is None or (len(content) > SVG_MAX_BYTES and "image/png" in data):
-            ext, content = "png", base64.b64decode(_text(data["image/png"]))
+        if "image/svg+xml" in data:
+            ext, content = "svg", _text(data["image/svg+xml"]).encode("utf-8")
+            if len(content) > SVG_MAX_BYTES:
+                self._warn(f"{cell.describe()}: its SVG figure is {len(content) / 1e6:.1f} MB; rasterize the "
+                           "densest layer (rasterized=True) so the page stays light.")
         else:
-            ext = "svg"
-        if label.startswith("fig-") and k == 1:
-            stem = f"{self.stem}-{_safe(label)}"
-        elif label.startswith("fig-"):
-            stem = f"{self.stem}-{_safe(label)}-{k}"
-            self._warn(f"{cell.describe()}: more than one figure; only the first carries #{label}.")
+            ext, content = "png", base64.b64decode(_text(data["image/png"]))
+        if label.startswith("fig-"):
+            stem = f"{self.stem}-{_safe(label)}" + (f"-{k}" if k > 1 else "")
         else:
             stem = f"{self.stem}-cell{cell.index + 1}-{k}"
         path = self.figures_dir / f"{stem}.{ext}"
         path.write_bytes(content)
         self.figures.append(path)
 
-        caption = _one_line(cell.options.get("fig-cap", "")) if k == 1 else ""
+        subfigure = label.startswith("fig-") and k > 1
+        caption = "" if subfigure else _one_line(cell.options.get("fig-cap", ""))
         alt = _one_line(cell.options.get("fig-alt", ""))
-        if not alt:
+        if not alt and not subfigure:
             alt = caption
             self._warn(f"{cell.describe()}: figure without fig-alt; "
                        + ("using the caption as alt text." if caption else "it has no alt text at all."))
         attrs = []
-        if label.startswith("fig-") and k == 1:
-            attrs.append(f"#{label}")
+        if label.startswith("fig-"):
+            attrs.append(f"#{label}-{k}" if subfigure else f"#{label}")
         if alt:
             attrs.append('fig-alt="' + alt.replace("\\", "\\\\").replace('"', '\\"') + '"')
         link = f"{self.link_prefix}/{path.name}" if self.link_prefix != "." else path.name

@@ -10,7 +10,7 @@ import re
 from typing import Callable
 
 from evalcorr.errors import RenderError
-from evalcorr.render.pandoc import attr, element, stringify, text_inlines, walk
+from evalcorr.render.pandoc import attr, element, find_all, stringify, text_inlines, walk
 
 # Formats a `when-format` / `unless-format` value matches, as Quarto names them.
 FORMAT_ALIASES = {"html": {"html", "html5", "html:js"}, "pdf": {"pdf", "typst", "latex"}}
@@ -99,6 +99,31 @@ def alt_text(blocks: list) -> list:
     return walk(blocks, visit)
 
 
+def subfigures(blocks: list) -> list:
+    """Lay out a cell that displayed several images as Quarto does: one figure of subfigures.
+
+    The executed Markdown marks such a cell as ``::: {#fig-x .quarto-subfigures}`` holding one image per
+    paragraph (ids ``fig-x-1``, ``fig-x-2``, ...) and then the caption. It becomes a ``Figure`` with the
+    cell's label and caption whose content is one ``Figure`` per image, captioned (a), (b), ...
+    """
+
+    def visit(item):
+        if item["t"] != "Div" or "quarto-subfigures" not in item["c"][0][1]:
+            return None
+        ident, content = item["c"][0][0], item["c"][1]
+        caption = [block for block in content if block["t"] in {"Para", "Plain"} and not find_all(block, {"Image"})]
+        figures = []
+        for index, image in enumerate(find_all(content, {"Image"})):
+            (sub_id, classes, pairs), *rest = image["c"]
+            letter = text_inlines(f"({chr(ord('a') + index)})")
+            figures.append(element("Figure", [attr(sub_id), [None, [element("Plain", letter)]],
+                                              [element("Plain", [element("Image", [attr("", classes, pairs), *rest])])]]))
+        body = [element("Plain", caption[-1]["c"])] if caption else []
+        return element("Figure", [attr(ident), [None, body], figures])
+
+    return walk(blocks, visit)
+
+
 def images(blocks: list, relocate: Callable[[str], str]) -> list:
     """Replace every image source by ``relocate(source)``."""
 
@@ -139,10 +164,10 @@ def page_links(blocks: list, source: str, pages: set[str], rewrite: Callable[[st
     return walk(blocks, visit)
 
 
-def section_outline(blocks: list) -> list[tuple[str, str]]:
-    """``(id, text)`` of the page's level-2 headings, for an on-page table of contents."""
-    return [(item["c"][1][0], stringify(item["c"][2])) for item in blocks
-            if item["t"] == "Header" and item["c"][0] == 2 and item["c"][1][0]]
+def section_outline(blocks: list) -> list[tuple[str, str, int]]:
+    """``(id, text, level)`` of the page's level-2 and level-3 headings, for the on-page contents."""
+    return [(item["c"][1][0], stringify(item["c"][2]), item["c"][0]) for item in blocks
+            if item["t"] == "Header" and item["c"][0] in (2, 3) and item["c"][1][0]]
 
 
 def callout_div(kind: str, title: list, body: list) -> dict:

@@ -17,10 +17,10 @@ from evalcorr.render.project import Page, Project
 
 @dataclass(frozen=True)
 class HtmlPage:
-    """A page's HTML body and its level-2 sections ``(id, text)`` for the on-page contents."""
+    """A page's HTML body and its sections ``(id, text, level)`` for the on-page contents."""
 
     body: str
-    sections: list[tuple[str, str]]
+    sections: list[tuple[str, str, int]]
 
 
 def relative_href(from_page: str, to_path: str) -> str:
@@ -59,6 +59,7 @@ def page_html(ast: dict, page: Page, project: Project, targets: dict[str, crossr
     args = ["--wrap=none", "--mathml", "-M", "link-citations=true"]
     if project.bibliography is not None:
         args += ["--citeproc", f"--bibliography={project.bibliography}"]
+        args += [f"--csl={project.csl}"] if project.csl else []
         blocks = _reference_section(blocks)
     body = write_ast({**ast, "blocks": blocks}, "html5", args, what=page.source)
     return HtmlPage(body=body, sections=filters.section_outline(blocks))

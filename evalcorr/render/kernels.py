@@ -1,15 +1,22 @@
-"""Jupyter kernels for executing pages: this interpreter, the renderer's setup, and one spare kernel.
+"""Jupyter kernels for executing pages, set up as Quarto sets up its own, plus one spare kernel.
 
 Every page runs in a fresh ipykernel started with ``sys.executable`` (the project's venv python) in the
-project root, talking over IPC sockets in a private temporary directory. :data:`SETUP_CODE` prepares
-each kernel: matplotlib inline with deterministic SVG (PNG when the SVG is too heavy), the house style,
-figures closed once displayed, no output history. It runs while the kernel boots (ipykernel
-``exec_files``) and again, guarded so it is a no-op, as the page's first cell, so a setup error is
-reported like any cell error.
+page's execution directory (:func:`evalcorr.render.project.Project.run_dir`), talking over IPC sockets in
+a private temporary directory. The kernel is a plain ipykernel: its matplotlib backend is the inline
+backend ipykernel selects, and the display semantics are Jupyter's own (a returned value is displayed
+once by the displayhook; figures still open in pyplot are displayed again when the cell ends).
+
+:meth:`FigureOptions.setup_code` is what Quarto's hidden setup cell does for Python: the figure size and
+dpi in rcParams, one figure format (``fig-format``) for the inline backend, and ``os.chdir`` to the run
+path. The only additions make files reproducible without changing what is displayed: no date in SVG
+metadata, no software tag in PNG metadata, a fixed SVG id salt, and no output history (``Out``). The
+setup runs while the kernel boots (ipykernel ``exec_files``) and again, guarded so it is a no-op, as the
+page's first cell, so a setup error is reported like any cell error.
 
 Starting a kernel and importing matplotlib, pandas and evalcorr takes a few seconds. With
-``prestart=True`` :func:`acquire_kernel` boots the kernel for the *next* page of the same project in the
-background while the current page runs; at most one spare exists, and it is shut down at exit.
+``prestart=True`` :func:`acquire_kernel` boots the kernel for the *next* page in the background while the
+current page runs; at most one spare exists, it is used only by a page with the same directory and set-up,
+and it is shut down at exit.
 """
 
 from __future__ import annotations
@@ -25,55 +32,52 @@ from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 
-# SVG files above this size are replaced by PNG (dense scatter plots make multi-megabyte SVGs).
-SVG_MAX_BYTES = 1_500_000
 KERNEL_NAME = "evalcorr-python"
+# Figure formats the offline renderer can put on the site and in the PDF (Quarto's `fig-format` values).
+FIG_FORMATS = ("svg", "png", "retina")
+# Quarto's option names of the FigureOptions fields.
+FIGURE_KEYS = {"fig-format": "format", "fig-width": "width", "fig-height": "height", "fig-dpi": "dpi"}
+# Quarto's defaults for HTML output (fig-format retina, 7 x 5 inches, 96 dpi).
+QUARTO_HTML_FIGURE = {"format": "retina", "width": 7.0, "height": 5.0, "dpi": 96}
 
-# Run once per kernel (guarded). Figures are rendered by our own formatters so that SVG is
-# deterministic and falls back to PNG when too large; closing each figure once it has been displayed
-# keeps memory flat and stops the inline backend from showing a returned figure a second time.
-SETUP_CODE = f"""
+
+@dataclass(frozen=True)
+class FigureOptions:
+    """Quarto's figure options for Jupyter: ``fig-format``, ``fig-width``, ``fig-height``, ``fig-dpi``."""
+
+    format: str = QUARTO_HTML_FIGURE["format"]
+    width: float = QUARTO_HTML_FIGURE["width"]
+    height: float = QUARTO_HTML_FIGURE["height"]
+    dpi: float = QUARTO_HTML_FIGURE["dpi"]
+
+    def setup_code(self, run_path: str | os.PathLike | None = None) -> str:
+        """The kernel set-up: Quarto's Python setup cell for these options, plus reproducible files.
+
+        `run_path` is where Quarto changes directory to (``execute-dir: project``: the project root);
+        None keeps the directory the kernel started in.
+        """
+        # Reproducible files: the SVG backend writes today's date unless told not to, the PNG backend
+        # its own version; neither changes what is displayed.
+        metadata = {"Date": None} if self.format == "svg" else {"Software": None}
+        chdir = f"os.chdir({str(run_path)!r})" if run_path else "pass"
+        return f"""
 def __evalcorr_setup():
+    import os
     from IPython import get_ipython
     ip = get_ipython()
     if getattr(ip, "_evalcorr_ready", False):
         return
-    import matplotlib
-    ip.run_line_magic("matplotlib", "inline")
+    # As Quarto's setup cell: figure size and dpi, one image format for every figure, the run path.
     import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
-    from IPython.core.pylabtools import print_figure
-    from evalcorr.figures.style import use_house_style
-
-    use_house_style()
-    matplotlib.rcParams["svg.hashsalt"] = "evalcorr"
-    ip.displayhook.cache_size = 0  # no Out[n] history holding figures alive
-
-    def svg_text(fig):
-        return print_figure(fig, "svg", bbox_inches="tight", metadata={{"Date": None}})
-
-    def svg(fig):
-        data = svg_text(fig)
-        plt.close(fig)
-        too_big = data is not None and len(data.encode()) > {SVG_MAX_BYTES}
-        fig.__dict__["_evalcorr_svg_too_big"] = too_big
-        return None if too_big else data
-
-    def png(fig):
-        too_big = fig.__dict__.pop("_evalcorr_svg_too_big", None)
-        if too_big is None:  # the SVG formatter did not run first
-            data = svg_text(fig)
-            too_big = data is not None and len(data.encode()) > {SVG_MAX_BYTES}
-        if not too_big:
-            return None
-        return print_figure(fig, "png", bbox_inches="tight", dpi=matplotlib.rcParams["savefig.dpi"],
-                            metadata={{"Software": None}})
-
-    formatters = ip.display_formatter.formatters
-    formatters["image/svg+xml"].for_type(Figure, svg)
-    formatters["image/png"].for_type(Figure, png)
-    for mime in ("application/pdf", "image/jpeg"):
-        formatters[mime].pop(Figure, None)
+    plt.rcParams["figure.figsize"] = ({self.width!r}, {self.height!r})
+    plt.rcParams["figure.dpi"] = {self.dpi!r}
+    plt.rcParams["savefig.dpi"] = {self.dpi!r}
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+    set_matplotlib_formats({self.format!r}, metadata={metadata!r})
+    {chdir}
+    # Reproducible output that displays the same: fixed SVG ids, no Out[n] history holding figures.
+    plt.rcParams["svg.hashsalt"] = "evalcorr"
+    ip.displayhook.cache_size = 0
     ip._evalcorr_ready = True
 
 __evalcorr_setup()
@@ -83,11 +87,12 @@ del __evalcorr_setup
 
 @dataclass
 class PageKernel:
-    """A started kernel: its manager, its socket directory and the project it runs in."""
+    """A started kernel: its manager, its socket directory, the directory it runs in and its set-up."""
 
     km: AsyncKernelManager
     sockets: tempfile.TemporaryDirectory
-    project_root: Path
+    cwd: Path
+    setup: str
 
     def is_alive(self) -> bool:
         return bool(run_sync(self.km.is_alive)())
@@ -106,25 +111,26 @@ class PageKernel:
 _spare: PageKernel | None = None
 
 
-def acquire_kernel(project_root, *, prestart: bool = False) -> tuple[PageKernel, bool]:
-    """A kernel for one page of ``project_root``, and whether it had been started in advance.
+def acquire_kernel(cwd, setup: str, *, prestart: bool = False) -> tuple[PageKernel, bool]:
+    """A kernel running in `cwd` set up with `setup`, and whether it had been started in advance.
 
-    Takes the spare kernel when it belongs to the same project and is alive, else starts one. With
-    ``prestart`` a new spare is started for the next page before returning. The caller closes the kernel.
+    Takes the spare kernel when it has the same directory and set-up and is alive, else starts one. With
+    ``prestart`` a new spare (same directory and set-up) is started for the next page before returning.
+    The caller closes the kernel.
     """
     global _spare
-    project_root = Path(project_root).resolve()
+    cwd = Path(cwd).resolve()
     kernel, spare_used = None, False
     if _spare is not None:
         spare, _spare = _spare, None
-        if spare.project_root == project_root and spare.is_alive():
+        if spare.cwd == cwd and spare.setup == setup and spare.is_alive():
             kernel, spare_used = spare, True
         else:
             spare.close()
     if kernel is None:
-        kernel = start_kernel(project_root)
+        kernel = start_kernel(cwd, setup)
     if prestart:
-        _spare = start_kernel(project_root)
+        _spare = start_kernel(cwd, setup)
     return kernel, spare_used
 
 
@@ -139,20 +145,20 @@ def discard_spare() -> None:
 atexit.register(discard_spare)
 
 
-def start_kernel(project_root) -> PageKernel:
-    """Launch an ipykernel in ``project_root`` that runs the setup code while it boots (returns at once)."""
+def start_kernel(cwd, setup: str) -> PageKernel:
+    """Launch an ipykernel in `cwd` that runs `setup` while it boots (returns at once)."""
     sockets = tempfile.TemporaryDirectory(prefix="evalcorr-kernel-", ignore_cleanup_errors=True)
     setup_file = Path(sockets.name) / "setup.py"
-    setup_file.write_text(SETUP_CODE, encoding="utf-8")
+    setup_file.write_text(setup, encoding="utf-8")
     km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=VenvKernelSpecs(),
                             transport="ipc", ip=os.path.join(sockets.name, "k"))
     try:
-        run_sync(km.start_kernel)(cwd=str(project_root), extra_arguments=[
+        run_sync(km.start_kernel)(cwd=str(cwd), extra_arguments=[
             f"--IPKernelApp.exec_files={setup_file}", "--HistoryManager.hist_file=:memory:"])
     except Exception:
         sockets.cleanup()
         raise
-    return PageKernel(km=km, sockets=sockets, project_root=Path(project_root).resolve())
+    return PageKernel(km=km, sockets=sockets, cwd=Path(cwd).resolve(), setup=setup)
 
 
 class VenvKernelSpecs(KernelSpecManager):

@@ -20,14 +20,13 @@ import yaml
 from evalcorr.errors import RenderError
 from evalcorr.render import crossref, pdf
 from evalcorr.render.citations import bib_keys, check_citations, report_citation
-from evalcorr.render.filters import images
+from evalcorr.render.crossref import is_crossref
+from evalcorr.render.filters import images, subfigures
 from evalcorr.render.html import page_html
-from evalcorr.render.pandoc import markdown_to_ast
+from evalcorr.render.pandoc import element, find_all, markdown_to_ast
 from evalcorr.render.project import Page, Project
 from evalcorr.render.site import SitePage, write_site
 
-# Front matter keys passed on to pandoc (the rest is read by the renderer itself).
-PANDOC_META = ("nocite",)
 
 
 def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], None] = print,
@@ -54,10 +53,11 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     keys = bib_keys(project.bibliography)
     for page, _, ast in parsed:
         check_citations(ast["blocks"], page.source, keys, project.bibliography)
+    _list_every_citation(parsed, log)
     targets = crossref.number_targets((page.source, page.number, ast["blocks"]) for page, _, ast in parsed)
 
     start = time.perf_counter()
-    site_pages = [SitePage(page, _title(meta, page), str(meta.get("subtitle") or ""),
+    site_pages = [SitePage(page, _title(page), str(meta.get("subtitle") or ""),
                            str(meta.get("description") or ""), page_html(ast, page, project, targets))
                   for page, meta, ast in parsed]
     citation = report_citation(project.root, project.title, project.author)
@@ -65,8 +65,12 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     log(f"site: {len(site_pages)} pages written in {time.perf_counter() - start:.1f} s")
 
     start = time.perf_counter()
-    chapters = [pdf.chapter_blocks(ast, page, _title(meta, page), str(meta.get("subtitle") or ""), project,
-                                   targets, site_dir) for page, meta, ast in parsed]
+    # In the PDF the landing page's first heading is its chapter heading (on the site the book's title
+    # block comes first, and the heading stays in the text).
+    chapters = [pdf.chapter_blocks({**ast, "blocks": _without_first_heading(ast["blocks"])}
+                                   if page.title_from_heading and index == 0 else ast,
+                                   page, _title(page), str(meta.get("subtitle") or ""), project, targets, site_dir)
+                for index, (page, meta, ast) in enumerate(parsed)]
     pandoc_meta = {key: value for _, _, ast in parsed for key, value in ast["meta"].items()}
     inputs = {"title": project.title, "subtitle": project.subtitle, "author": project.author,
               "edition": _edition(project.root), "note": citation.text}
@@ -92,26 +96,64 @@ def _execute_and_parse(page: Page, project: Project, site_dir: Path, execute, lo
     figures_dir = site_dir / page.files_dir
     figures_dir.mkdir(parents=True, exist_ok=True)
     executed = execute(project.root / page.source, project_root=project.root, figures_dir=figures_dir,
-                       defaults={"execute": project.execute}, link_base=site_dir, log=log)
+                       defaults={"execute": project.execute}, link_base=site_dir, log=log,
+                       figure=project.figure, execute_dir=project.execute_dir)
     meta = dict(executed.meta or {})
-    ast = _parse(executed.markdown, meta, page)
-    ast["blocks"] = images(ast["blocks"], lambda src: _place_image(src, page, project.root, figures_dir, site_dir))
+    ast = _parse(executed.markdown, meta, page, landing=page is project.pages[0], log=log)
+    if page.title_from_heading and page is not project.pages[0]:
+        ast["blocks"] = _without_first_heading(ast["blocks"])
+    ast["blocks"] = subfigures(images(ast["blocks"], lambda src: _place_image(src, page, project.root, figures_dir,
+                                                                           site_dir)))
     how = "from the page cache" if getattr(executed, "cached", False) else "executed"
     return page, meta, ast, how, time.perf_counter() - start
 
 
-def _parse(markdown: str, meta: dict, page: Page) -> dict:
-    """Parse a page's executed Markdown, with the front matter keys pandoc needs (``nocite``)."""
-    front = {key: meta[key] for key in PANDOC_META if key in meta}
-    header = f"---\n{yaml.safe_dump(front)}---\n\n" if front else ""
+def _parse(markdown: str, meta: dict, page: Page, *, landing: bool, log) -> dict:
+    """Parse a page's executed Markdown; the landing page's ``nocite`` is kept for pandoc.
+
+    A Quarto book reads ``nocite`` only from its first page (and _quarto.yml); on any other page it is
+    ignored, so it is ignored here too, with a warning.
+    """
+    header = ""
+    if "nocite" in meta and landing:
+        header = f"---\n{yaml.safe_dump({'nocite': meta['nocite']})}---\n\n"
+    elif "nocite" in meta:
+        log(f"warning: {page.source}: `nocite` is ignored outside the first page of a book (as Quarto "
+            "does); cite the works in the text")
     return markdown_to_ast(header + markdown, what=page.source)
 
 
-def _title(meta: dict, page: Page) -> str:
-    title = meta.get("title")
-    if not title:
-        raise RenderError(f"{page.source}: no `title:` in the front matter; every page needs one")
-    return str(title)
+def _list_every_citation(parsed: list, log) -> None:
+    """Give the page that holds ``::: {#refs}`` every work cited anywhere in the report.
+
+    A Quarto book builds its references page from the citations of all its pages (plus the first
+    page's ``nocite``); citeproc on one page would list only that page's citations.
+    """
+    cited: list[str] = []
+    for _, _, ast in parsed:
+        for cite in find_all(ast["blocks"], {"Cite"}):
+            cited += [c["citationId"] for c in cite["c"][0] if not is_crossref(c["citationId"])]
+    nocite = parsed[0][2]["meta"].get("nocite")
+    citations = [{"citationId": key, "citationPrefix": [], "citationSuffix": [], "citationMode": {"t": "NormalCitation"},
+                  "citationNoteNum": 0, "citationHash": 0} for key in dict.fromkeys(cited)]
+    for _, _, ast in parsed:
+        if any(div["c"][0][0] == "refs" for div in find_all(ast["blocks"], {"Div"})):
+            inlines = [element("Cite", [citations, []])] if citations else []
+            inlines += find_all(nocite, {"Cite"}) if nocite else []
+            ast["meta"]["nocite"] = {"t": "MetaInlines", "c": inlines}
+
+
+def _without_first_heading(blocks: list) -> list:
+    """The blocks without the page's first heading (Quarto lifts it out as the page title)."""
+    index = next((i for i, block in enumerate(blocks) if block["t"] == "Header"), None)
+    return blocks if index is None else blocks[:index] + blocks[index + 1:]
+
+
+def _title(page: Page) -> str:
+    if not page.title:
+        raise RenderError(f"{page.source}: the page has no title; give it `title:` in the front matter or "
+                          "start it with a `# Title` heading")
+    return page.title
 
 
 def _edition(root: Path) -> str:

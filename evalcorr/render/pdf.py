@@ -137,6 +137,7 @@ def write_pdf(chapters: list[list], meta: dict, api_version: list, project: Proj
     args = ["--wrap=preserve", "-M", "link-citations=true"]
     if project.bibliography is not None:
         args += ["--citeproc", f"--bibliography={project.bibliography}"]
+        args += [f"--csl={project.csl}"] if project.csl else []
     body = write_ast(ast, "typst-citations", args, what=f"the PDF {project.pdf_file}")
     source = site_dir / ".report.typ"
     source.write_text(TEMPLATE.read_text() + "\n" + body)

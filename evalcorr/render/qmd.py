@@ -172,6 +172,13 @@ def read_qmd(path: str | Path) -> QmdDocument:
     return parse_qmd(text, source=path)
 
 
+def split_front_matter(text: str, *, source: str | Path = "<qmd>") -> tuple[dict, str]:
+    """The YAML front matter of a page (empty when there is none) and the text after it."""
+    lines = text.splitlines(keepends=True)
+    meta, start = _front_matter(lines, source)
+    return meta, "".join(lines[start:])
+
+
 def _front_matter(lines: list[str], source) -> tuple[dict, int]:
     """The YAML front matter and the index of the first line after it (0 when there is none)."""
     if not lines or lines[0].rstrip() != "---":

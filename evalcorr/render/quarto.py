@@ -9,6 +9,7 @@ in the virtual environment, so later renders go straight to the offline renderer
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -61,6 +62,30 @@ def find_quarto(*, install: bool = True, timeout: float = INSTALL_TIMEOUT_S, log
         log(f"quarto: install failed ({' '.join(reason) or 'no quarto executable'}); "
             f"remembered in {marker}")
     return found
+
+
+def quarto_version(quarto: str) -> tuple[int, ...] | None:
+    """The version ``quarto --version`` prints, as numbers (None when it cannot be read)."""
+    try:
+        done = subprocess.run([quarto, "--version"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.match(r"\s*(\d+(?:\.\d+)*)", done.stdout or "")
+    return tuple(int(part) for part in match.group(1).split(".")) if done.returncode == 0 and match else None
+
+
+def meets_requirement(version: tuple[int, ...] | None, required: str | None) -> bool:
+    """Whether `version` satisfies ``quarto-required`` of the form ``>= 1.9.18`` (or is unconstrained)."""
+    if not required:
+        return True
+    match = re.fullmatch(r"\s*>=\s*(\d+(?:\.\d+)*)\s*", str(required))
+    if match is None:
+        return True  # a range this check does not read: let Quarto itself enforce it
+    if version is None:
+        return False
+    minimum = tuple(int(part) for part in match.group(1).split("."))
+    width = max(len(version), len(minimum))
+    return version + (0,) * (width - len(version)) >= minimum + (0,) * (width - len(minimum))
 
 
 def render_with_quarto(quarto: str, root: Path, out_dir: Path) -> None:

@@ -1,7 +1,9 @@
-"""The site's pages: Jinja2 layout around each page's HTML, plus the stylesheet.
+"""The site's pages: Jinja2 layout around each page's HTML, plus the stylesheet and the search.
 
-Every page has the navigation sidebar (all pages, the PDF), previous/next links and the citation
-block; the landing page is laid out as an article followed by the list of chapters.
+Every page has the navigation sidebar (search box, all pages, the PDF), the on-page contents on the
+right, previous/next links and the citation block; the landing page's title block is the book's
+(title, subtitle, the page's description, author), as in a Quarto book. ``search.html`` lists every
+match of a search (:mod:`evalcorr.render.search`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from evalcorr.render.citations import ReportCitation
 from evalcorr.render.html import HtmlPage, relative_href
 from evalcorr.render.project import Page, Project
+from evalcorr.render.search import SEARCH_PAGE, write_search_index
 
 HERE = Path(__file__).parent
 REDIRECT = """<!DOCTYPE html>
@@ -48,13 +51,26 @@ def _environment() -> Environment:
                        keep_trailing_newline=True)
 
 
+SEARCH_BODY = """<p id="search-count" class="search-count"></p>
+<ol id="search-page-results" class="search-results search-page-results"></ol>
+<noscript><p>The search needs JavaScript.</p></noscript>
+"""
+
+
 def write_site(pages: list[SitePage], project: Project, citation: ReportCitation, site_dir: Path) -> list[Path]:
-    """Write every page's HTML file and the assets into `site_dir`; return the HTML paths."""
+    """Write every page's HTML file, the search page and index, and the assets into `site_dir`.
+
+    Returns the HTML paths of the report's pages.
+    """
     template = _environment().get_template("page.html")
     shutil.copytree(ASSETS, site_dir / "assets", dirs_exist_ok=True)
+    write_search_index(pages, site_dir)
+    search = SitePage(Page(SEARCH_PAGE.replace(".html", ".qmd"), None, "Search"), "Search", "", "",
+                      HtmlPage(body=SEARCH_BODY, sections=[]))
     written = []
-    for index, current in enumerate(pages):
+    for index, current in enumerate([*pages, search]):
         here = current.page.html
+        listed = current is not search
 
         def href(path: str, here=here) -> str:
             return relative_href(here, path)
@@ -63,17 +79,18 @@ def write_site(pages: list[SitePage], project: Project, citation: ReportCitation
             project=project,
             current=current,
             pages=pages,
-            previous=pages[index - 1] if index > 0 else None,
-            next=pages[index + 1] if index + 1 < len(pages) else None,
-            chapters=[other for other in pages if other is not current and other.page.source != pages[0].page.source],
+            previous=pages[index - 1] if listed and index > 0 else None,
+            next=pages[index + 1] if listed and index + 1 < len(pages) else None,
             landing=index == 0,
+            root="../" * here.count("/"),
             citation=citation,
             href=href,
         )
         path = site_dir / here
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(html)
-        written.append(path)
+        if listed:
+            written.append(path)
     if pages[0].page.html != "index.html":  # the site opens on the landing page wherever it lives
         (site_dir / "index.html").write_text(REDIRECT.format(target=pages[0].page.html, title=escape(project.title)))
     return written

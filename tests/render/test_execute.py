@@ -12,8 +12,16 @@ import pytest
 
 from evalcorr.errors import RenderError
 from evalcorr.render.execute import (
-    SVG_MAX_BYTES, ExecutedPage, escape_markdown, execute_page, merge_meta, strip_ansi,
+    SVG_MAX_BYTES, ExecutedPage, execute_page, inline_text, merge_meta, strip_ansi,
 )
+from evalcorr.render.kernels import FigureOptions
+
+SVG = FigureOptions(format="svg")
+
+
+def shown(value) -> str:
+    """What Quarto shows for an inline expression whose value is `value` (its repr, a string unquoted)."""
+    return inline_text({"text/plain": repr(value)})
 
 # A 1x1 PNG, displayed by a cell that only offers image/png.
 PNG_1PX = base64.b64encode(bytes.fromhex(
@@ -144,7 +152,8 @@ from IPython.display import Markdown
 Markdown("*From a Markdown display* with [a link](https://example.org).")
 ```
 
-Closing text, figure count `{{python}} len(plt.get_fignums())`.
+Closing text, figure count `{{python}} len(plt.get_fignums())`, empty `{{python}} ""`, numpy `{{python}} np.float64(0.25)`,
+markdown `{{python}} Markdown("**bold**")`.
 """
 
 
@@ -170,7 +179,7 @@ def runs(project):
     pages = [
         execute_page("chapters/page.qmd", project_root=project, figures_dir=project / f"out{i}" / "figures",
                      defaults={"execute": {"echo": True}, "lang": "en"}, cache=False, log=log.append,
-                     prestart=i == 1)
+                     prestart=i == 1, figure=SVG)
         for i in (1, 2)
     ]
     return pages, log
@@ -219,22 +228,34 @@ def test_asis_output_is_raw_markdown(md):
 
 
 def test_inline_expressions_are_evaluated_and_escaped(md, project):
-    assert r"name org/a\_model\*1," in md
-    assert f"cwd {escape_markdown(str(project))}," in md  # the kernel runs in the project root
-    assert f"python {escape_markdown(sys.executable)}, hash seed 0." in md  # this (the venv) python
+    assert r"name org/a\_model\*1," in md  # Quarto escapes `*_{}[]()>#+,-.! in strings, not / @ $
+    # Quarto's default working directory: the page's own folder
+    assert f"cwd {shown(str(project / 'chapters'))}," in md
+    assert f"python {shown(sys.executable)}, hash seed 0." in md  # this (the venv) python
 
 
-def test_labelled_figure_is_an_svg_file_and_a_pandoc_figure(page, md):
-    svg = page.figures[0]
-    assert svg.name == "page-fig-line.svg" and svg.parent.name == "figures"
-    head = svg.read_bytes()[:200]
-    assert head.startswith(b"<?xml") and b"<svg" in head
-    assert svg.stat().st_size > 1000
-    assert ("![A rising line](figures/page-fig-line.svg)"
-            '{#fig-line fig-alt="Line chart rising from 1 to 3 over three points."}') in md
-    # the returned figure is shown once, although pyplot also holds it
-    assert md.count("page-fig-line") == 1
-    assert b"<dc:date>" not in svg.read_bytes()
+def test_inline_values_show_as_quarto_shows_them(page, md):
+    assert "empty `{python} \"\"`," in md  # an empty result leaves the code, as in Quarto
+    assert any('`{python} ""` (line 123) evaluates to an empty text' in w for w in page.warnings)
+    assert "numpy np.float64(0.25)," in md  # a repr, as Quarto shows it
+    assert any("np.float64(0.25)" in w and "format it as a string" in w for w in page.warnings)
+    assert "markdown **bold**." in md
+
+
+def test_returned_pyplot_figure_is_shown_twice_as_quarto_subfigures(page, md):
+    # Jupyter displays the returned figure, then the inline backend displays every figure pyplot still
+    # holds: two images, which Quarto lays out as subfigures of #fig-line. Nothing hides the second.
+    first, second = page.figures[:2]
+    assert (first.name, second.name) == ("page-fig-line.svg", "page-fig-line-2.svg")
+    assert first.parent.name == "figures" and first.read_bytes() == second.read_bytes()
+    head = first.read_bytes()[:200]
+    assert head.startswith(b"<?xml") and b"<svg" in head and first.stat().st_size > 1000
+    assert ("::: {#fig-line .quarto-subfigures}\n\n"
+            '![](figures/page-fig-line.svg){#fig-line-1 fig-alt="Line chart rising from 1 to 3 over three points."}\n\n'
+            '![](figures/page-fig-line-2.svg){#fig-line-2 fig-alt="Line chart rising from 1 to 3 over three points."}\n\n'
+            "A rising line\n\n:::") in md
+    assert any("fig-line" in w and "2 images were displayed" in w for w in page.warnings)
+    assert b"<dc:date>" not in first.read_bytes()
 
 
 def test_figure_without_alt_uses_caption_and_warns(page, md):
@@ -249,11 +270,17 @@ def test_unlabelled_figure_gets_a_name_by_cell_index(page, md):
     assert "Line2D" not in md  # the cell ends with ';', so its result is not shown
 
 
-def test_heavy_svg_falls_back_to_png(page, md):
-    png = next(f for f in page.figures if f.stem == "page-fig-dense")
-    assert png.suffix == ".png" and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert '![Dense scatter](figures/page-fig-dense.png){#fig-dense fig-alt="Twenty thousand random points."}' in md
-    assert SVG_MAX_BYTES == 1_500_000
+def test_figure_displayed_by_pyplot_at_the_end_of_the_cell_is_shown_once(page, md):
+    # no returned value: the inline backend's display of the open figure is the cell's one image
+    assert '![Caption only](figures/page-fig-noalt.svg){#fig-noalt fig-alt="Caption only"}' in md
+    assert md.count("page-fig-noalt") == 1
+
+
+def test_heavy_svg_stays_svg_and_is_warned_about(page, md):
+    svg = next(f for f in page.figures if f.stem == "page-fig-dense")
+    assert svg.suffix == ".svg"  # the format is fig-format's, as under Quarto
+    assert md.count("page-fig-dense") == 2  # returned and still open in pyplot: two images
+    assert (svg.stat().st_size > SVG_MAX_BYTES) == any("fig-dense" in w and "MB" in w for w in page.warnings)
 
 
 def test_png_only_output_is_written_as_png(page, md):
@@ -286,8 +313,8 @@ def test_eval_false_shows_code_without_running(md):
     assert '```python\nraise RuntimeError("never run")\n```' in md
 
 
-def test_figures_are_closed_after_display(md):
-    assert md.endswith("Closing text, figure count 0.\n")
+def test_the_inline_backend_closes_figures_after_display(md):
+    assert "Closing text, figure count 0," in md
 
 
 def test_progress_is_logged(runs):
@@ -304,7 +331,7 @@ def test_two_executions_are_byte_identical(runs):
     (first, second), _ = runs
     assert first.markdown == second.markdown
     assert [f.name for f in first.figures] == [f.name for f in second.figures]
-    assert len(first.figures) == 5
+    assert len(first.figures) == 7
     for a, b in zip(first.figures, second.figures):
         assert a != b and a.read_bytes() == b.read_bytes()
 
@@ -342,6 +369,28 @@ def test_timeouts_and_kernel_deaths_are_render_errors(tmp_path, code, timeout, m
                      timeout=timeout, log=lambda _: None)
 
 
+def test_execute_dir_project_runs_the_kernel_in_the_project_root(tmp_path):
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "chapters" / "p.qmd").write_text("Here: `{python} __import__('os').getcwd()`.\n", encoding="utf-8")
+    for execute_dir, cwd in (("project", tmp_path), ("file", tmp_path / "chapters")):
+        page = execute_page(tmp_path / "chapters" / "p.qmd", project_root=tmp_path, figures_dir=tmp_path / "f",
+                            cache=False, log=lambda _: None, execute_dir=execute_dir)
+        assert page.markdown == f"Here: {shown(str(cwd))}.\n"
+
+
+def test_figure_options_in_the_front_matter_apply_to_the_page(tmp_path):
+    text = "---\nfig-format: png\nfig-dpi: 50\n---\n\n```{python}\n#| label: fig-x\n#| fig-cap: X\n#| fig-alt: X\n" \
+           "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()\n```\n"
+    (tmp_path / "p.qmd").write_text(text, encoding="utf-8")
+    page = execute_page(tmp_path / "p.qmd", project_root=tmp_path, figures_dir=tmp_path / "f", cache=False,
+                        log=lambda _: None, figure=SVG)
+    assert [f.name for f in page.figures] == ["p-fig-x.png"]
+    (tmp_path / "p.qmd").write_text(text.replace("png", "pdf"), encoding="utf-8")
+    with pytest.raises(RenderError, match="p.qmd: fig-format 'pdf'"):
+        execute_page(tmp_path / "p.qmd", project_root=tmp_path, figures_dir=tmp_path / "f", cache=False,
+                     log=lambda _: None)
+
+
 def test_page_without_code_needs_no_kernel(tmp_path, monkeypatch):
     import evalcorr.render.execute as execute
 
@@ -356,6 +405,11 @@ def test_helpers():
     assert merge_meta({"a": 1, "execute": {"echo": False, "warning": False}},
                       {"execute": {"echo": True}, "b": 2}) == {
         "a": 1, "b": 2, "execute": {"echo": True, "warning": False}}
-    assert escape_markdown("a_b*[c]<d>@e$1") == r"a\_b\*\[c\]\<d\>\@e\$1"
-    assert escape_markdown("0.85") == "0.85"
+    # Quarto: a string loses its quotes and gets \`*_{}[]()>#+,-.! escaped; other values show their repr
+    assert inline_text({"text/plain": "'a_b*[c]<d>@e$1'"}) == r"a\_b\*\[c\]<d\>@e$1"
+    assert inline_text({"text/plain": repr("0.85, (n=3)!")}) == r"0\.85\, \(n=3\)\!"
+    assert inline_text({"text/plain": repr('say "x"')}) == 'say "x"'
+    assert inline_text({"text/plain": "3"}) == "3" and inline_text({"text/plain": "np.float64(0.25)"}) == "np.float64(0.25)"
+    assert inline_text({"text/plain": "''"}) == "" and inline_text({"text/markdown": "", "text/plain": "x"}) == ""
+    assert inline_text({"text/markdown": "**b**", "text/plain": "<Markdown>"}) == "**b**"
     assert strip_ansi("\x1b[0;31mZeroDivisionError\x1b[0m: x") == "ZeroDivisionError: x"

@@ -78,3 +78,33 @@ def test_page_links_resolve_relative_to_the_page():
         "chapters/helm.qmd|mmlu", "index.qmd|", "https://example.org/x.qmd", "#local"]
     with pytest.raises(RenderError, match="chapters/open.qmd: links to chapters/gone.qmd"):
         filters.page_links(parse("[x](gone.qmd)"), "chapters/open.qmd", {"index.qmd"}, lambda t, f: "")
+
+
+SUBFIGURES = """
+::: {#fig-two .quarto-subfigures}
+
+![](a.svg){#fig-two-1 fig-alt="first"}
+
+![](b.svg){#fig-two-2 fig-alt="second"}
+
+Two panels.
+
+:::
+"""
+
+
+def test_several_images_of_one_cell_become_one_figure_of_subfigures():
+    from evalcorr.render import crossref, pandoc
+
+    blocks = filters.subfigures(parse(SUBFIGURES))
+    assert [block["t"] for block in blocks] == ["Figure"]
+    outer = blocks[0]
+    assert outer["c"][0][0] == "fig-two" and stringify(outer["c"][1][1]) == "Two panels."
+    inner = outer["c"][2]
+    assert [sub["c"][0][0] for sub in inner] == ["fig-two-1", "fig-two-2"]
+    assert [stringify(sub["c"][1][1]) for sub in inner] == ["(a)", "(b)"]
+    assert [image["c"][2][0] for image in find_all(inner, {"Image"})] == ["a.svg", "b.svg"]
+    # numbered as one figure, as Quarto numbers a figure with subfigures
+    assert crossref.labels(blocks) == ["fig-two"]
+    html = pandoc.write_ast({"pandoc-api-version": [1, 23, 1], "meta": {}, "blocks": blocks}, "html5", [], what="t")
+    assert html.count("<figure") == 3 and "Two panels." in html

@@ -11,9 +11,13 @@ import pytest
 from evalcorr.render import kernels
 
 
+SETUP = "pass\n"
+
+
 class FakeKernel:
-    def __init__(self, root, alive=True):
-        self.project_root = root
+    def __init__(self, cwd, setup, alive=True):
+        self.cwd = cwd
+        self.setup = setup
         self.alive = alive
         self.closed = False
 
@@ -29,8 +33,8 @@ def started(monkeypatch, tmp_path):
     """Replace kernel starts by FakeKernels and record them; no spare before or after the test."""
     log = []
 
-    def fake_start(root):
-        log.append(FakeKernel(root))
+    def fake_start(cwd, setup):
+        log.append(FakeKernel(cwd, setup))
         return log[-1]
 
     monkeypatch.setattr(kernels, "start_kernel", fake_start)
@@ -40,34 +44,39 @@ def started(monkeypatch, tmp_path):
 
 
 def test_without_prestart_every_page_gets_a_new_kernel(started, tmp_path):
-    first, used = kernels.acquire_kernel(tmp_path)
-    second, used2 = kernels.acquire_kernel(tmp_path)
+    first, used = kernels.acquire_kernel(tmp_path, SETUP)
+    second, used2 = kernels.acquire_kernel(tmp_path, SETUP)
     assert first is not second and not used and not used2
     assert len(started) == 2 and kernels._spare is None
 
 
-def test_prestart_hands_the_spare_to_the_next_page_of_the_same_project(started, tmp_path):
-    first, used = kernels.acquire_kernel(tmp_path, prestart=True)
+def test_prestart_hands_the_spare_to_the_next_page_in_the_same_folder(started, tmp_path):
+    first, used = kernels.acquire_kernel(tmp_path, SETUP, prestart=True)
     assert not used and len(started) == 2 and kernels._spare is started[1]
-    second, used = kernels.acquire_kernel(tmp_path)
+    second, used = kernels.acquire_kernel(tmp_path, SETUP)
     assert used and second is started[1] and kernels._spare is None and len(started) == 2
 
 
 def test_spare_of_another_project_or_dead_is_closed_not_used(started, tmp_path):
-    kernels.acquire_kernel(tmp_path / "a", prestart=True)
+    kernels.acquire_kernel(tmp_path / "a", SETUP, prestart=True)
     spare = kernels._spare
-    kernel, used = kernels.acquire_kernel(tmp_path / "b")
-    assert not used and spare.closed and kernel.project_root == (tmp_path / "b").resolve()
+    kernel, used = kernels.acquire_kernel(tmp_path / "b", SETUP)
+    assert not used and spare.closed and kernel.cwd == (tmp_path / "b").resolve()
 
-    kernels.acquire_kernel(tmp_path, prestart=True)
+    kernels.acquire_kernel(tmp_path, SETUP, prestart=True)
+    spare = kernels._spare
+    _, used = kernels.acquire_kernel(tmp_path, "other setup\n")  # same folder, another set-up
+    assert not used and spare.closed
+
+    kernels.acquire_kernel(tmp_path, SETUP, prestart=True)
     kernels._spare.alive = False
     dead = kernels._spare
-    _, used = kernels.acquire_kernel(tmp_path)
+    _, used = kernels.acquire_kernel(tmp_path, SETUP)
     assert not used and dead.closed
 
 
 def test_discard_spare(started, tmp_path):
-    kernels.acquire_kernel(tmp_path, prestart=True)
+    kernels.acquire_kernel(tmp_path, SETUP, prestart=True)
     spare = kernels._spare
     kernels.discard_spare()
     assert spare.closed and kernels._spare is None
@@ -80,7 +89,14 @@ def test_kernel_spec_uses_this_interpreter_and_a_fixed_hash_seed():
     assert spec.env["PYTHONHASHSEED"] == "0"
 
 
-def test_setup_code_is_valid_python_and_guarded():
-    compile(kernels.SETUP_CODE, "<setup>", "exec")
-    assert 'getattr(ip, "_evalcorr_ready", False)' in kernels.SETUP_CODE
-    assert f"> {kernels.SVG_MAX_BYTES}" in kernels.SETUP_CODE
+def test_setup_code_is_quartos_setup_for_the_figure_options():
+    code = kernels.FigureOptions(format="svg", width=7, height=4.5, dpi=100).setup_code("/project")
+    compile(code, "<setup>", "exec")
+    assert 'getattr(ip, "_evalcorr_ready", False)' in code
+    assert 'plt.rcParams["figure.figsize"] = (7, 4.5)' in code and 'plt.rcParams["savefig.dpi"] = 100' in code
+    assert "set_matplotlib_formats('svg', metadata={'Date': None})" in code
+    assert "os.chdir('/project')" in code
+    # nothing that hides a display: no closing of figures, no replaced formatters
+    assert "close" not in code and "for_type" not in code
+    assert "os.chdir" not in kernels.FigureOptions().setup_code(None)
+    assert kernels.FigureOptions() == kernels.FigureOptions(format="retina", width=7.0, height=5.0, dpi=96)

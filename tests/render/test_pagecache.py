@@ -10,6 +10,7 @@ import pytest
 import evalcorr
 import evalcorr.render.execute as execute
 from evalcorr.render.execute import execute_page
+from evalcorr.render.kernels import FigureOptions
 from evalcorr.render.pagecache import PageCache, data_cache_stamps
 
 PAGE = """\
@@ -26,7 +27,7 @@ Value `{python} 6 * 7`.
 import matplotlib.pyplot as plt
 fig, ax = plt.subplots()
 ax.bar(["a", "b"], [1, 2])
-fig
+plt.show()
 ```
 """
 
@@ -65,7 +66,8 @@ def _cache(project, package_copy):
 def test_warm_render_is_a_hit_without_a_kernel_and_changes_are_misses(project, package_copy, monkeypatch):
     cache = _cache(project, package_copy)
     log = []
-    kwargs = dict(project_root=project, defaults={"execute": {"echo": False}}, cache=cache, log=log.append)
+    kwargs = dict(project_root=project, defaults={"execute": {"echo": False}}, cache=cache, log=log.append,
+                  figure=FigureOptions(format="svg"))
     cold = execute_page("chapters/page.qmd", figures_dir=project / "build1" / "figures", **kwargs)
     assert not cold.cached and cold.cells_executed == 1
     assert "Value 42." in cold.markdown

@@ -5,7 +5,8 @@ from tests._renderfixture import write_fixture_project
 
 from evalcorr.errors import RenderError
 from evalcorr.render.citations import bib_keys, report_citation
-from evalcorr.render.project import load_project
+from evalcorr.render.kernels import FigureOptions
+from evalcorr.render.project import chapter_list, is_numbered, load_project, page_title
 
 
 def test_pages_numbering_and_settings(tmp_path):
@@ -19,6 +20,55 @@ def test_pages_numbering_and_settings(tmp_path):
     assert project.pdf_file == "fixture-report.pdf" and project.output_dir == "_site"
     assert project.bibliography == tmp_path.resolve() / "references.bib"
     assert project.execute == {"echo": False}
+    assert project.execute_dir == "project" and project.figure.format == "svg"
+    assert [page.title for page in project.pages] == ["Welcome", "Results", "References"]
+
+
+# Quarto's book rule (book-shared.ts isNumberedChapter, pandoc-partition.ts parsePandocTitle): a string
+# `title:` in the front matter is the only thing read when present; otherwise the first heading's classes.
+@pytest.mark.parametrize("text, numbered, title", [
+    ("# References {.unnumbered}\n\n::: {#refs}\n:::\n", False, "References"),
+    ("---\ndescription: d\n---\n\n# Overview {.unnumbered}\n\nText.\n", False, "Overview"),
+    ("---\ntitle: References\n---\n\n::: {#refs}\n:::\n", True, "References"),
+    # attributes in a plain front-matter title are not recognised: the page stays numbered
+    ('---\ntitle: "Preface {.unnumbered}"\n---\n', True, "Preface {.unnumbered}"),
+    ('---\ntitle: "# Preface {.unnumbered}"\n---\n', False, "Preface"),
+    # a front-matter title wins over an unnumbered heading
+    ("---\ntitle: Results\n---\n\n# Intro {.unnumbered}\n", True, "Results"),
+    ("# Results\n\nText.\n", True, "Results"),
+    ("```{python}\n# a comment, not a heading {.unnumbered}\n```\n\n# Real {.unnumbered}\n", False, "Real"),
+    ("Setext title\n============\n", True, "Setext title"),
+])
+def test_numbering_and_titles_follow_quartos_book_rule(text, numbered, title):
+    assert is_numbered(text) is numbered
+    assert page_title(text)[0] == title
+
+
+def test_numbering_counts_only_numbered_pages(tmp_path):
+    root = write_fixture_project(tmp_path, index="---\ntitle: Fixture report\n---\n\nText.\n")
+    assert [page.number for page in load_project(root).pages] == [1, 2, None]  # a titled index is chapter 1
+
+
+def test_figure_options_and_math_are_read_once_for_every_format(tmp_path):
+    root = write_fixture_project(tmp_path)
+    config = root / "_quarto.yml"
+    text = config.read_text()
+    config.write_text(text + "fig-width: 6\nfig-height: 3\nfig-dpi: 120\n")
+    assert load_project(root).figure == FigureOptions(format="svg", width=6, height=3, dpi=120)
+    config.write_text(text.replace("  typst: default", "  typst:\n    fig-format: png"))
+    with pytest.raises(RenderError, match="fig-format` under `format: typst:` differs from the top level"):
+        load_project(root)
+    config.write_text(text.replace("html-math-method: mathml", "html-math-method: mathjax"))
+    with pytest.raises(RenderError, match="html-math-method 'mathjax'"):
+        load_project(root)
+    config.write_text(text.replace("fig-format: svg", "fig-format: pdf"))
+    with pytest.raises(RenderError, match="fig-format 'pdf'"):
+        load_project(root)
+
+
+def test_chapter_list_links_every_numbered_chapter(tmp_path):
+    root = write_fixture_project(tmp_path)
+    assert chapter_list(root) == ("1. [Results](chapters/results.qmd): A figure, a table, callouts and a citation.")
 
 
 def test_the_real_project_lists_the_landing_page_first_and_references_last():
@@ -29,6 +79,8 @@ def test_the_real_project_lists_the_landing_page_first_and_references_last():
     assert project.title == "Do LLMs learn transferable skills?" and project.author == "evalcorr developers"
     numbers = [page.number for page in project.pages]
     assert numbers == [None, *range(1, len(project.pages) - 1), None]
+    assert project.execute_dir == "project" and project.csl == ROOT / "chicago-author-date.csl"
+    assert project.figure == FigureOptions(format="svg", width=7, height=4.5, dpi=100)
 
 
 @pytest.mark.parametrize("edit, message", [

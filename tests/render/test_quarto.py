@@ -70,3 +70,38 @@ def test_environment_variable_forces_a_renderer(no_quarto_on_path, monkeypatch):
     with pytest.raises(RenderError, match="'latex' .* is not one of auto, quarto, offline"):
         choose_renderer("auto")
     assert choose_renderer("offline") == ("offline", None)  # an explicit argument wins
+
+
+def _fake_quarto(tmp_path, version):
+    fake = tmp_path / "bin" / "quarto"
+    fake.parent.mkdir(exist_ok=True)
+    fake.write_text(f"#!/bin/sh\necho {version}\n")
+    fake.chmod(0o755)
+    return fake
+
+
+def test_quarto_on_path_is_used_when_it_meets_quarto_required(monkeypatch, tmp_path):
+    fake = _fake_quarto(tmp_path, "1.10.18")
+    monkeypatch.setenv("PATH", str(fake.parent))
+    monkeypatch.delenv("EVALCORR_RENDERER", raising=False)
+    assert quarto.quarto_version(str(fake)) == (1, 10, 18)
+    assert choose_renderer("auto", required=">= 1.9.18") == ("quarto", str(fake))
+
+
+def test_too_old_quarto_falls_back_or_is_refused(monkeypatch, tmp_path):
+    fake = _fake_quarto(tmp_path, "1.4.550")
+    monkeypatch.setenv("PATH", str(fake.parent))
+    monkeypatch.delenv("EVALCORR_RENDERER", raising=False)
+    lines = []
+    assert choose_renderer("auto", log=lines.append, required=">= 1.9.18") == ("offline", None)
+    assert any("1.4.550, older than quarto-required" in line for line in lines)
+    with pytest.raises(RenderError, match=r"Quarto 1\.4\.550 .* does not meet quarto-required '>= 1\.9\.18'"):
+        choose_renderer("quarto", required=">= 1.9.18")
+
+
+@pytest.mark.parametrize("version, required, ok", [
+    ((1, 9, 18), ">= 1.9.18", True), ((1, 10), ">= 1.9.18", True), ((1, 9, 17), ">= 1.9.18", False),
+    (None, ">= 1.9.18", False), ((1, 0), None, True), ((1, 0), "1.*", True),
+])
+def test_meets_requirement(version, required, ok):
+    assert quarto.meets_requirement(version, required) is ok
