@@ -7,8 +7,13 @@ correlations across models, NaN for pairs with fewer than ``--min-models`` commo
     python -m evalcorr corr helm-mmlu --partial pc1 --out -
 
 ``--partial`` removes a common factor first (evalcorr.stats.partial): the first principal component
-(fitted on the models with every task, so sparse tasks shrink it: see ``--task-min-models``), the mean
-score, or log10 of the parameter count where the source knows it.
+(fitted on the models with every task, so sparse tasks shrink it: see ``--task-min-models``), the PC1
+of the tasks outside one family (``pc1-excluding:FAMILY``), the mean score, the equal-weighted mean of
+the family means (``family-means``), the score on one task (``task:TASK``), the general factor of a
+Schmid-Leiman hierarchical factor model (``general-factor`` or ``general-factor:K``), or log10 of the
+parameter count where the source knows it::
+
+    python -m evalcorr corr open-llm-leaderboard-v2 --task-min-models 930 --partial task:mmlu_pro --out -
 
 ``--long`` writes one row per pair instead, with the number of models behind each coefficient, its
 95% interval and p (evalcorr.stats.correlation.correlation_pairs)::
@@ -22,7 +27,9 @@ import sys
 
 from evalcorr.cli._common import add_table_arguments, fail as _fail, write_csv
 
-PARTIALS = ("none", "pc1", "mean", "log-params")
+PARTIALS = ("none", "pc1", "pc1-excluding:FAMILY", "mean", "family-means", "task:TASK", "general-factor",
+            "log-params")
+PARAMETRISED = ("pc1-excluding:", "task:", "general-factor:")   # a control followed by its argument
 METHODS = ("pearson", "spearman", "kendall")
 
 
@@ -58,7 +65,7 @@ def _params(source: str, snapshot, data_dir, cache_dir):
 
 def run(args) -> int:
     from evalcorr.errors import EvalcorrError
-    from evalcorr.data.loaders import load_wide
+    from evalcorr.data.loaders import load_families, load_wide
     from evalcorr.stats.correlation import MIN_MODELS, correlation_matrix, correlation_pairs
     from evalcorr.stats.partial import partial_correlation_matrix
 
@@ -67,7 +74,7 @@ def run(args) -> int:
 
     if args.method not in METHODS:
         return fail(f"unknown --method {args.method!r}; use one of {', '.join(METHODS)}")
-    if args.partial not in PARTIALS:
+    if args.partial not in PARTIALS and not args.partial.startswith(PARAMETRISED):
         return fail(f"unknown --partial {args.partial!r}; use one of {', '.join(PARTIALS)}")
     if args.partial != "none" and args.method == "kendall":
         return fail("--partial needs --method pearson or spearman (no partial Kendall)")
@@ -98,8 +105,11 @@ def run(args) -> int:
         else:
             covariate = _params(args.source, args.snapshot, args.data_dir, args.cache_dir) \
                 if args.partial == "log-params" else None
+            families = load_families(args.source) if args.partial == "family-means" \
+                or args.partial.startswith("pc1-excluding:") else None
             matrix = partial_correlation_matrix(wide, control=args.partial, covariate=covariate,
-                                                method=args.method, min_periods=args.min_models)
+                                                method=args.method, min_periods=args.min_models,
+                                                families=families)
     except EvalcorrError as error:
         return fail(str(error))
     matrix.index.name = "task"

@@ -261,6 +261,39 @@ def identical_score_models(wide: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"model": duplicated.index.astype(str), "group": group.to_numpy()})
 
 
+def model_dates(source: str | Source = "open-llm-leaderboard-v2", *, data_dir: str | Path | None = None,
+                cache_dir: str | Path | None = None) -> pd.DataFrame:
+    """Submission and upload dates of a leaderboard source's models, where the data hold them.
+
+    The leaderboard v2 score matrix carries no dates per model (only the range of its results files,
+    2024-06 .. 2025-03). Sloth's copy of the leaderboard table (``sloth/open-llm-leaderboard_new.csv``,
+    mid 2024) has each entry's submission and upload date; this joins it on the exact model id.
+
+    Returns
+    -------
+    DataFrame
+        model, submitted, uploaded (datetime64, NaT where unknown) for the source's models that the
+        table lists (:func:`evalcorr.data.metadata.sloth_leaderboard_dates`).
+
+    Raises
+    ------
+    DataError
+        for a source without date information (only open-llm-leaderboard-v2 has any).
+    """
+    from evalcorr.data.fetch import materialise
+    from evalcorr.data.metadata import SLOTH_LEADERBOARD_FILE, sloth_leaderboard_dates
+
+    source = get_source(source)
+    files = [f for f in source.inputs if f.path == SLOTH_LEADERBOARD_FILE]
+    if not files:
+        raise DataError(f"source {source.id!r} has no model dates; only open-llm-leaderboard-v2 (through "
+                        "Sloth's copy of the leaderboard table) does")
+    dates = sloth_leaderboard_dates(materialise(files, mirror=data_dir, cache_dir=cache_dir,
+                                                progress=False)[SLOTH_LEADERBOARD_FILE])
+    models = set(load_scores(source, data_dir=data_dir, cache_dir=cache_dir)["model"].astype(str))
+    return dates[dates["model"].isin(models)].reset_index(drop=True)
+
+
 def task_set_overlap(*, data_dir: str | Path | None = None) -> pd.DataFrame:
     """Validation prompts of each transfer-scaling task that also occur in its training set.
 

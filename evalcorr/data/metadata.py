@@ -151,3 +151,30 @@ def coverage(scores: pd.DataFrame) -> pd.DataFrame:
             "rows_matched": int(scores[field].notna().sum()), "rows": len(scores),
         })
     return pd.DataFrame.from_records(records)
+
+
+SLOTH_LEADERBOARD_FILE = "sloth/open-llm-leaderboard_new.csv"
+DATE_COLUMNS = {"Submission Date": "submitted", "Upload To Hub Date": "uploaded"}
+
+
+def sloth_leaderboard_dates(path: Path) -> pd.DataFrame:
+    """Submission and upload dates per model id from Sloth's copy of the leaderboard v2 table.
+
+    The table (one row per leaderboard entry, taken in mid 2024) has the leaderboard's "Submission
+    Date" (when the model was submitted for evaluation) and "Upload To Hub Date" (when its weights
+    were uploaded). A model with several entries (precisions) keeps its earliest dates.
+
+    Returns
+    -------
+    DataFrame
+        model, submitted, uploaded (datetime64; NaT where the table has none), sorted by model.
+    """
+    from evalcorr.data.parsers._common import read_csv
+
+    table = read_csv(path, ["Model", *DATE_COLUMNS])
+    frame = pd.DataFrame({"model": table["Model"].astype("str")})
+    for column, name in DATE_COLUMNS.items():
+        frame[name] = pd.to_datetime(table[column], errors="coerce", format="%Y-%m-%d")
+    frame = frame[frame["model"].str.len() > 0]
+    return frame.groupby("model", as_index=False)[list(DATE_COLUMNS.values())].min().sort_values("model",
+                                                                                                 ignore_index=True)

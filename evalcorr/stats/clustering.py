@@ -91,3 +91,27 @@ def cluster_family_agreement(corr: pd.DataFrame, families, k: int | None = None,
     fam = family_series(families, corr.columns).loc[list(corr.columns)]
     k = fam.nunique() if k is None else k
     return float(adjusted_rand_score(fam.to_numpy(), cluster_labels(corr, k, method).to_numpy()))
+
+
+def agreement_over_k(corr: pd.DataFrame, families, ks=range(2, 11), method: str = "average") -> pd.DataFrame:
+    """Adjusted Rand index of clusters against families for every number of clusters in ``ks``.
+
+    The ARI at one k can swing with the cut (a single task moving between clusters); this table shows
+    the whole range. ``ks`` beyond the number of tasks are skipped.
+
+    Returns
+    -------
+    DataFrame
+        k, ari, and ``families`` (the number of families among the tasks, the default cut of
+        :func:`cluster_family_agreement`) on every row.
+    """
+    fam = family_series(families, corr.columns).loc[list(corr.columns)]
+    tree = linkage_matrix(corr, method)
+    rows = []
+    for k in ks:
+        if 1 <= k <= len(corr):
+            labels = hierarchy.fcluster(tree, t=k, criterion="maxclust")
+            rows.append((int(k), float(adjusted_rand_score(fam.to_numpy(), labels))))
+    table = pd.DataFrame(rows, columns=["k", "ari"])
+    table["families"] = fam.nunique()
+    return table

@@ -7,6 +7,12 @@ products (:func:`evalcorr.stats.pairwise.pairwise_pearson`), so 1,000 resamples 
 leaderboard take seconds. Spearman and Kendall materialise each resample (Kendall loops over pairs and
 is much slower).
 
+A **cluster (group) bootstrap** resamples groups of related models instead (``groups``: e.g. the
+lineage groups of :mod:`evalcorr.stats.lineage`): each resample draws as many groups as there are, with
+replacement, and every model of a drawn group enters once per draw. That too is a vector of row counts
+(:func:`resample_counts`), so it runs on the same kernel; with every model its own group it is the
+ordinary bootstrap, draw for draw.
+
 >>> draws = bootstrap_correlations(wide, n_boot=1000)           # doctest: +SKIP
 >>> table = bootstrap_ci(wide, n_boot=1000)                     # doctest: +SKIP
 >>> test = family_permutation_test(correlation_matrix(wide), families)   # doctest: +SKIP
@@ -30,8 +36,67 @@ MIN_BOOT_CI = 100  # the fewest resamples a percentile interval is computed from
 _BATCH_ELEMENTS = 2_000_000
 
 
+def group_codes(index: pd.Index, groups=None, name: str = "groups") -> tuple[np.ndarray, int]:
+    """Integer group code of each model of ``index`` (0..G-1), and G.
+
+    Parameters
+    ----------
+    index : Index
+        the models (rows of ``wide``).
+    groups : Series, optional
+        model -> group label. Models absent from it, or with a missing label, are groups of their own.
+        None: every model is its own group (the ordinary bootstrap).
+    name : str
+        argument name for error messages.
+    """
+    if groups is None:
+        return np.arange(len(index)), len(index)
+    if not isinstance(groups, pd.Series):
+        raise EvalcorrError(f"`{name}` must be a Series model -> group label, got {type(groups).__name__}")
+    if groups.index.has_duplicates:
+        dup = sorted(map(str, set(groups.index[groups.index.duplicated()])))[:5]
+        raise EvalcorrError(f"`{name}` gives several groups for models {dup}; give one label per model")
+    labels = groups.reindex(index)
+    codes = pd.factorize(labels, use_na_sentinel=True)[0]
+    lone = codes < 0
+    codes[lone] = codes.max(initial=-1) + 1 + np.arange(lone.sum())   # unlabelled models stand alone
+    # Renumber in order of first appearance so that singleton groups reproduce the ordinary bootstrap.
+    codes = pd.factorize(codes)[0]
+    return codes, int(codes.max(initial=-1) + 1)
+
+
+def resample_counts(codes: np.ndarray, n_groups: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Row multiplicities of ``size`` resamples: (size, n_models) counts.
+
+    Each resample draws ``n_groups`` groups uniformly with replacement; a model's count is the number
+    of times its group was drawn. With ``codes = arange(n)`` this is the ordinary bootstrap's count
+    of each model, from the same random draws.
+    """
+    draws = rng.integers(0, n_groups, size=(size, n_groups))
+    offsets = (np.arange(size) * n_groups)[:, None]
+    counts = np.bincount((draws + offsets).ravel(), minlength=size * n_groups).reshape(size, n_groups)
+    return counts[:, codes]
+
+
+def resample_batches(codes: np.ndarray, n_groups: int, n_boot: int, seed: int, batch: int):
+    """Yield ``(start, counts)`` for ``n_boot`` resamples, ``batch`` at a time (see :func:`resample_counts`)."""
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_boot, batch):
+        yield start, resample_counts(codes, n_groups, min(batch, n_boot - start), rng)
+
+
+def check_n_boot(n_boot) -> None:
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
+        raise EvalcorrError(f"`n_boot` must be a positive number of resamples, got {n_boot!r}")
+
+
+def default_batch(n_models: int, k: int) -> int:
+    """Resamples per batch so that one (batch, models, tasks) array holds about 2 million elements."""
+    return max(1, _BATCH_ELEMENTS // max(1, n_models * k))
+
+
 def bootstrap_correlations(wide: pd.DataFrame, n_boot: int = 1000, seed: int = 0, method: str = "pearson",
-                           min_periods: int = 30, batch_size: int | None = None) -> np.ndarray:
+                           min_periods: int = 30, batch_size: int | None = None, groups=None) -> np.ndarray:
     """Correlation matrices of ``n_boot`` bootstrap resamples of the models.
 
     Parameters
@@ -47,6 +112,8 @@ def bootstrap_correlations(wide: pd.DataFrame, n_boot: int = 1000, seed: int = 0
         a pair with fewer common models in a resample (counting repeats) is NaN in that resample.
     batch_size : int, optional
         resamples computed together (default: as many as fit in ~16 MB per array).
+    groups : Series, optional
+        model -> group label for a cluster bootstrap (see :func:`group_codes`); None resamples models.
 
     Returns
     -------
@@ -54,39 +121,37 @@ def bootstrap_correlations(wide: pd.DataFrame, n_boot: int = 1000, seed: int = 0
         pairwise-complete correlation matrices, task order of ``wide.columns``.
     """
     check_method(method)
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise EvalcorrError(f"`n_boot` must be a positive number of resamples, got {n_boot!r}")
+    check_n_boot(n_boot)
     values = score_matrix(wide)
     n_models, k = values.shape
     if n_models < 2:
         raise EvalcorrError(f"`wide` has {n_models} models; the bootstrap needs at least 2")
-    rng = np.random.default_rng(seed)
-    batch = batch_size or max(1, _BATCH_ELEMENTS // max(1, n_models * k))
+    codes, n_groups = group_codes(wide.index, groups)
+    if n_groups < 2:
+        raise EvalcorrError("`groups` puts every model in one group; a cluster bootstrap needs at least 2 groups")
     out = np.empty((n_boot, k, k))
     # The products are many small GEMMs: BLAS threads only add synchronisation (on a busy machine
     # they made the leaderboard bootstrap 7x slower), so run them single-threaded.
     with threadpool_limits(limits=1, user_api="blas"):
-        _fill_resamples(out, values, rng, batch, method, min_periods)
+        for start, counts in resample_batches(codes, n_groups, n_boot, seed, batch_size or default_batch(n_models, k)):
+            r, n = weighted_correlations(values, counts, method)
+            out[start:start + len(counts)] = np.where(n >= max(min_periods, 2), r, np.nan)
     return out
 
 
-def _fill_resamples(out: np.ndarray, values: np.ndarray, rng: np.random.Generator, batch: int, method: str,
-                    min_periods: int) -> None:
-    """Write the correlation matrices of ``len(out)`` resamples into ``out``, ``batch`` at a time."""
-    n_boot, (n_models, k) = len(out), values.shape
-    for start in range(0, n_boot, batch):
-        size = min(batch, n_boot - start)
-        draws = rng.integers(0, n_models, size=(size, n_models))
-        if method == "pearson":
-            offsets = (np.arange(size) * n_models)[:, None]
-            counts = np.bincount((draws + offsets).ravel(), minlength=size * n_models).reshape(size, n_models)
-            r, n = pairwise_pearson(values, weights=counts)
-        else:
-            r = np.empty((size, k, k))
-            n = np.empty((size, k, k))
-            for b in range(size):
-                r[b], n[b], _ = pairwise_correlations(values[draws[b]], method)
-        out[start:start + size] = np.where(n >= max(min_periods, 2), r, np.nan)
+def weighted_correlations(values: np.ndarray, counts: np.ndarray, method: str = "pearson") -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise-complete r and n of each resample given as row counts ((B, n_models) -> (B, k, k) each).
+
+    Pearson works on the counts directly (:func:`evalcorr.stats.pairwise.pairwise_pearson`); the rank
+    methods materialise each resample by repeating every row as often as it was drawn.
+    """
+    if method == "pearson":
+        return pairwise_pearson(values, weights=counts)
+    k = values.shape[1]
+    r, n = np.empty((len(counts), k, k)), np.empty((len(counts), k, k))
+    for b, row_counts in enumerate(counts):
+        r[b], n[b], _ = pairwise_correlations(np.repeat(values, row_counts, axis=0), method)
+    return r, n
 
 
 def check_interval_resamples(n_boot) -> int:
@@ -110,9 +175,11 @@ def percentile_interval(draws: np.ndarray, ci: float = 0.95) -> tuple[np.ndarray
 
 
 def bootstrap_ci(wide: pd.DataFrame, n_boot: int = 1000, ci: float = 0.95, seed: int = 0,
-                 method: str = "pearson", min_periods: int = 30) -> pd.DataFrame:
+                 method: str = "pearson", min_periods: int = 30, groups=None) -> pd.DataFrame:
     """Percentile bootstrap interval of every pair's correlation, as a tidy table (``n_boot`` at
     least :data:`MIN_BOOT_CI`).
+
+    ``groups`` (model -> group label) makes it a cluster bootstrap (:func:`bootstrap_correlations`).
 
     Returns
     -------
@@ -123,7 +190,8 @@ def bootstrap_ci(wide: pd.DataFrame, n_boot: int = 1000, ci: float = 0.95, seed:
         for r and n, or call that function with ``n_boot`` set.
     """
     check_interval_resamples(n_boot)
-    draws = bootstrap_correlations(wide, n_boot=n_boot, seed=seed, method=method, min_periods=min_periods)
+    draws = bootstrap_correlations(wide, n_boot=n_boot, seed=seed, method=method, min_periods=min_periods,
+                                   groups=groups)
     tasks = list(wide.columns)
     ia, ib = np.triu_indices(len(tasks), 1)
     pair_draws = draws[:, ia, ib]
@@ -217,3 +285,67 @@ def family_permutation_test(corr: pd.DataFrame, families, n_perm: int = 10000, s
         "n_within_pairs": int(same.sum()),
         "n_between_pairs": int((~same).sum()),
     }
+
+
+def subset_permutation_test(corr: pd.DataFrame, reference, chosen, pool, n_perm: int = 100_000, seed: int = 0) -> dict:
+    """Is the mean correlation of ``reference`` tasks with ``chosen`` tasks higher than with random subsets of ``pool``?
+
+    For example: do the BBH tasks that *sound* mathematical correlate more with the MATH subjects than
+    any five BBH tasks would? The statistic is the mean r over every (a, b) pair with a in
+    ``reference`` and b in a subset (NaN pairs ignored); the null distribution takes every subset of
+    ``pool`` of the size of ``chosen`` (exactly, when there are at most ``n_perm`` of them) or
+    ``n_perm`` random ones.
+
+    Parameters
+    ----------
+    corr : DataFrame
+        square task x task matrix.
+    reference, chosen, pool : iterables of task ids
+        ``chosen`` must be part of ``pool``; no task of ``pool`` may be in ``reference``.
+    n_perm : int
+        the most subsets to evaluate (random ones beyond that).
+    seed : int
+        seed of the random subsets.
+
+    Returns
+    -------
+    dict
+        observed, null_mean, null_low, null_high (2.5th and 97.5th percentiles), p (one-sided:
+        share of subsets at least as high, the observed one included), percentile (share of subsets
+        strictly below the observed one), n_subsets, exact (every subset enumerated), size.
+    """
+    from itertools import combinations
+    from math import comb
+
+    if not isinstance(corr, pd.DataFrame) or list(corr.index) != list(corr.columns):
+        raise EvalcorrError("`corr` must be a square task x task DataFrame with the same tasks on both axes")
+    reference, chosen, pool = list(reference), list(chosen), list(pool)
+    unknown = [t for t in reference + pool if t not in corr.columns]
+    if unknown:
+        raise EvalcorrError(f"tasks {unknown[:5]} are not in `corr`")
+    if not set(chosen) <= set(pool) or not chosen:
+        raise EvalcorrError("`chosen` must be a non-empty part of `pool` (e.g. some BBH tasks out of all of them)")
+    if set(reference) & set(pool):
+        raise EvalcorrError("`reference` and `pool` overlap; the statistic compares two disjoint sets of tasks")
+    values = corr.loc[reference, pool].to_numpy(dtype=float)
+    sums = np.nansum(values, axis=0)                       # per pool task: sum and count of its finite pairs
+    counts = np.isfinite(values).sum(axis=0)
+    size = len(chosen)
+    where = {task: i for i, task in enumerate(pool)}
+    observed_idx = np.array([where[t] for t in chosen])
+    observed = sums[observed_idx].sum() / counts[observed_idx].sum()
+    total = comb(len(pool), size)
+    exact = total <= n_perm
+    if exact:
+        subsets = np.array(list(combinations(range(len(pool)), size)))
+    else:
+        rng = np.random.default_rng(seed)
+        subsets = np.argsort(rng.random((n_perm, len(pool))), axis=1)[:, :size]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        null = sums[subsets].sum(axis=1) / counts[subsets].sum(axis=1)
+    at_least = int(np.sum(null >= observed - 1e-12))
+    p = at_least / len(null) if exact else (1 + at_least) / (1 + len(null))
+    low, high = np.nanquantile(null, [0.025, 0.975])
+    return {"observed": float(observed), "null_mean": float(np.nanmean(null)), "null_low": float(low),
+            "null_high": float(high), "p": float(p), "percentile": float(np.mean(null < observed - 1e-12)),
+            "n_subsets": int(len(null)), "exact": bool(exact), "size": size}

@@ -40,11 +40,12 @@ from typing import Mapping
 
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
+from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.clustering import cluster_family_agreement
 from evalcorr.stats.correlation import correlation_matrix, correlation_pairs
-from evalcorr.stats.inputs import score_matrix
+from evalcorr.stats.inputs import family_series, score_matrix
 from evalcorr.stats.pca import principal_components
 from evalcorr.stats.summary import correlation_summary
 
@@ -73,6 +74,27 @@ def model_metadata(scores: pd.DataFrame) -> pd.DataFrame:
         arch = meta["architecture"].astype("string")
         meta["architecture"] = arch.mask(arch.str.strip().str.lower().isin(UNKNOWN_ARCHITECTURES))
     return meta
+
+
+def architecture_size_labels(metadata: pd.DataFrame) -> pd.Series:
+    """``"architecture | [lo, hi)"`` (:data:`PARAM_BUCKETS`, billions) of each model with both fields known.
+
+    Parameters
+    ----------
+    metadata : DataFrame
+        index model, columns ``architecture`` and ``params_b`` as from :func:`model_metadata`
+        (non-positive counts and placeholder architectures already missing).
+
+    Returns
+    -------
+    Series
+        model -> label, only for the models with both fields (empty when a column is missing).
+    """
+    if not {"params_b", "architecture"} <= set(metadata.columns):
+        return pd.Series(dtype="string", name="group")
+    known = metadata.dropna(subset=["params_b", "architecture"])
+    bucket = pd.cut(known["params_b"].astype(float), PARAM_BUCKETS, right=False).astype(str)
+    return (known["architecture"].astype(str) + " | " + bucket).astype("string").rename("group")
 
 
 def _most_complete(groups: pd.Series, wide: pd.DataFrame) -> list[str]:
@@ -133,13 +155,9 @@ def subset_models(metadata: pd.DataFrame, by: str, wide: pd.DataFrame | None = N
         return {f"small (<= {median:.1f}B)": sorted(params.index[params <= median]),
                 f"large (> {median:.1f}B)": sorted(params.index[params > median])}
     if by == "dedup":
-        if not {"params_b", "architecture"} <= set(meta.columns):
+        groups = architecture_size_labels(meta)
+        if groups.empty:
             return {}
-        known = meta.dropna(subset=["params_b", "architecture"])
-        if known.empty:
-            return {}
-        bucket = pd.cut(known["params_b"], PARAM_BUCKETS, right=False).astype(str)
-        groups = known["architecture"].astype(str) + " | " + bucket
         return {"one per architecture x size": _most_complete(groups, universe)}
     # base-family
     if "base_family" not in meta or meta["base_family"].notna().sum() == 0:
@@ -152,6 +170,9 @@ HEADLINE_COLUMNS = ["rule", "subset", "n_models", "n_tasks", "n_pairs", "share_p
                     "median_within", "median_between", "pc1_share", "pc1_models", "ari", "note"]
 
 
+# Small decompositions, often in loops over subsets: BLAS threads only add synchronisation (on a busy
+# two-core machine they made these functions over ten times slower), so they run single-threaded.
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def headline_statistics(wide: pd.DataFrame, families, method: str = "pearson", min_periods: int = 30,
                         min_coverage: float = 0.5) -> dict:
     """The headline statistics of one models x tasks matrix.
@@ -239,6 +260,107 @@ def robustness_table(wide: pd.DataFrame, metadata: pd.DataFrame, families, subse
     table["note"] = table["note"].astype("string").fillna("")
     table[["rule", "subset"]] = table[["rule", "subset"]].astype("string")
     return table
+
+
+DRAW_STATISTICS = ["n_models", "n_tasks", "share_positive", "median_r", "median_within", "median_between",
+                   "pc1_share", "ari"]
+
+
+def representative_draws(wide: pd.DataFrame, groups: pd.Series, families, n_draws: int = 200, seed: int = 0,
+                         method: str = "pearson", min_periods: int = 30, min_coverage: float = 0.5) -> pd.DataFrame:
+    """The headline statistics over random draws of one model per group.
+
+    Picking the most complete model of each group (the ``"dedup"`` subset) is one arbitrary draw,
+    and a biased one where a sparse task makes some models more complete than others. Here each draw
+    picks one model per group uniformly at random (models of ``wide`` without a group are left out).
+
+    Parameters
+    ----------
+    wide : DataFrame
+        models x tasks.
+    groups : Series
+        model -> group label (e.g. :func:`architecture_size_labels`); models without a label are left out.
+    families : Series or DataFrame
+        task -> family.
+    n_draws : int
+        number of draws (seeded).
+    method, min_periods, min_coverage :
+        as in :func:`headline_statistics` (sparse tasks are dropped within each draw).
+
+    Returns
+    -------
+    DataFrame
+        one row per draw: draw and :data:`DRAW_STATISTICS`.
+    """
+    if not isinstance(n_draws, (int, np.integer)) or n_draws < 1:
+        raise EvalcorrError(f"`n_draws` must be a positive number of draws, got {n_draws!r}")
+    labels = groups.reindex(wide.index).dropna()
+    if labels.nunique() < min_periods:
+        raise EvalcorrError(f"`groups` has {labels.nunique()} groups among the models of `wide`; one model per "
+                            f"group needs at least min_periods={min_periods}")
+    rng = np.random.default_rng(seed)
+    rows = []
+    for draw in range(n_draws):
+        shuffled = labels.iloc[rng.permutation(len(labels))]
+        picked = shuffled[~shuffled.duplicated()].index
+        stats = headline_statistics(wide.loc[picked], families, method=method, min_periods=min_periods,
+                                    min_coverage=min_coverage)
+        rows.append({"draw": draw, **{key: stats.get(key, np.nan) for key in DRAW_STATISTICS}})
+    return pd.DataFrame(rows)
+
+
+@threadpool_limits.wrap(limits=1, user_api="blas")
+def block_above_floor(wide: pd.DataFrame, families, family: str, floors=(0.0, 0.02, 0.05, 0.10),
+                      control: str | None = "pc1", min_periods: int = 30) -> pd.DataFrame:
+    """One family's block on the models whose mean score on that family reaches each floor.
+
+    Near-zero scores can make a block by themselves: models that solve almost nothing on every task of
+    a family agree on all of them. Keeping only models at or above a floor on the family's mean score
+    tests whether the block survives among models that do score.
+
+    Parameters
+    ----------
+    wide : DataFrame
+        models x tasks (dense tasks when ``control`` is PC-based).
+    families : Series or DataFrame
+        task -> family.
+    family : str
+        the family whose block is tested (e.g. "MATH").
+    floors : sequence of float
+        minimum mean score over the family's tasks (0 keeps every model that has them).
+    control : str or None
+        a control of :func:`evalcorr.stats.partial.partial_correlation_matrix` for the partial columns
+        (recomputed on each subset), or None to skip them.
+
+    Returns
+    -------
+    DataFrame
+        one row per floor: floor, n_models, mean_within, mean_between, difference (plain Pearson, from
+        :func:`evalcorr.stats.partial.block_structure`) and partial_within, partial_between,
+        partial_difference under ``control``. Floors leaving fewer than ``min_periods`` models get NaN.
+    """
+    from evalcorr.stats.partial import block_structure, partial_correlation_matrix
+
+    fam = family_series(families, wide.columns).loc[list(wide.columns)]
+    members = list(fam.index[fam == family])
+    if len(members) < 2:
+        raise EvalcorrError(f"family {family!r} has {len(members)} tasks in `wide`; a block needs at least 2")
+    level = wide[members].mean(axis=1)
+    rows = []
+    for floor in floors:
+        subset = wide.loc[level >= floor]
+        row = {"floor": float(floor), "n_models": len(subset)}
+        if len(subset) >= min_periods:
+            plain = block_structure(correlation_matrix(subset, min_periods=min_periods), fam).set_index("family")
+            row |= {key: plain.loc[family, key] for key in ("mean_within", "mean_between", "difference")}
+            if control is not None:
+                partial = block_structure(partial_correlation_matrix(subset, control=control, min_periods=min_periods,
+                                                                     families=fam), fam).set_index("family")
+                row |= {f"partial_{key.split('_')[-1]}": partial.loc[family, key]
+                        for key in ("mean_within", "mean_between", "difference")}
+        rows.append(row)
+    return pd.DataFrame(rows).reindex(columns=["floor", "n_models", "mean_within", "mean_between", "difference",
+                                               "partial_within", "partial_between", "partial_difference"])
 
 
 FLOAT_SLACK = 1e-12   # scores equal up to floating-point rounding count as equal

@@ -16,6 +16,11 @@ Missing values are handled by complete cases: only models with the target and ev
 are used (``n`` and ``n_dropped`` in the result say how many). Drop sparse features first if that
 loses too many models.
 
+Related models (merges and fine-tunes of one base) on both sides of a split make the cross-validated
+R^2 optimistic. ``groups`` (model -> lineage group, :mod:`evalcorr.stats.lineage`) keeps each group in
+one fold. :func:`selection_stability` refits on half-samples (of groups) and reports how often each
+feature is selected; :func:`temporal_validation` fits on the earlier models and scores the later ones.
+
 >>> result = forward_select(features, target, max_features=5)    # doctest: +SKIP
 >>> result.selected, result.cv_r2                                  # doctest: +SKIP
 """
@@ -30,6 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.inputs import duplicated_models
+from evalcorr.stats.resampling import group_codes
 
 STOP_RULES = ("cv-r2-gain", "max-features")
 FEATURE_SETS = ("tasks", "out-of-family", "tasks+metadata")
@@ -123,11 +129,37 @@ def _complete_cases(X: pd.DataFrame, y: pd.Series) -> tuple[pd.DataFrame, pd.Ser
     return Xc[keep], yc[keep], int(len(y) - keep.sum())
 
 
-def _fold_grams(Z: np.ndarray, cv: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Training and test Gram matrices ``Z'Z`` of each of ``cv`` shuffled folds (seeded)."""
-    n = len(Z)
-    fold = np.empty(n, dtype=int)
-    fold[np.random.default_rng(seed).permutation(n)] = np.arange(n) % cv
+def fold_assignment(n: int, cv: int, seed: int, codes: np.ndarray | None = None) -> np.ndarray:
+    """Fold (0..cv-1) of each of ``n`` rows.
+
+    Without ``codes``: a seeded shuffle dealt round-robin (folds differ in size by at most one). With
+    ``codes`` (integer group of each row): whole groups go to folds, in a seeded random order, larger
+    groups first, each to the fold with the fewest rows so far (as scikit-learn's GroupKFold balances
+    them), so no group is split between training and test.
+    """
+    rng = np.random.default_rng(seed)
+    if codes is None:
+        fold = np.empty(n, dtype=int)
+        fold[rng.permutation(n)] = np.arange(n) % cv
+        return fold
+    codes = np.asarray(codes)
+    labels, sizes = np.unique(codes, return_counts=True)
+    if len(labels) < cv:
+        raise EvalcorrError(f"forward_select: {len(labels)} groups cannot fill {cv} folds; lower `cv` or pass "
+                            "finer `groups`")
+    shuffled = rng.permutation(len(labels))
+    order = shuffled[np.argsort(-sizes[shuffled], kind="stable")]
+    load = np.zeros(cv)
+    group_fold = np.empty(len(labels), dtype=int)
+    for g in order:
+        target = int(np.argmin(load))
+        group_fold[g] = target
+        load[target] += sizes[g]
+    return group_fold[np.searchsorted(labels, codes)]
+
+
+def _fold_grams(Z: np.ndarray, fold: np.ndarray, cv: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training and test Gram matrices ``Z'Z`` of each of ``cv`` folds."""
     total = Z.T @ Z
     test = np.stack([Z[fold == k].T @ Z[fold == k] for k in range(cv)])
     return total[None] - test, test
@@ -153,10 +185,44 @@ def _cv_sse(train: np.ndarray, test: np.ndarray, subsets: np.ndarray, target: in
     return sse.sum(axis=0)
 
 
+def _select(x: np.ndarray, y: np.ndarray, fold: np.ndarray, cv: int, max_features: int, stop: str,
+            min_gain: float) -> tuple[list[int], list[tuple[float, float]]]:
+    """The selection on arrays: chosen feature columns of ``x`` (0-based, in order) and the (cv_r2,
+    gain) path, step 0 (intercept only) first. Features constant over the rows are never chosen."""
+    n, p = x.shape
+    # Standardising first changes no OLS prediction (the fit is affine invariant) but keeps the Gram
+    # matrices well conditioned. Z = [intercept, features..., target].
+    sd = x.std(axis=0, ddof=1)
+    usable = sd > 0
+    xz = np.where(usable, (x - x.mean(axis=0)) / np.where(usable, sd, 1.0), 0.0)
+    yz = (y - y.mean()) / y.std(ddof=1)
+    Z = np.column_stack([np.ones(n), xz, yz])
+    target = p + 1
+    train, test = _fold_grams(Z, fold, cv)
+    total_ss = float(((yz - yz.mean()) ** 2).sum())
+
+    chosen: list[int] = []
+    cv_r2 = 1 - _cv_sse(train, test, np.zeros((1, 1), dtype=int), target)[0] / total_ss
+    path = [(cv_r2, np.nan)]
+    remaining = [c for c in range(1, p + 1) if usable[c - 1]]
+    while remaining and len(chosen) < max_features:
+        subsets = np.array([[0, *chosen, c] for c in remaining])
+        scores = 1 - _cv_sse(train, test, subsets, target) / total_ss
+        best = int(np.argmax(scores))
+        gain = scores[best] - cv_r2
+        if stop == "cv-r2-gain" and gain < min_gain:
+            break
+        chosen.append(remaining.pop(best))
+        cv_r2 = scores[best]
+        path.append((cv_r2, gain))
+    return [c - 1 for c in chosen], path
+
+
 # Many tiny solves: BLAS threads only add synchronisation (and slow down badly on a busy machine).
 @threadpool_limits.wrap(limits=1, user_api="blas")
 def forward_select(X: pd.DataFrame, y: pd.Series, max_features: int | None = None, cv: int = 5,
-                   seed: int = 0, stop: str = "cv-r2-gain", min_gain: float = 0.005) -> SignatureResult:
+                   seed: int = 0, stop: str = "cv-r2-gain", min_gain: float = 0.005,
+                   groups: pd.Series | None = None) -> SignatureResult:
     """Greedy forward selection of the features that best predict ``y`` (cross-validated OLS).
 
     Parameters
@@ -176,6 +242,9 @@ def forward_select(X: pd.DataFrame, y: pd.Series, max_features: int | None = Non
         ``"max-features"``: always add the best candidate until ``max_features`` are selected.
     min_gain : float
         the smallest CV R^2 gain that admits a feature under ``stop="cv-r2-gain"`` (finite).
+    groups : Series, optional
+        model -> group label (e.g. a lineage group); folds then keep each group whole
+        (:func:`fold_assignment`). Models without a label are groups of their own.
 
     Returns
     -------
@@ -214,31 +283,13 @@ def forward_select(X: pd.DataFrame, y: pd.Series, max_features: int | None = Non
         raise EvalcorrError(f"forward_select: `max_features` must be >= 0, got {max_features}")
     max_features = min(max_features, p, n - n // cv - 2)
 
-    # Standardising first changes no OLS prediction (the fit is affine invariant) but keeps the Gram
-    # matrices well conditioned. Z = [intercept, features..., target].
     x = Xc.to_numpy()
-    xz = (x - x.mean(axis=0)) / x.std(axis=0, ddof=1)
     yv = yc.to_numpy()
-    yz = (yv - yv.mean()) / yv.std(ddof=1)
-    Z = np.column_stack([np.ones(n), xz, yz])
-    target = p + 1
-    train, test = _fold_grams(Z, cv, seed)
-    total_ss = float(((yz - yz.mean()) ** 2).sum())
-
-    chosen: list[int] = []
-    cv_r2 = 1 - _cv_sse(train, test, np.zeros((1, 1), dtype=int), target)[0] / total_ss
-    steps = [(0, "", cv_r2, np.nan)]
-    remaining = list(range(1, p + 1))
-    while remaining and len(chosen) < max_features:
-        subsets = np.array([[0, *chosen, c] for c in remaining])
-        scores = 1 - _cv_sse(train, test, subsets, target) / total_ss
-        best = int(np.argmax(scores))
-        gain = scores[best] - cv_r2
-        if stop == "cv-r2-gain" and gain < min_gain:
-            break
-        chosen.append(remaining.pop(best))
-        cv_r2 = scores[best]
-        steps.append((len(chosen), Xc.columns[chosen[-1] - 1], cv_r2, gain))
+    codes = None if groups is None else group_codes(yc.index, groups)[0]
+    chosen, path = _select(x, yv, fold_assignment(n, cv, seed, codes), cv, max_features, stop, min_gain)
+    chosen = [c + 1 for c in chosen]                  # 1-based below: column 0 of the design is the intercept
+    steps = [(step, Xc.columns[c - 1] if step else "", r2, gain)
+             for step, (c, r2, gain) in enumerate(zip([0, *chosen], *zip(*path)))]
 
     selected = [str(Xc.columns[c - 1]) for c in chosen]
     design = np.column_stack([np.ones(n), x[:, [c - 1 for c in chosen]]])
@@ -262,6 +313,121 @@ def forward_select(X: pd.DataFrame, y: pd.Series, max_features: int | None = Non
         max_features=max_features,
         dropped_features=constant,
     )
+
+
+def selection_stability(X: pd.DataFrame, y: pd.Series, n_resamples: int = 100, fraction: float = 0.5,
+                        groups: pd.Series | None = None, seed: int = 0, **select_kwargs) -> pd.DataFrame:
+    """How often each candidate is selected when the signature is refitted on half-samples.
+
+    Each resample keeps a random ``fraction`` of the groups (of the models, without ``groups``),
+    without replacement, and reruns :func:`forward_select` on them (with the same ``groups`` for its
+    folds). A feature selected in most resamples is a stable part of the signature; among strongly
+    correlated candidates the choice is often arbitrary, and the shares say so.
+
+    Parameters
+    ----------
+    X, y :
+        as in :func:`forward_select` (complete cases are taken first).
+    n_resamples : int
+        number of half-samples (seeded).
+    fraction : float
+        share of the groups kept in each resample.
+    groups : Series, optional
+        model -> lineage group: whole groups are kept or left out, and folds keep them whole.
+    **select_kwargs :
+        passed to :func:`forward_select` (``max_features``, ``cv``, ``stop``, ``min_gain``).
+
+    Returns
+    -------
+    DataFrame
+        one row per candidate: feature, share (of the resamples selecting it), in_signature (selected
+        on the full sample), n_resamples; sorted by share, then by name.
+    """
+    if not 0 < fraction < 1:
+        raise EvalcorrError(f"selection_stability: `fraction` must be in (0, 1), got {fraction}")
+    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 1:
+        raise EvalcorrError(f"selection_stability: `n_resamples` must be a positive integer, got {n_resamples!r}")
+    full = forward_select(X, y, groups=groups, **select_kwargs)
+    Xc, yc, _ = _complete_cases(X, y)
+    Xc = Xc.drop(columns=full.dropped_features)
+    codes, n_groups = group_codes(yc.index, groups)
+    keep = max(2, int(round(fraction * n_groups)))
+    x, yv = Xc.to_numpy(), yc.to_numpy()
+    rng = np.random.default_rng(seed)
+    counts = np.zeros(x.shape[1], dtype="int64")
+    with threadpool_limits(limits=1, user_api="blas"):
+        for _ in range(n_resamples):
+            rows = np.isin(codes, rng.choice(n_groups, size=keep, replace=False))
+            sub_codes = None if groups is None else codes[rows]
+            n = int(rows.sum())
+            if n < 2 * full.cv or yv[rows].std() == 0:
+                raise EvalcorrError(f"selection_stability: a half-sample holds only {n} models; use a larger "
+                                    "`fraction` or finer `groups`")
+            fold = fold_assignment(n, full.cv, full.seed, sub_codes)
+            limit = min(full.max_features, n - n // full.cv - 2)
+            chosen, _ = _select(x[rows], yv[rows], fold, full.cv, limit, full.stop, full.min_gain)
+            counts[chosen] += 1
+    table = pd.DataFrame({"feature": Xc.columns.astype(str), "share": counts / n_resamples,
+                          "in_signature": Xc.columns.isin(full.selected), "n_resamples": n_resamples})
+    return table.sort_values(["share", "feature"], ascending=[False, True], ignore_index=True)
+
+
+def _r2(y: np.ndarray, predicted: np.ndarray) -> float:
+    """Out-of-sample R^2 around the test sample's own mean."""
+    return float(1 - ((y - predicted) ** 2).sum() / ((y - y.mean()) ** 2).sum())
+
+
+def _predict(result: SignatureResult, X: pd.DataFrame) -> np.ndarray:
+    return result.intercept + X[result.selected].to_numpy(dtype=float) @ result.coefficients["coef"].to_numpy()
+
+
+def temporal_validation(X: pd.DataFrame, y: pd.Series, dates: pd.Series, cutoff=None, n_random: int = 20,
+                        seed: int = 0, **select_kwargs) -> dict:
+    """Fit the signature on the earlier models and score its predictions on the later ones.
+
+    Parameters
+    ----------
+    X, y :
+        as in :func:`forward_select`.
+    dates : Series
+        model -> date (e.g. upload dates from :func:`evalcorr.data.loaders.model_dates`); models
+        without one are left out.
+    cutoff : date-like, optional
+        models dated before it train, the others test (default: the median date of the usable models).
+    n_random : int
+        random splits of the same sizes whose mean test R^2 is the baseline (seeded).
+    **select_kwargs :
+        passed to :func:`forward_select`.
+
+    Returns
+    -------
+    dict
+        cutoff, n_train, n_test, selected (fitted on the earlier models), train_cv_r2, test_r2 (out of
+        time: R^2 of the predictions for the later models around their own mean), random_test_r2 (mean
+        over the random splits).
+    """
+    if not isinstance(dates, pd.Series):
+        raise EvalcorrError("temporal_validation: `dates` must be a Series model -> date")
+    when = pd.to_datetime(dates, errors="coerce").reindex(y.index)
+    Xc, yc, _ = _complete_cases(X.loc[when.notna().to_numpy()], y.loc[when.notna().to_numpy()])
+    when = when.loc[yc.index]
+    cutoff = when.median() if cutoff is None else pd.Timestamp(cutoff)
+    early = (when < cutoff).to_numpy()
+    n_train, n_test = int(early.sum()), int((~early).sum())
+    if min(n_train, n_test) < 10:
+        raise EvalcorrError(f"temporal_validation: the cutoff {cutoff.date()} leaves {n_train} earlier and {n_test} "
+                            "later models; each side needs at least 10")
+    fit = forward_select(Xc[early], yc[early], **select_kwargs)
+    test_r2 = _r2(yc[~early].to_numpy(), _predict(fit, Xc[~early]))
+    rng = np.random.default_rng(seed)
+    random_r2 = []
+    for _ in range(n_random):
+        train = np.zeros(len(yc), dtype=bool)
+        train[rng.choice(len(yc), size=n_train, replace=False)] = True
+        result = forward_select(Xc[train], yc[train], **select_kwargs)
+        random_r2.append(_r2(yc[~train].to_numpy(), _predict(result, Xc[~train])))
+    return {"cutoff": cutoff, "n_train": n_train, "n_test": n_test, "selected": fit.selected,
+            "train_cv_r2": fit.cv_r2, "test_r2": test_r2, "random_test_r2": float(np.mean(random_r2))}
 
 
 def model_metadata(scores: pd.DataFrame, *, min_models: int = 20) -> pd.DataFrame:

@@ -10,9 +10,12 @@ values the statistics computed and return strings; none computes a statistic.
 ('12.3', 'MATH, BBH and GPQA')
 """
 
-from evalcorr.text.lists import DisplayNames, brace_groups, join_and, labelled_values, names, pair_with_value
-from evalcorr.text.numbers import format_permutation_p, percent, percent_at_least, share_of_pairs, with_interval
+from evalcorr.text.lists import (
+    DisplayNames, brace_groups, join_and, labelled_range, labelled_values, names, pair_with_value)
+from evalcorr.text.numbers import (
+    format_permutation_p, interval, ordinal, percent, percent_at_least, share_of_pairs, upper_bound, with_interval)
 from evalcorr.text.tables import markdown_table
 
-__all__ = ["DisplayNames", "brace_groups", "format_permutation_p", "join_and", "labelled_values", "markdown_table",
-           "names", "pair_with_value", "percent", "percent_at_least", "share_of_pairs", "with_interval"]
+__all__ = ["DisplayNames", "brace_groups", "format_permutation_p", "interval", "join_and", "labelled_range",
+           "labelled_values", "markdown_table", "names", "ordinal", "pair_with_value", "percent", "percent_at_least",
+           "share_of_pairs", "upper_bound", "with_interval"]

@@ -51,3 +51,15 @@ def pair_with_value(a, b, value: float, display: Mapping | Callable | None = Non
     """``"NarrativeQA and NaturalQuestions (open book) (r = 0.83)"``: a pair of items and one statistic."""
     first, second = names([a, b], display)
     return f"{first} and {second} ({label} = {value:{fmt}})"
+
+
+def labelled_range(values: pd.Series, fmt: str = ".0%", between: str = " to ") -> str:
+    """The smallest and largest of labelled values, each with its label: ``"6% (general factor) to 75% (log
+    parameters)"``; one value when all are equal (to the format). NaN values are ignored."""
+    values = values.dropna()
+    if values.empty:
+        raise ValueError("labelled_range needs at least one finite value")
+    low, high = values.idxmin(), values.idxmax()
+    if f"{values[low]:{fmt}}" == f"{values[high]:{fmt}}":
+        return f"{values[low]:{fmt}}"
+    return f"{values[low]:{fmt}} ({low}){between}{values[high]:{fmt}} ({high})"

@@ -38,4 +38,32 @@ def format_permutation_p(p: float, n_perm: int) -> str:
 
 def with_interval(value: float, low: float, high: float, fmt: str = "+.1f", scale: float = 1.0) -> str:
     """An estimate with its interval: ``with_interval(0.047, 0.002, 0.116, scale=100) == "+4.7 [+0.2, +11.6]"``."""
-    return f"{scale * value:{fmt}} [{scale * low:{fmt}}, {scale * high:{fmt}}]"
+    return f"{scale * value:{fmt}} {interval(scale * low, scale * high, fmt)}"
+
+
+def upper_bound(value: float, significant: int = 2) -> str:
+    """A non-negative bound rounded *up* to ``significant`` significant digits, so "at most x" stays true.
+
+    >>> upper_bound(0.00117), upper_bound(0.1234), upper_bound(0.0)
+    ('0.0012', '0.13', '0')
+    """
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"upper_bound needs a finite value >= 0, got {value}")
+    if value == 0:
+        return "0"
+    exponent = int(np.floor(np.log10(value))) - significant + 1
+    step = 10.0 ** exponent
+    rounded = np.ceil(value / step - 1e-9) * step
+    return f"{rounded:.{max(0, -exponent)}f}"
+
+
+def interval(low: float, high: float, fmt: str = ".2f") -> str:
+    """A confidence interval as the report prints it: ``"[0.54, 0.68]"``."""
+    return f"[{low:{fmt}}, {high:{fmt}}]"
+
+
+def ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th``, ``11th``, ``12th``, ``13th``, ``21st`` ..."""
+    n = int(n)
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"

@@ -52,6 +52,21 @@ def test_task_min_models_drops_sparse_tasks(tmp_path):
                                rtol=1e-12, atol=1e-15)
 
 
+def test_partial_task_and_family_means_controls(tmp_path):
+    from evalcorr.data.loaders import load_families
+
+    wide = load_wide("open-llm-leaderboard-v2", min_models=1000)
+    for control, kwargs in (("task:mmlu_pro", {}),
+                            ("family-means", {"families": load_families("open-llm-leaderboard-v2")})):
+        out = tmp_path / "partial.csv"
+        assert main(["corr", "open-llm-leaderboard-v2", "--partial", control, "--task-min-models", "1000",
+                     "--out", str(out)]) == 0
+        written = pd.read_csv(out, index_col="task")
+        expected = partial_correlation_matrix(wide, control, **kwargs)
+        np.testing.assert_allclose(written.to_numpy(), expected.to_numpy(), rtol=1e-12, atol=1e-15)
+    assert written.notna().all().all()
+
+
 def test_errors_are_clear(tmp_path, capsys):
     assert main(["corr", "no-such-source", "--out", "-"]) == 2
     assert "unknown source 'no-such-source'" in capsys.readouterr().err
@@ -59,6 +74,8 @@ def test_errors_are_clear(tmp_path, capsys):
     assert "unknown --method 'cosine'" in capsys.readouterr().err
     assert main(["corr", "helm-mmlu", "--partial", "pc2", "--out", "-"]) == 2
     assert "unknown --partial 'pc2'" in capsys.readouterr().err
+    assert main(["corr", "helm-mmlu", "--partial", "task:no_such_subject", "--out", "-"]) == 2
+    assert "no task 'no_such_subject'" in capsys.readouterr().err
     assert main(["corr", "helm-mmlu", "--partial", "log-params", "--out", "-"]) == 2
     assert "no parameter counts" in capsys.readouterr().err
     assert main(["corr", "helm-mmlu", "--out", str(tmp_path / "missing" / "x.csv")]) == 1

@@ -179,3 +179,13 @@ def test_livebench_defaults_to_its_latest_release(real_cache):
     assert first.shape != latest.shape
     tidy = evalcorr.load_scores("livebench", snapshot="2024-06-24", cache_dir=real_cache)
     assert tidy.loc[tidy["level"] == "task", "model"].nunique() == first.shape[0]
+
+
+def test_model_dates_of_the_leaderboard(real_cache):
+    dates = loaders.model_dates("open-llm-leaderboard-v2", cache_dir=real_cache)
+    models = set(evalcorr.load_wide("open-llm-leaderboard-v2", cache_dir=real_cache).index)
+    assert len(dates) == 272 and set(dates["model"]) <= models
+    row = dates.set_index("model").loc["0-hero/Matter-0.2-7B-DPO"]   # line 598 of Sloth's table
+    assert row["submitted"] == pd.Timestamp("2024-08-05") and row["uploaded"] == pd.Timestamp("2024-04-13")
+    with pytest.raises(DataError, match="no model dates"):
+        loaders.model_dates("helm-mmlu", cache_dir=real_cache)

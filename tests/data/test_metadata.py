@@ -51,3 +51,24 @@ def test_join_and_coverage(files):
 def test_skips_sources_not_given():
     frame = pd.DataFrame({"model": ["a/b"], "task": ["t"]})
     assert metadata.join_leaderboard_metadata(frame, {}).equals(frame)
+
+
+def test_sloth_leaderboard_dates_keep_the_earliest_entry(tmp_path):
+    table = tmp_path / "board.csv"
+    table.write_text("T,Model,Submission Date,Upload To Hub Date\n"
+                     "x,org/a,2024-06-10,2024-05-01\n"
+                     "x,org/a,2024-06-01,2024-05-03\n"
+                     "x,org/b,2024-07-01,\n")
+    dates = metadata.sloth_leaderboard_dates(table)
+    assert dates["model"].tolist() == ["org/a", "org/b"]
+    assert dates["submitted"].dt.strftime("%Y-%m-%d").tolist() == ["2024-06-01", "2024-07-01"]
+    assert dates.loc[0, "uploaded"] == pd.Timestamp("2024-05-01") and pd.isna(dates.loc[1, "uploaded"])
+
+
+def test_sloth_leaderboard_dates_name_a_wrong_file(tmp_path):
+    from evalcorr.errors import DataError
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Model,Date\norg/a,2024-01-01\n")
+    with pytest.raises(DataError, match="Submission Date"):
+        metadata.sloth_leaderboard_dates(bad)

@@ -67,3 +67,16 @@ def test_clear_errors():
         cluster_labels(corr, 0)
     with pytest.raises(EvalcorrError, match="square"):
         cluster_order(corr.iloc[:, :3])
+
+
+def test_agreement_over_k_is_the_ari_at_each_cut():
+    from evalcorr.stats.clustering import agreement_over_k
+
+    wide, families = latent_factor_matrix(n_models=300, seed=31)
+    corr = correlation_matrix(wide)
+    table = agreement_over_k(corr, families, ks=range(1, 20))
+    assert list(table["k"]) == list(range(1, len(corr) + 1))       # k beyond the tasks is skipped
+    for row in table.itertuples():
+        assert row.ari == pytest.approx(cluster_family_agreement(corr, families, k=row.k))
+    assert (table["families"] == 3).all()
+    assert table.set_index("k").loc[3, "ari"] == pytest.approx(1.0)   # the planted families at k = 3

@@ -7,7 +7,8 @@ from tests._synthetic import latent_factor_matrix
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.correlation import correlation_matrix
-from evalcorr.stats.partial import block_structure, control_variable, partial_correlation_matrix, residualize
+from evalcorr.stats.partial import (
+    block_structure, block_survival, control_variable, partial_correlation_matrix, pc1_residual_balance, residualize)
 from evalcorr.stats.pca import principal_components
 
 
@@ -15,7 +16,8 @@ def closed_form(wide, z):
     """r_ab.z = (r_ab - r_az r_bz) / sqrt((1 - r_az^2)(1 - r_bz^2)) for every pair."""
     full = wide.assign(_z=z).corr().to_numpy()
     r, rz = full[:-1, :-1], full[:-1, -1]
-    out = (r - np.outer(rz, rz)) / np.sqrt(np.outer(1 - rz**2, 1 - rz**2))
+    with np.errstate(invalid="ignore", divide="ignore"):   # a task that is the control: 0 / 0
+        out = (r - np.outer(rz, rz)) / np.sqrt(np.outer(1 - rz**2, 1 - rz**2))
     np.fill_diagonal(out, 1.0)
     return out
 
@@ -133,3 +135,79 @@ def test_a_non_numeric_column_is_a_clear_error():
     for control in ("pc1", "mean", None):
         with pytest.raises(EvalcorrError, match="`wide` must hold numeric scores"):
             partial_correlation_matrix(bad, control=control)
+
+@pytest.mark.parametrize("control", ["task:b_1", "family-means", "pc1-excluding:A"])
+def test_new_controls_match_the_closed_form(control):
+    wide, families = latent_factor_matrix(n_models=200, seed=21)
+    partial = partial_correlation_matrix(wide, control=control, families=families)
+    z_scores = (wide - wide.mean()) / wide.std(ddof=1)
+    z = {"task:b_1": wide["b_1"],
+         "family-means": z_scores.T.groupby(families).mean().T.mean(axis=1),
+         "pc1-excluding:A": principal_components(wide.loc[:, families != "A"]).scores["PC1"]}[control]
+    expected = closed_form(wide, z)
+    if control == "task:b_1":
+        # The control task's own residual is zero: its row and column are NaN.
+        j = list(wide.columns).index("b_1")
+        assert np.isnan(partial.iloc[j]).all()
+        expected = np.delete(np.delete(expected, j, 0), j, 1)
+        partial = partial.drop(index="b_1", columns="b_1")
+    np.testing.assert_allclose(partial.to_numpy(), expected, atol=1e-10)
+
+
+def test_family_means_weigh_each_family_equally():
+    # Family A has 8 tasks, B one: the mean over tasks leans to A, the mean of family means does not.
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=100), rng.normal(size=100)
+    wide = pd.DataFrame({**{f"a{i}": a for i in range(8)}, "b0": b})
+    families = pd.Series(["A"] * 8 + ["B"], index=wide.columns)
+    z = control_variable(wide, "family-means", families=families)
+    np.testing.assert_allclose(z, ((a - a.mean()) / a.std(ddof=1) + (b - b.mean()) / b.std(ddof=1)) / 2)
+
+
+def test_general_factor_control_uses_the_schmid_leiman_scores():
+    from evalcorr.stats.hierarchical import general_factor_scores
+
+    wide, families = latent_factor_matrix(n_models=300, seed=22)
+    z = control_variable(wide, "general-factor:3")
+    pd.testing.assert_series_equal(z, general_factor_scores(wide, 3).rename("general_factor"))
+    np.testing.assert_allclose(partial_correlation_matrix(wide, control="general-factor:3").to_numpy(),
+                               closed_form(wide, z), atol=1e-10)
+    with pytest.raises(EvalcorrError, match="integer"):
+        control_variable(wide, "general-factor:x")
+
+
+def test_controls_that_need_more_say_so():
+    wide, families = latent_factor_matrix(n_models=60, seed=23)
+    with pytest.raises(EvalcorrError, match="needs `families`"):
+        control_variable(wide, "family-means")
+    with pytest.raises(EvalcorrError, match="no task 'zz'"):
+        control_variable(wide, "task:zz")
+    with pytest.raises(EvalcorrError, match="no task of family 'Z'"):
+        control_variable(wide, "pc1-excluding:Z", families=families)
+
+
+def test_block_survival_is_block_structure_under_each_control():
+    wide, families = latent_factor_matrix(n_models=500, seed=24)
+    table = block_survival(wide, families, {"PC1": "pc1", "PC1 of the rest": "pc1-excluding:{family}"})
+    table = table.set_index(["control", "family"])
+    assert list(table.index.get_level_values("control").unique()) == ["none", "PC1", "PC1 of the rest"]
+    plain = block_structure(correlation_matrix(wide), families).set_index("family")
+    pc1 = block_structure(partial_correlation_matrix(wide, control="pc1"), families).set_index("family")
+    assert table.loc[("PC1", "A"), "mean_within"] == pytest.approx(pc1.loc["A", "mean_within"])
+    assert table.loc[("PC1", "all"), "kept"] == pytest.approx(pc1.loc["all", "mean_within"] / plain.loc["all", "mean_within"])
+    rest_b = block_structure(partial_correlation_matrix(wide, control="pc1-excluding:B", families=families),
+                             families).set_index("family")
+    assert table.loc[("PC1 of the rest", "B"), "mean_within"] == pytest.approx(rest_b.loc["B", "mean_within"])
+    assert np.isnan(table.loc[("PC1 of the rest", "all"), "mean_within"])
+    assert (table.loc["none", "kept"] == 1).all()
+
+
+def test_removing_pc1_forces_the_weighted_residual_covariances_negative():
+    wide, _ = latent_factor_matrix(n_models=400, seed=25)
+    balance = pc1_residual_balance(wide)
+    assert (balance < 0).all()
+    # The identity behind it: with the task itself included, the loading-weighted sum is zero.
+    data = (wide - wide.mean()) / wide.std(ddof=1)
+    pca = principal_components(wide, n_components=1)
+    cov = residualize(data, pca.scores["PC1"]).cov().to_numpy()
+    np.testing.assert_allclose(cov @ pca.loadings["PC1"].to_numpy(), 0.0, atol=1e-12)

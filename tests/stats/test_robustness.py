@@ -285,3 +285,46 @@ def test_snapshot_comparison_detects_rescoring_and_checks_its_mapping():
         snapshot_comparison(wide, rescored, {"A": ("a_0", "a_0"), "B": ("b_0", "bbh")})
     with pytest.raises(EvalcorrError, match="at least 2 benchmarks"):
         snapshot_comparison(wide, rescored.set_axis([f"x{i}" for i in range(10)], axis=1))
+
+
+def test_representative_draws_pick_one_model_per_group():
+    from evalcorr.stats.robustness import DRAW_STATISTICS, headline_statistics, representative_draws
+
+    # 40 groups of three exact copies: every draw keeps the same score vectors, so every draw's
+    # statistics equal those of the 40 distinct models.
+    base, families = latent_factor_matrix(n_models=40, seed=41)
+    wide = pd.concat([base.set_axis([f"{m}-v{c}" for m in base.index], axis=0) for c in range(3)])
+    groups = pd.Series([name.split("-v")[0] for name in wide.index], index=wide.index)
+    draws = representative_draws(wide, groups, families, n_draws=5, seed=1)
+    assert list(draws.columns) == ["draw", *DRAW_STATISTICS] and len(draws) == 5
+    expected = headline_statistics(base, families)
+    for column in ("n_models", "median_r", "median_within", "pc1_share", "ari"):
+        np.testing.assert_allclose(draws[column], expected[column], atol=1e-12)
+
+
+def test_representative_draws_differ_between_draws_and_are_seeded():
+    from evalcorr.stats.robustness import representative_draws
+
+    wide, families = latent_factor_matrix(n_models=300, seed=42)
+    groups = pd.Series(np.arange(300) % 60, index=wide.index)          # 60 groups of 5 different models
+    first = representative_draws(wide, groups, families, n_draws=4, seed=3)
+    assert (first["n_models"] == 60).all() and first["median_r"].nunique() == 4
+    pd.testing.assert_frame_equal(first, representative_draws(wide, groups, families, n_draws=4, seed=3))
+    with pytest.raises(EvalcorrError, match="groups"):
+        representative_draws(wide, groups % 10, families, n_draws=2)
+
+
+def test_block_above_floor_is_block_structure_on_the_models_above_it():
+    from evalcorr.stats.partial import block_structure, partial_correlation_matrix
+    from evalcorr.stats.robustness import block_above_floor
+
+    wide, families = latent_factor_matrix(n_models=400, seed=43)
+    table = block_above_floor(wide, families, "A", floors=(-10.0, 0.0, 50.0)).set_index("floor")
+    level = wide[families.index[families == "A"]].mean(axis=1)
+    subset = wide[level >= 0.0]
+    assert table.loc[0.0, "n_models"] == len(subset) and table.loc[-10.0, "n_models"] == 400
+    plain = block_structure(correlation_matrix(subset), families).set_index("family")
+    partial = block_structure(partial_correlation_matrix(subset), families).set_index("family")
+    assert table.loc[0.0, "mean_within"] == pytest.approx(plain.loc["A", "mean_within"])
+    assert table.loc[0.0, "partial_between"] == pytest.approx(partial.loc["A", "mean_between"])
+    assert table.loc[50.0, "n_models"] == 0 and np.isnan(table.loc[50.0, "mean_within"])

@@ -181,3 +181,80 @@ def test_duplicated_models_are_refused():
         forward_select(doubled_X, y)
     with pytest.raises(EvalcorrError, match=r"forward_select: `y` has duplicated model rows"):
         forward_select(X, doubled_y)
+
+# --- lineage-grouped folds, selection stability, out-of-time validation -------------------------
+
+def test_grouped_folds_keep_each_group_whole_and_balance_the_folds():
+    from evalcorr.stats.signatures import fold_assignment
+
+    codes = np.repeat(np.arange(30), np.arange(1, 31) % 7 + 1)      # 30 groups of 1..7 models
+    fold = fold_assignment(len(codes), 5, seed=2, codes=codes)
+    for g in range(30):
+        assert len(set(fold[codes == g])) == 1
+    sizes = np.bincount(fold, minlength=5)
+    assert sizes.max() - sizes.min() <= 7                              # at most one group apart
+    with pytest.raises(EvalcorrError, match="cannot fill"):
+        fold_assignment(6, 5, seed=0, codes=np.array([0, 0, 1, 1, 2, 2]))
+
+
+def test_grouped_cv_r2_matches_sklearn_with_the_same_grouped_folds():
+    from evalcorr.stats.signatures import fold_assignment
+
+    X, y = synthetic(n=240)
+    groups = pd.Series(np.arange(240) // 8, index=X.index)            # 30 groups of 8
+    result = forward_select(X, y, cv=5, seed=4, max_features=2, stop="max-features", groups=groups)
+    fold = fold_assignment(240, 5, 4, groups.to_numpy())
+    features = result.selected
+    predicted = np.empty(240)
+    for k in range(5):
+        model = LinearRegression().fit(X.loc[fold != k, features], y[fold != k])
+        predicted[fold == k] = model.predict(X.loc[fold == k, features])
+    assert result.cv_r2 == pytest.approx(r2_score(y, predicted), abs=1e-10)
+
+
+def test_grouped_cv_is_less_optimistic_when_lineages_share_noise():
+    # Each lineage shares a random offset in y that a lineage-specific feature (its mean of f0) can
+    # memorise: random folds reward it, grouped folds do not.
+    rng = np.random.default_rng(5)
+    n_groups, size = 40, 10
+    group = np.repeat(np.arange(n_groups), size)
+    offset = rng.normal(size=n_groups)
+    X = pd.DataFrame({"signal": rng.normal(size=n_groups * size),
+                      "lineage": offset[group] + 0.05 * rng.normal(size=n_groups * size)})
+    y = pd.Series(X["signal"] + offset[group] ** 2 + 0.3 * rng.normal(size=len(X)))
+    groups = pd.Series(group, index=X.index)
+    naive = forward_select(X, y, stop="max-features", max_features=2)
+    grouped = forward_select(X, y, stop="max-features", max_features=2, groups=groups)
+    assert grouped.cv_r2 < naive.cv_r2
+
+
+def test_selection_stability_of_a_planted_signature():
+    from evalcorr.stats.signatures import selection_stability
+
+    X, y = synthetic(n=300)
+    X["f2_copy"] = X["f2"] + np.random.default_rng(7).normal(scale=0.01, size=len(X))   # a near-twin of f2
+    table = selection_stability(X, y, n_resamples=40, seed=1).set_index("feature")
+    assert table.loc["f5", "share"] == 1.0 and table.loc["f9", "share"] >= 0.9
+    # f2 and its twin are interchangeable: between them they are chosen in (nearly) every resample.
+    assert table.loc["f2", "share"] + table.loc["f2_copy", "share"] >= 0.95
+    assert table.drop(["f2", "f2_copy", "f5", "f9"])["share"].max() <= 0.2
+    assert table["in_signature"].sum() == len(forward_select(X, y).selected)
+    assert (table["n_resamples"] == 40).all()
+
+
+def test_temporal_validation_detects_a_relation_that_changed_over_time():
+    from evalcorr.stats.signatures import temporal_validation
+
+    X, y = synthetic(n=300)
+    dates = pd.Series(pd.date_range("2023-01-01", periods=300, freq="D"), index=X.index)
+    stable = temporal_validation(X, y, dates, n_random=5)
+    assert stable["n_train"] == 150 and stable["n_test"] == 150
+    assert stable["selected"][:2] == ["f2", "f5"]
+    assert stable["test_r2"] == pytest.approx(stable["random_test_r2"], abs=0.1)
+    drifted = y.copy()
+    later = (dates >= dates.median()).to_numpy()
+    drifted[later] = (2.0 * X["f7"] + 0.5 * np.random.default_rng(2).normal(size=300))[later]
+    shifted = temporal_validation(X, drifted, dates, n_random=5)
+    assert shifted["test_r2"] < 0 < shifted["random_test_r2"]
+    with pytest.raises(EvalcorrError, match="at least 10"):
+        temporal_validation(X, y, dates, cutoff="2023-01-05")

@@ -39,3 +39,12 @@ def test_display_names_read_unknown_ids_as_themselves():
     display = DisplayNames({"bbh_x": "BBH x"})
     assert display["bbh_x"] == "BBH x" and display["log10_params_b"] == "log10_params_b"
     assert names(["bbh_x", "y"], display) == ["BBH x", "y"]
+
+
+def test_labelled_range_names_both_ends():
+    from evalcorr.text import labelled_range
+
+    kept = pd.Series({"PC1": 0.10, "general factor": 0.06, "log parameters": 0.75, "none": float("nan")})
+    assert labelled_range(kept) == "6% (general factor) to 75% (log parameters)"
+    assert labelled_range(pd.Series({"a": 0.901, "b": 0.899})) == "90%"
+    assert labelled_range(kept, ".2f", " and ") == "0.06 (general factor) and 0.75 (log parameters)"
