@@ -1,4 +1,5 @@
 """evalcorr.text.numbers: how numbers read in the report's sentences."""
+
 import pytest
 
 from evalcorr.text import format_permutation_p, percent, percent_at_least, share_of_pairs
