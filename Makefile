@@ -14,10 +14,14 @@ override EVALCORR_DATA_DIR := $(if $(EVALCORR_DATA_DIR),$(abspath $(EVALCORR_DAT
 override EVALCORR_CACHE_DIR := $(abspath $(EVALCORR_CACHE_DIR))
 export EVALCORR_DATA_DIR EVALCORR_CACHE_DIR
 
-.PHONY: help venv data render test bench clean
+# `make report SCORES=my_scores.csv [OUT=_report] [REPORT_ARGS="--metric acc_norm,none ..."]`
+OUT ?= _report
+
+.PHONY: help venv data render report test bench clean
 
 help:
 	@echo "make render   build the data cache, then the site (_site/) and the PDF"
+	@echo "make report   the report of your own score table: make report SCORES=FILE-OR-FOLDER [OUT=_report]"
 	@echo "make test     run the test suite"
 	@echo "make data     build the data cache from the mirror ($(or $(EVALCORR_DATA_DIR),upstream download))"
 	@echo "make bench    whole-process timings (medians) of data build, statistics and rendering"
@@ -37,6 +41,10 @@ data: venv
 render: venv
 	$(PY) -m evalcorr data --cache-if-no-mirror
 	$(PY) -m evalcorr render
+
+report: venv
+	@test -n "$(SCORES)" || { echo "make report: name the score table, e.g. make report SCORES=my_scores.csv [OUT=_report]" >&2; exit 2; }
+	$(PY) -m evalcorr report "$(SCORES)" --out "$(OUT)" $(REPORT_ARGS)
 
 test: venv
 	$(PY) -m pytest

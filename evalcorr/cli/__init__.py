@@ -16,6 +16,7 @@ COMMANDS = {
     "transfer": ("evalcorr.cli.transfer", "write a transfer matrix as CSV"),
     "signatures": ("evalcorr.cli.signatures", "forward-selected predictors of one task as CSV"),
     "render": ("evalcorr.cli.render", "render the site and the PDF (Quarto, or the offline renderer)"),
+    "report": ("evalcorr.cli.report", "render the report of your own score table (site and PDF)"),
 }
 
 

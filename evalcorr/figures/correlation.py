@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.figures.style import (
@@ -113,6 +114,41 @@ def select_scatter_pairs(pairs: pd.DataFrame, n: int = 8, *, seed: int = 0,
     return rows
 
 
+PICKS = ("highest r", "lowest r", "random")
+
+
+def select_extreme_pairs(pairs: pd.DataFrame, n_high: int = 2, n_low: int = 2, n_random: int = 4, *,
+                         seed: int = 0) -> pd.DataFrame:
+    """Rows of a pairs table to draw as scatters on any table: the most and least correlated pairs and
+    a seeded random sample of the others.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        Tidy pairs table with ``task_a``, ``task_b`` and ``r`` (pairs with a NaN r are never picked).
+    n_high, n_low : int
+        Number of pairs with the highest and with the lowest r.
+    n_random : int
+        Number of further pairs drawn at random (``seed``) from the rest.
+
+    Returns
+    -------
+    DataFrame
+        The chosen rows (highest first, then lowest, then random in table order) with a column ``pick``
+        (``"highest r"``, ``"lowest r"`` or ``"random"``).
+    """
+    _require_columns(pairs, ["task_a", "task_b", "r"], "pairs")
+    finite = np.flatnonzero(np.isfinite(pairs["r"].to_numpy(dtype=float, na_value=np.nan)))
+    ranked = finite[np.argsort(-pairs["r"].to_numpy(dtype=float)[finite], kind="stable")]
+    high = list(ranked[:n_high])
+    low = [i for i in ranked[::-1][:n_low] if i not in high]
+    rest = np.setdiff1d(finite, high + low)
+    sample = sorted(np.random.default_rng(seed).choice(rest, size=min(n_random, len(rest)), replace=False).tolist())
+    rows = pairs.iloc[high + low + sample].reset_index(drop=True)
+    rows["pick"] = [PICKS[0]] * len(high) + [PICKS[1]] * len(low) + [PICKS[2]] * len(sample)
+    return rows
+
+
 def pair_scatter_grid(wide: pd.DataFrame, pairs: pd.DataFrame,
                       labels: pd.DataFrame | Mapping | None = None, *,
                       ncols: int = 4, percent: bool = True) -> Figure:
@@ -125,7 +161,8 @@ def pair_scatter_grid(wide: pd.DataFrame, pairs: pd.DataFrame,
     pairs : DataFrame
         The pairs to draw, one per panel, with columns ``task_a``, ``task_b``, ``r``, ``n``
         (e.g. :func:`select_scatter_pairs` applied to ``correlation_pairs``). A boolean ``discussed``
-        column marks the study's pairs in the panel title.
+        column marks the study's pairs in the panel title; a text column ``pick`` (from
+        :func:`select_extreme_pairs`) is shown there instead.
     labels : DataFrame or mapping, optional
         Display names: the families table (columns task, display) or a dict task -> name.
     ncols : int
@@ -159,8 +196,9 @@ def pair_scatter_grid(wide: pd.DataFrame, pairs: pd.DataFrame,
         ax.text(0.04, 0.96, f"r = {row.r:.2f}\nn = {int(row.n):,}", transform=ax.transAxes,
                 va="top", ha="left", fontsize=7,
                 bbox=dict(boxstyle="round,pad=0.2", facecolor="white", edgecolor="none", alpha=0.8))
-        if getattr(row, "discussed", False):
-            ax.set_title("discussed", fontsize=7, loc="right", color="0.4", pad=2)
+        note = getattr(row, "pick", None) or ("discussed" if getattr(row, "discussed", False) else None)
+        if note:
+            ax.set_title(note, fontsize=7, loc="right", color="0.4", pad=2)
     for ax in axes.flat[len(pairs):]:
         ax.set_visible(False)
     unit = " (%)" if percent else ""
@@ -168,6 +206,13 @@ def pair_scatter_grid(wide: pd.DataFrame, pairs: pd.DataFrame,
     fig.supylabel(f"score on the second task{unit}", fontsize=8)
     fig.tight_layout(w_pad=0.8, h_pad=0.9)
     return fig
+
+
+def _has_families(pairs: pd.DataFrame) -> bool:
+    """Whether a pairs table says which pairs are within one family (it was given families)."""
+    if "same_family" in pairs.columns and pairs["same_family"].notna().any():
+        return True
+    return {"family_a", "family_b"} <= set(pairs.columns) and pairs["family_a"].notna().any()
 
 
 def _within_mask(pairs: pd.DataFrame) -> np.ndarray:
@@ -186,7 +231,8 @@ def correlation_histogram(pairs: pd.DataFrame, *, bins: int | Sequence[float] = 
     """Histogram of all pairwise coefficients, within-family and between-family overlaid.
 
     Both groups share the same bins and are drawn as counts of task pairs; the median of each
-    group is marked with a dashed line and given in the legend.
+    group is marked with a dashed line and given in the legend. A pairs table computed without
+    families is drawn as one histogram of all pairs.
 
     Parameters
     ----------
@@ -205,7 +251,6 @@ def correlation_histogram(pairs: pd.DataFrame, *, bins: int | Sequence[float] = 
     """
     use_house_style()
     _require_columns(pairs, [value], "pairs")
-    within = _within_mask(pairs)
     values = pairs[value].to_numpy(dtype=float)
     ok = np.isfinite(values)
     if not ok.any():
@@ -219,7 +264,11 @@ def correlation_histogram(pairs: pd.DataFrame, *, bins: int | Sequence[float] = 
         fig, ax = subplots(figsize=(PAGE_WIDTH, 3.2))
     else:
         fig = ax.figure
-    groups = [("between families", ~within & ok, BETWEEN_COLOR), ("within a family", within & ok, WITHIN_COLOR)]
+    if _has_families(pairs):
+        within = _within_mask(pairs)
+        groups = [("between families", ~within & ok, BETWEEN_COLOR), ("within a family", within & ok, WITHIN_COLOR)]
+    else:
+        groups = [("all pairs", ok, WITHIN_COLOR)]
     for name, mask, color in groups:
         if not mask.any():
             continue
@@ -230,6 +279,7 @@ def correlation_histogram(pairs: pd.DataFrame, *, bins: int | Sequence[float] = 
     ax.axvline(0.0, color="0.3", linewidth=0.6)
     ax.set_xlabel(f"correlation coefficient ({value}) between two tasks across models")
     ax.set_ylabel("number of task pairs")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     # Above the axes: inside, the legend covers the r = 0 line and the left tail of the histogram.
     ax.legend(frameon=False, loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=2, borderaxespad=0.2)
     fig.tight_layout()

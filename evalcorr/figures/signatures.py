@@ -134,7 +134,7 @@ def coefficient_heatmap(table: pd.DataFrame, families, *, title: str | None = No
 
 
 def cv_r2_plot(summaries: Mapping[str, pd.DataFrame], families, *, title: str | None = None,
-               fontsize: float = 6.0, ax=None) -> Figure:
+               fontsize: float = 6.0, legend: bool = True, ax=None) -> Figure:
     """Cross-validated R^2 of each target's signature, one marker per candidate feature set.
 
     Parameters
@@ -146,6 +146,8 @@ def cv_r2_plot(summaries: Mapping[str, pd.DataFrame], families, *, title: str | 
     title : str, optional
     fontsize : float
         size of the target labels.
+    legend : bool
+        name the feature sets in a legend (not needed for one).
     ax : Axes, optional
     """
     use_house_style()
@@ -175,7 +177,8 @@ def cv_r2_plot(summaries: Mapping[str, pd.DataFrame], families, *, title: str | 
                           label="target-families")
     strip.set_yticks(range(len(rows)), [names[t] for t in rows], fontsize=fontsize)
     strip.tick_params(length=1.5, pad=1)
-    ax.legend(frameon=False, loc="lower left", title="candidate features", title_fontsize=7)
+    if legend:
+        ax.legend(frameon=False, loc="lower left", title="candidate features", title_fontsize=7)
     if title:
         ax.set_title(title)
     return fig

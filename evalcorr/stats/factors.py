@@ -122,6 +122,59 @@ def parallel_analysis(wide: pd.DataFrame, n_iter: int = 100, quantile: float = 0
                             quantile=quantile, seed=seed)
 
 
+def factor_count_stability(wide: pd.DataFrame, parallel: ParallelAnalysis, n_boot: int = 200,
+                           seed: int = 0) -> pd.DataFrame:
+    """How often parallel analysis retains each number of factors when models are resampled.
+
+    A bootstrap resample repeats some models and leaves others out, which spreads the eigenvalues of
+    its correlation matrix more than those of fresh data of the same size. Each resample is therefore
+    compared with thresholds from random data resampled the same way: the ``parallel.quantile`` of the
+    eigenvalues of ``parallel.n_iter`` bootstrap resamples of random normal data of the table's shape.
+    Under pure noise the count is then 0 in about 95% of the resamples, as in parallel analysis itself.
+    Resamples in which a task is constant are skipped.
+
+    Returns
+    -------
+    DataFrame
+        one row per number of factors found at least once: ``n_factors``, ``count``, ``share`` (of the
+        valid resamples), sorted by ``n_factors``.
+    """
+    if n_boot < 1:
+        raise EvalcorrError(f"factor_count_stability: `n_boot` must be >= 1, got {n_boot}")
+    values = complete_rows(wide).to_numpy()
+    n, k = values.shape
+    if n < 3:
+        raise EvalcorrError(f"factor_count_stability: {n} models have every score; a bootstrap needs at least 3")
+    m = len(parallel.table)
+    rng = np.random.default_rng(seed)
+
+    def eigenvalues(sample):
+        return np.linalg.eigvalsh(np.corrcoef(sample, rowvar=False))[::-1][:m]
+
+    def resample():
+        # a resample of a tiny table can repeat a single model: every column constant, no correlation
+        while len(np.unique(rows := rng.integers(0, n, size=n))) < 2:
+            pass
+        return rows
+
+    with threadpool_limits(limits=1, user_api="blas"):  # small decompositions: see parallel_analysis
+        null = np.stack([eigenvalues(rng.standard_normal((n, k))[resample()]) for _ in range(parallel.n_iter)])
+        threshold = np.quantile(null, parallel.quantile, axis=0)
+        counts = []
+        for _ in range(n_boot):
+            sample = values[rng.integers(0, n, size=n)]
+            if (sample.std(axis=0) == 0).any():
+                continue
+            above = eigenvalues(sample) > threshold
+            counts.append(m if above.all() else int(np.argmin(above)))
+    if not counts:
+        raise EvalcorrError("factor_count_stability: every resample had a constant task; the table has too "
+                            "few distinct scores for a bootstrap")
+    found = pd.Series(counts).value_counts().sort_index()
+    return pd.DataFrame({"n_factors": found.index.astype(int), "count": found.to_numpy(),
+                         "share": found.to_numpy() / len(counts)})
+
+
 def varimax_criterion(loadings) -> float:
     """Kaiser's varimax criterion: the summed (over factors) variance of the squared loadings."""
     squared = np.asarray(loadings, dtype=float) ** 2
@@ -260,6 +313,8 @@ def bootstrap_congruence(wide: pd.DataFrame, n_factors: int, n_boot: int = 200, 
     Each resample refits :func:`factor_loadings`; its factors are matched and sign-aligned to those of
     the full sample (:func:`match_factors`) and compared by Tucker's congruence (1 = identical
     pattern; 0.95 and above is usually read as the same factor, 0.85-0.94 as fair similarity).
+    A resample in which some task is constant (possible in a small table) is skipped, so the table
+    can hold fewer than ``n_boot`` resamples.
 
     Returns
     -------
@@ -274,6 +329,8 @@ def bootstrap_congruence(wide: pd.DataFrame, n_factors: int, n_boot: int = 200, 
     with threadpool_limits(limits=1, user_api="blas"):  # small decompositions: see parallel_analysis
         for b in range(n_boot):
             sample = data.iloc[rng.integers(0, n, size=n)]
+            if (sample.std(axis=0) == 0).any():   # a small table's resample can repeat one score: skip it
+                continue
             loadings = factor_loadings(sample, n_factors, rotation=rotation)
             _, phi = match_factors(reference.to_numpy(), loadings.to_numpy())
             rows += [(b, name, value) for name, value in zip(reference.columns, phi)]

@@ -74,3 +74,12 @@ def family_series(families, tasks=None) -> pd.Series:
             raise EvalcorrError(f"`families` has no family for tasks {absent[:5]}"
                                 f"{' ...' if len(absent) > 5 else ''}; add them to data/families.csv or drop them")
     return families
+
+
+def has_family_structure(families) -> bool:
+    """Whether families can split pairs into within and between: at least two families, one of which
+    has at least two tasks (a table of one family, or of one task per family, cannot)."""
+    if families is None:
+        return False
+    sizes = family_series(families).value_counts()
+    return len(sizes) >= 2 and int(sizes.max()) >= 2

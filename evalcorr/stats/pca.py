@@ -68,6 +68,35 @@ def complete_rows(wide: pd.DataFrame) -> pd.DataFrame:
     return wide.astype(float).dropna(axis=0, how="any")
 
 
+def complete_case_core(wide: pd.DataFrame, min_share: float = 0.5, rows_per_task: float = 2.0,
+                       min_rows: int = 50, min_tasks: int = 2) -> list:
+    """The tasks kept for complete-case analyses (PCA, factors): the sparsest task is dropped, one at a
+    time, until enough models have every remaining task, or only ``min_tasks`` are left.
+
+    Enough is ``min_share`` of the models, or ``rows_per_task`` models per remaining task (at least
+    ``min_rows``) if that is fewer: a large table where most models miss some score keeps most of its
+    tasks as long as there are twice as many complete models as tasks, while a task that few models
+    have is dropped first.
+
+    Returns
+    -------
+    list
+        the kept tasks, in the order of ``wide.columns`` (all of them for a complete table).
+    """
+    present = wide.notna().to_numpy()
+    keep = np.ones(present.shape[1], dtype=bool)
+    n_models = present.any(axis=1).sum()
+
+    def enough() -> bool:
+        target = min(min_share * n_models, max(min_rows, rows_per_task * keep.sum()))
+        return present[:, keep].all(axis=1).sum() >= target
+
+    while keep.sum() > min_tasks and not enough():
+        counts = np.where(keep, present.sum(axis=0), np.iinfo(np.int64).max)
+        keep[int(np.argmin(counts))] = False
+    return [task for task, kept in zip(wide.columns, keep) if kept]
+
+
 def _orient(vectors: np.ndarray) -> np.ndarray:
     """Flip each column so its sum is positive (ties: its largest absolute entry positive)."""
     sums = vectors.sum(axis=0)

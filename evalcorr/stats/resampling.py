@@ -32,6 +32,10 @@ from evalcorr.stats.pairwise import check_method, pairwise_correlations, pairwis
 
 MIN_BOOT_CI = 100  # the fewest resamples a percentile interval is computed from
 
+# What a report on a user's table may spend on one bootstrap (see affordable_resamples): correlations
+# held at once (resamples x tasks^2, 200 MB of float64) and multiply-adds (resamples x models x tasks^2).
+MAX_DRAW_VALUES = 25_000_000
+MAX_WORK = 2e10
 # Elements (resamples x models x tasks) per batched array: bounds memory to ~16 MB per array and keeps the products cache-friendly.
 _BATCH_ELEMENTS = 2_000_000
 
@@ -161,6 +165,20 @@ def check_interval_resamples(n_boot) -> int:
         raise EvalcorrError(f"`n_boot` must be at least {MIN_BOOT_CI} for a percentile interval, got {n_boot!r}; "
                             "1,000 or more give stable bounds")
     return int(n_boot)
+
+
+def affordable_resamples(n_models: int, n_tasks: int, wanted: int = 1000, minimum: int = MIN_BOOT_CI) -> int:
+    """How many bootstrap resamples to run on a table of this size.
+
+    ``wanted``, unless holding every resample's correlation matrix (:data:`MAX_DRAW_VALUES`) or
+    computing them (:data:`MAX_WORK`) would exceed the bounds; then as many as fit, rounded down to a
+    multiple of 50, but never fewer than ``minimum``. A 1,000 x 100 table gets 1,000.
+    """
+    cells = max(1, n_tasks) ** 2
+    fit = min(MAX_DRAW_VALUES / cells, MAX_WORK / (max(1, n_models) * cells))
+    if fit >= wanted:
+        return int(wanted)
+    return int(max(minimum, fit // 50 * 50))
 
 
 def percentile_interval(draws: np.ndarray, ci: float = 0.95) -> tuple[np.ndarray, np.ndarray]:

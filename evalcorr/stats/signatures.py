@@ -38,6 +38,7 @@ from evalcorr.stats.inputs import duplicated_models
 from evalcorr.stats.resampling import group_codes
 
 STOP_RULES = ("cv-r2-gain", "max-features")
+FOLDS = 5
 FEATURE_SETS = ("tasks", "out-of-family", "tasks+metadata")
 
 
@@ -428,6 +429,12 @@ def temporal_validation(X: pd.DataFrame, y: pd.Series, dates: pd.Series, cutoff=
         random_r2.append(_r2(yc[~train].to_numpy(), _predict(result, Xc[~train])))
     return {"cutoff": cutoff, "n_train": n_train, "n_test": n_test, "selected": fit.selected,
             "train_cv_r2": fit.cv_r2, "test_r2": test_r2, "random_test_r2": float(np.mean(random_r2))}
+
+
+def default_folds(n_models: int, folds: int = FOLDS) -> int:
+    """Cross-validation folds for ``n_models`` complete rows: ``folds`` (5), fewer for small tables so
+    that every fold has at least two models (``forward_select`` needs ``n >= 2 * cv``), never fewer than 2."""
+    return int(max(2, min(folds, n_models // 2)))
 
 
 def model_metadata(scores: pd.DataFrame, *, min_models: int = 20) -> pd.DataFrame:

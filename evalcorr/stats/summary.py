@@ -70,6 +70,39 @@ def correlation_summary(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
     return pd.Series({field: out[field] for field in SUMMARY_FIELDS}, name="value", dtype="float64")
 
 
+INTERVAL_FIELDS = ("n_pairs", "share_above_zero", "share_below_zero", "share_spanning_zero", "median_width")
+
+
+def interval_summary(pairs: pd.DataFrame) -> pd.Series:
+    """How the confidence intervals of a pairs table sit against zero, and how wide they are.
+
+    Parameters
+    ----------
+    pairs : DataFrame
+        columns ci_low and ci_high (e.g. ``correlation_pairs(wide, n_boot=1000)``); pairs with a NaN
+        bound are left out.
+
+    Returns
+    -------
+    Series
+        n_pairs, share_above_zero (ci_low > 0), share_below_zero (ci_high < 0), share_spanning_zero,
+        median_width (median of ci_high - ci_low).
+    """
+    missing = {"ci_low", "ci_high"} - set(pairs.columns)
+    if missing:
+        raise EvalcorrError(f"`pairs` lacks columns {sorted(missing)}; pass the table correlation_pairs returns")
+    low = pairs["ci_low"].to_numpy(dtype=float, na_value=np.nan)
+    high = pairs["ci_high"].to_numpy(dtype=float, na_value=np.nan)
+    ok = np.isfinite(low) & np.isfinite(high)
+    if not ok.any():
+        raise EvalcorrError("`pairs` has no pair with a finite interval")
+    low, high = low[ok], high[ok]
+    above, below = float(np.mean(low > 0)), float(np.mean(high < 0))
+    return pd.Series({"n_pairs": int(ok.sum()), "share_above_zero": above, "share_below_zero": below,
+                      "share_spanning_zero": 1.0 - above - below, "median_width": float(np.median(high - low))},
+                     name="value", dtype="float64")
+
+
 # The BBH tasks the original study singled out as sounding mathematical, to set against the MATH subjects.
 MATH_LIKE_BBH = ("bbh_logical_deduction_three_objects", "bbh_logical_deduction_five_objects",
                  "bbh_logical_deduction_seven_objects", "bbh_boolean_expressions", "bbh_geometric_shapes")

@@ -11,11 +11,12 @@ values the statistics computed and return strings; none computes a statistic.
 """
 
 from evalcorr.text.lists import (
-    DisplayNames, brace_groups, join_and, labelled_range, labelled_values, names, pair_with_value)
+    DisplayNames, brace_groups, join_and, labelled_range, labelled_values, names, pair_with_value, short_list)
 from evalcorr.text.numbers import (
-    format_permutation_p, interval, ordinal, percent, percent_at_least, share_of_pairs, upper_bound, with_interval)
+    count_word, format_permutation_p, interval, ordinal, percent, percent_at_least, plural, share_of_pairs,
+    upper_bound, with_interval)
 from evalcorr.text.tables import markdown_table
 
-__all__ = ["DisplayNames", "brace_groups", "format_permutation_p", "interval", "join_and", "labelled_range",
-           "labelled_values", "markdown_table", "names", "ordinal", "pair_with_value", "percent", "percent_at_least",
-           "share_of_pairs", "upper_bound", "with_interval"]
+__all__ = ["DisplayNames", "brace_groups", "count_word", "format_permutation_p", "interval", "join_and",
+           "labelled_range", "labelled_values", "markdown_table", "names", "ordinal", "pair_with_value", "percent",
+           "percent_at_least", "plural", "share_of_pairs", "short_list", "upper_bound", "with_interval"]

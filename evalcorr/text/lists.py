@@ -24,6 +24,10 @@ def names(items: Iterable, display: Mapping | Callable | None = None) -> list[st
     return [display.get(item, item) for item in items]
 
 
+# Items a list names before it ends with "and N more".
+LISTED = 6
+
+
 def join_and(items: Iterable[str], last: str = " and ", empty: str = "") -> str:
     """``"a, b and c"``; ``"a and b"``; ``"a"``; ``empty`` for no item."""
     items = [str(item) for item in items]
@@ -63,3 +67,11 @@ def labelled_range(values: pd.Series, fmt: str = ".0%", between: str = " to ") -
     if f"{values[low]:{fmt}}" == f"{values[high]:{fmt}}":
         return f"{values[low]:{fmt}}"
     return f"{values[low]:{fmt}} ({low}){between}{values[high]:{fmt}} ({high})"
+
+
+def short_list(items, display: Mapping | Callable | None = None, limit: int = LISTED) -> str:
+    """'a, b and c', or 'a, b, c, d, e, f and 7 more' beyond ``limit`` items."""
+    items = names(list(items), display)
+    if len(items) <= limit:
+        return join_and(items)
+    return join_and(items[:limit] + [f"{len(items) - limit} more"])

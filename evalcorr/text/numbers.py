@@ -1,8 +1,22 @@
-"""Numbers in sentences: percentages, shares stated as lower bounds, permutation p-values."""
+"""Numbers in sentences: percentages, shares stated as lower bounds, permutation p-values, counts as words."""
 
 from __future__ import annotations
 
 import numpy as np
+
+
+# Counts written as words in sentences, up to ten.
+WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def count_word(n: int) -> str:
+    """A count as a word up to ten ('no', 'one', ... 'ten'), digits with separators above."""
+    return WORDS[n] if 0 <= n < len(WORDS) else f"{n:,}"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """'1 model', '3 models' (``many`` for an irregular plural)."""
+    return f"{n:,} {word if n == 1 else (many or word + 's')}"
 
 
 def percent(x: float, digits: int = 0, *, symbol: bool = False) -> str:

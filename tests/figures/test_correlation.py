@@ -15,6 +15,7 @@ from evalcorr.figures.correlation import (  # noqa: E402
     clustered_heatmap,
     correlation_histogram,
     pair_scatter_grid,
+    select_extreme_pairs,
     select_scatter_pairs,
 )
 
@@ -87,6 +88,30 @@ def test_pair_scatter_grid_has_eight_panels_with_r_and_n(data):
     plt.close(fig)
 
 
+def test_select_extreme_pairs_takes_the_ends_and_a_seeded_sample(data):
+    _, _, _, pairs = data
+    pairs = pairs.copy()
+    pairs.loc[3, "r"] = np.nan                                  # never picked
+    chosen = select_extreme_pairs(pairs, n_high=2, n_low=2, n_random=4, seed=1)
+    ranked = pairs.dropna(subset=["r"]).sort_values("r")
+    assert list(chosen["pick"]) == ["highest r"] * 2 + ["lowest r"] * 2 + ["random"] * 4
+    assert list(chosen["r"][:2]) == list(ranked["r"][::-1][:2])
+    assert list(chosen["r"][2:4]) == list(ranked["r"][:2])
+    random = chosen[chosen["pick"] == "random"]
+    assert random["r"].between(ranked["r"].iloc[2], ranked["r"].iloc[-3]).all() and random["r"].notna().all()
+    pd.testing.assert_frame_equal(chosen, select_extreme_pairs(pairs, seed=1))
+    assert not select_extreme_pairs(pairs, seed=2).equals(chosen)
+
+
+def test_pair_scatter_grid_titles_panels_by_pick(data):
+    wide, _, _, pairs = data
+    chosen = select_extreme_pairs(pairs, n_high=1, n_low=1, n_random=2)
+    fig = pair_scatter_grid(wide, chosen, percent=False)
+    titles = [ax.get_title(loc="right") for ax in fig.axes if ax.get_visible()]
+    assert titles == ["highest r", "lowest r", "random", "random"]
+    plt.close(fig)
+
+
 def test_pair_scatter_grid_rejects_unknown_tasks(data):
     wide, families, _, pairs = data
     bad = pairs.head(1).assign(task_a="no_such_task")
@@ -113,10 +138,22 @@ def test_histogram_overlays_within_and_between_with_shared_bins(data):
     plt.close(fig)
 
 
-def test_histogram_needs_families_or_within(data):
+def test_histogram_without_families_draws_all_pairs_once(data):
     _, _, _, pairs = data
-    with pytest.raises(EvalcorrError, match="family_a"):
-        correlation_histogram(pairs[["task_a", "task_b", "r"]])
+    fig = correlation_histogram(pairs[["task_a", "task_b", "r"]])
+    ax = fig.axes[0]
+    assert len(ax.containers) == 1
+    assert sum(p.get_height() for p in ax.containers[0].patches) == len(pairs)
+    assert ax.get_legend().get_texts()[0].get_text().startswith(f"all pairs ({len(pairs):,} pairs")
+    plt.close(fig)
+
+
+def test_histogram_refuses_pairs_with_some_families_missing(data):
+    _, _, _, pairs = data
+    partial = pairs.copy()
+    partial.loc[0, ["family_a", "same_family"]] = pd.NA
+    with pytest.raises(EvalcorrError, match="family"):
+        correlation_histogram(partial)
 
 
 def _heatmap_axes(fig):

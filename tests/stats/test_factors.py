@@ -9,7 +9,8 @@ from sklearn.decomposition._factor_analysis import _ortho_rotation
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.factors import (
-    bootstrap_congruence, congruence_summary, factor_loadings, factor_variance, match_factors,
+    bootstrap_congruence, congruence_summary, factor_count_stability, factor_loadings, factor_variance,
+    match_factors,
     parallel_analysis, scree, top_loadings, tucker_congruence, varimax, varimax_criterion,
 )
 
@@ -150,3 +151,42 @@ def test_varimax_reproduces_sklearn_factor_analysis_rotation():
     reference = FactorAnalysis(3, rotation="varimax", random_state=0).fit(data).components_.T
     rotated, _ = varimax(unrotated, tol=1e-6, max_iter=100)
     np.testing.assert_allclose(rotated, reference, atol=1e-8)
+
+
+def test_factor_count_stability_supports_a_clear_count():
+    data = k_factor_data(k=3, n=400)
+    parallel = parallel_analysis(data, n_iter=50)
+    table = factor_count_stability(data, parallel, n_boot=60, seed=1)
+    assert parallel.n_factors == 3
+    assert list(table.columns) == ["n_factors", "count", "share"]
+    assert table["count"].sum() == 60 and table["share"].sum() == pytest.approx(1.0)
+    assert table.set_index("n_factors").loc[3, "share"] >= 0.95
+
+
+def test_factor_count_stability_of_noise_is_mostly_zero():
+    # thresholds from random data resampled like the data: bootstrap resamples of noise retain no
+    # factor about 95% of the time (against plain thresholds they would exceed them far more often)
+    rng = np.random.default_rng(4)
+    noise = pd.DataFrame(rng.normal(size=(150, 8)))
+    parallel = parallel_analysis(noise, n_iter=100)
+    table = factor_count_stability(noise, parallel, n_boot=200, seed=2).set_index("n_factors")
+    assert parallel.n_factors == 0
+    assert table.loc[0, "share"] >= 0.85
+
+
+def test_factor_count_stability_skips_resamples_with_a_constant_task():
+    data = pd.DataFrame({"a": [0, 0, 0, 0, 1.0], "b": [1, 2, 3, 4, 5.0], "c": [2, 1, 4, 3, 5.0]})
+    parallel = parallel_analysis(data, n_iter=20)
+    table = factor_count_stability(data, parallel, n_boot=50, seed=0)
+    assert 0 < table["count"].sum() < 50          # about (4/5)^5 = 33% of resamples lose the 1 in a
+    with pytest.raises(EvalcorrError, match="n_boot"):
+        factor_count_stability(data, parallel, n_boot=0)
+
+
+def test_factor_count_stability_of_a_tiny_table_runs():
+    rng = np.random.default_rng(0)
+    tiny = pd.DataFrame(rng.normal(size=(4, 5)))              # resamples often repeat one model
+    table = factor_count_stability(tiny, parallel_analysis(tiny, n_iter=100), n_boot=100, seed=3)
+    assert 0 < table["count"].sum() <= 100 and table["share"].sum() == pytest.approx(1.0)
+    with pytest.raises(EvalcorrError, match="2 models have every score"):
+        factor_count_stability(tiny.iloc[:2], parallel_analysis(tiny, n_iter=10))

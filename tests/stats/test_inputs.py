@@ -8,7 +8,7 @@ from tests._synthetic import latent_factor_matrix
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.correlation import correlation_matrix, correlation_pairs
-from evalcorr.stats.inputs import score_matrix
+from evalcorr.stats.inputs import has_family_structure, score_matrix
 from evalcorr.stats.partial import partial_correlation_matrix
 from evalcorr.stats.resampling import bootstrap_ci
 
@@ -43,3 +43,11 @@ def test_nan_is_missing_and_n_counts_only_the_finite_pairs(wide):
     holes.iloc[:5, 0] = np.nan
     pairs = correlation_pairs(holes, min_periods=10)
     assert (pairs.loc[pairs["task_a"] == holes.columns[0], "n"] == 45).all()
+
+
+def test_family_structure_needs_two_families_and_a_pair_within_one():
+    assert has_family_structure(pd.Series({"a": "X", "b": "X", "c": "Y"}))
+    assert has_family_structure(pd.DataFrame({"task": ["a", "b", "c"], "family": ["X", "X", "Y"]}))
+    assert not has_family_structure(pd.Series({"a": "X", "b": "X"}))              # one family
+    assert not has_family_structure(pd.Series({"a": "X", "b": "Y", "c": "Z"}))   # every task alone
+    assert not has_family_structure(None)

@@ -7,7 +7,7 @@ import pytest
 from sklearn.decomposition import PCA
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.pca import principal_components
+from evalcorr.stats.pca import complete_case_core, principal_components
 from tests._synthetic import latent_factor_matrix
 
 
@@ -88,3 +88,21 @@ def test_variance_share_and_top_tasks():
     assert result.variance_share(len(ratios)) == pytest.approx(1.0)
     top = result.top_tasks("PC1", n=3)
     assert top == list(result.loadings["PC1"].nlargest(3).index)
+
+
+def test_complete_case_core_drops_the_sparse_task_first():
+    wide, _ = latent_factor_matrix(n_models=200, seed=3)
+    wide["rare"] = np.where(np.arange(200) < 30, 1.0, np.nan)
+    assert complete_case_core(wide) == [c for c in wide.columns if c != "rare"]
+    assert complete_case_core(wide.drop(columns="rare")) == list(wide.columns[:-1])   # complete: all kept
+
+
+def test_complete_case_core_keeps_tasks_while_complete_models_are_plentiful():
+    wide, _ = latent_factor_matrix(n_models=1000, families=(("A", 10), ("B", 10)), seed=1)
+    rng = np.random.default_rng(0)
+    holes = wide.mask(rng.random(wide.shape) < 0.02)          # 2% of cells missing at random
+    complete = holes.dropna().shape[0]                        # about 0.98^20 = 67% of the models
+    assert complete >= 500 and complete_case_core(holes) == list(wide.columns)
+    sparse = wide.mask(rng.random(wide.shape) < 0.06)         # 6%: about 29% complete, fewer than half
+    core = complete_case_core(sparse, rows_per_task=20)
+    assert len(core) < 20 and sparse[core].dropna().shape[0] >= min(500, 20 * len(core))

@@ -8,7 +8,8 @@ from tests._synthetic import latent_factor_matrix
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.correlation import correlation_matrix
 from evalcorr.stats.resampling import (
-    bootstrap_ci, bootstrap_correlations, family_permutation_test, group_codes, resample_counts)
+    MAX_DRAW_VALUES, MAX_WORK, affordable_resamples, bootstrap_ci, bootstrap_correlations, family_permutation_test,
+    group_codes, resample_counts)
 
 
 @pytest.fixture(scope="module")
@@ -215,3 +216,14 @@ def test_subset_permutation_test_enumerates_every_subset():
     assert not sampled["exact"] and sampled["n_subsets"] == 20
     with pytest.raises(EvalcorrError, match="part of `pool`"):
         subset_permutation_test(corr, reference, ["r0"], pool)
+
+
+
+def test_affordable_resamples_bounds_memory_and_work():
+    assert affordable_resamples(1000, 100) == 1000                     # the 1,000 x 100 table gets them all
+    assert affordable_resamples(50, 10) == 1000
+    big = affordable_resamples(100, 300)                                 # 300 tasks: memory binds
+    assert big == int(MAX_DRAW_VALUES / 300**2) // 50 * 50 == 250
+    many = affordable_resamples(20000, 100)                              # 20,000 models: work binds
+    assert many == int(MAX_WORK / (20000 * 100**2)) // 50 * 50 == 100
+    assert affordable_resamples(10**6, 2000) == 100                      # never below the minimum

@@ -8,7 +8,8 @@ from sklearn.metrics import r2_score
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.signatures import (
-    candidate_features, forward_select, model_metadata, signature_summary, signature_table, signatures,
+    candidate_features, default_folds, forward_select, model_metadata, signature_summary, signature_table,
+    signatures,
 )
 
 
@@ -258,3 +259,10 @@ def test_temporal_validation_detects_a_relation_that_changed_over_time():
     assert shifted["test_r2"] < 0 < shifted["random_test_r2"]
     with pytest.raises(EvalcorrError, match="at least 10"):
         temporal_validation(X, y, dates, cutoff="2023-01-05")
+
+
+
+def test_default_folds_leave_two_models_per_fold():
+    assert [default_folds(n) for n in (3, 4, 7, 10, 1000)] == [2, 2, 3, 5, 5]
+    X, y = synthetic(n=8, p=10)
+    assert forward_select(X, y, cv=default_folds(8)).n == 8      # n >= 2 * cv holds

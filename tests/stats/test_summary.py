@@ -7,7 +7,9 @@ from tests._synthetic import latent_factor_matrix
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.correlation import correlation_pairs
-from evalcorr.stats.summary import SUMMARY_FIELDS, correlation_summary, mean_cross_correlation
+from evalcorr.stats.summary import (
+    INTERVAL_FIELDS, SUMMARY_FIELDS, correlation_summary, interval_summary, mean_cross_correlation,
+)
 
 
 def test_by_hand():
@@ -57,3 +59,14 @@ def test_mean_cross_correlation_skips_self_pairs_and_missing_tasks():
     # overlapping sets: the diagonal (x with x) is not a pair
     assert mean_cross_correlation(corr, ["x", "y"], ["x", "y"]) == pytest.approx(0.5)
     assert np.isnan(mean_cross_correlation(corr, ["absent"], ["x"]))
+
+
+def test_interval_summary_counts_intervals_against_zero():
+    pairs = pd.DataFrame({"ci_low": [0.1, 0.2, -0.3, -0.5, np.nan], "ci_high": [0.5, 0.4, 0.1, -0.1, 0.2]})
+    out = interval_summary(pairs)
+    assert tuple(out.index) == INTERVAL_FIELDS
+    assert out["n_pairs"] == 4
+    assert (out["share_above_zero"], out["share_below_zero"], out["share_spanning_zero"]) == (0.5, 0.25, 0.25)
+    assert out["median_width"] == pytest.approx(np.median([0.4, 0.2, 0.4, 0.4]))
+    with pytest.raises(EvalcorrError, match="ci_low"):
+        interval_summary(pairs.drop(columns="ci_low"))

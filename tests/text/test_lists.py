@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from evalcorr.text import DisplayNames, brace_groups, join_and, labelled_values, names, pair_with_value
+from evalcorr.text import DisplayNames, brace_groups, join_and, labelled_values, names, pair_with_value, short_list
 
 
 def test_join_and():
@@ -48,3 +48,9 @@ def test_labelled_range_names_both_ends():
     assert labelled_range(kept) == "6% (general factor) to 75% (log parameters)"
     assert labelled_range(pd.Series({"a": 0.901, "b": 0.899})) == "90%"
     assert labelled_range(kept, ".2f", " and ") == "0.06 (general factor) and 0.75 (log parameters)"
+
+
+def test_short_list_names_the_first_six():
+    assert short_list(list("abc")) == "a, b and c"
+    assert short_list(list("abcdefgh")) == "a, b, c, d, e, f and 2 more"
+    assert short_list(["x", "y"], {"x": "X"}) == "X and y"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from evalcorr.text import format_permutation_p, percent, percent_at_least, share_of_pairs
+from evalcorr.text import count_word, format_permutation_p, percent, percent_at_least, plural, share_of_pairs
 
 
 def test_percent_scales_and_rounds_a_fraction():
@@ -55,3 +55,9 @@ def test_ordinal_suffixes():
 
     assert [ordinal(n) for n in (1, 2, 3, 4, 8, 11, 12, 13, 21, 22, 57, 101, 111)] == [
         "1st", "2nd", "3rd", "4th", "8th", "11th", "12th", "13th", "21st", "22nd", "57th", "101st", "111th"]
+
+
+def test_counts_as_words_and_plurals():
+    assert [count_word(n) for n in (0, 1, 2, 10, 11, 1500)] == ["no", "one", "two", "ten", "11", "1,500"]
+    assert plural(1, "task") == "1 task" and plural(2, "task") == "2 tasks" and plural(1500, "model") == "1,500 models"
+    assert plural(3, "task was", "tasks were") == "3 tasks were"
