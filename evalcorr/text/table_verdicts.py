@@ -177,10 +177,11 @@ def control_sentence(survival: pd.DataFrame, kind: str = "blocks") -> str:
     text = (f"Removing the first principal component (the common factor) leaves {_kept(pc1['kept'])} "
             f"of the mean within-{group} correlation ({_r(plain['mean_within'])} to {_r(pc1['mean_within'])}); "
             f"the between-{group} mean goes from {_r(plain['mean_between'])} to {_r(pc1['mean_between'])}")
-    others = [(label, rows.loc[label]) for label in ("mean", "family-means") if label in rows.index]
+    others = [(CONTROL_NAMES[label], _kept(rows.loc[label, "kept"])) for label in ("mean", "family-means")
+              if label in rows.index]
     if others:
-        parts = [f"{_kept(row['kept'])} under the {CONTROL_NAMES[label]}" for label, row in others]
-        text += f". Other controls leave {join_and(parts)}"
+        (name, kept), rest = others[0], others[1:]
+        text += f". Removing the {name} instead leaves {kept}" + "".join(f", and the {n} {k}" for n, k in rest)
     return text + "."
 
 
