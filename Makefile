@@ -17,7 +17,7 @@ export EVALCORR_DATA_DIR EVALCORR_CACHE_DIR
 # `make report SCORES=my_scores.csv [OUT=_report] [REPORT_ARGS="--metric acc_norm,none ..."]`
 OUT ?= _report
 
-.PHONY: help venv data render report test bench clean
+.PHONY: help venv data render report test bench clean experiment
 
 help:
 	@echo "make render   build the data cache, then the site (_site/) and the PDF"
@@ -25,6 +25,7 @@ help:
 	@echo "make test     run the test suite"
 	@echo "make data     build the data cache from the mirror ($(or $(EVALCORR_DATA_DIR),upstream download))"
 	@echo "make bench    whole-process timings (medians) of data build, statistics and rendering"
+	@echo "make experiment  train and score the controlled-transfer experiment (QUICK=1: reduced)"
 
 venv: $(VENV)/.installed
 
@@ -48,6 +49,11 @@ report: venv
 
 test: venv
 	$(PY) -m pytest
+
+# the controlled-transfer experiment (needs the experiment extra); QUICK=1 runs the reduced version
+experiment: venv
+	$(PY) -m pip install --quiet -e '.[experiment]'
+	$(PY) -m evalcorr.experiment $(if $(QUICK),--quick,)
 
 bench: data
 	$(PY) bench/run.py

@@ -1,0 +1,66 @@
+"""Command line of the experiment: run (resumable), or re-run and compare with committed tables.
+
+JAX reads its threading flags when it starts, so ``--threads`` is applied before anything imports
+JAX; the heavy modules are imported inside :func:`main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_OUT = Path("data/controlled-transfer")
+WORK_ROOT = Path(".experiment")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m evalcorr.experiment",
+                                description="Train and score the controlled-transfer experiment.")
+    p.add_argument("--quick", action="store_true", help="the reduced configuration (minutes, not the full run)")
+    p.add_argument("--config", type=Path, help="a configuration YAML (overrides --quick)")
+    p.add_argument("--out", type=Path, help=f"folder of the result tables (default {DEFAULT_OUT} for the "
+                   f"full run, {WORK_ROOT}/<config>/tables otherwise)")
+    p.add_argument("--work", type=Path, help=f"folder of finished runs, for resuming (default {WORK_ROOT}/<config>/runs)")
+    p.add_argument("--check", action="store_true",
+                   help="re-run from scratch into a scratch folder and compare with the tables in --out")
+    p.add_argument("--tolerance", type=float, default=0.0,
+                   help="largest accepted cell-mean difference for --check (default 0: identical)")
+    p.add_argument("--threads", type=int, help="CPU threads for JAX (default: all cores)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return p
+
+
+def _limit_threads(threads: int) -> None:
+    if threads == 1:
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
+                                   " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1").strip()
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.threads:
+        _limit_threads(args.threads)
+    try:
+        from evalcorr.experiment import config as C
+        from evalcorr.experiment.run import compare_tables, run_experiment
+    except ImportError as error:  # the optional extra is missing
+        print(f"evalcorr.experiment needs JAX and Optax: pip install -e '.[experiment]' ({error})",
+              file=sys.stderr)
+        return 2
+    cfg = C.load(args.config) if args.config else C.preset("quick" if args.quick else "full")
+    out = args.out or (DEFAULT_OUT if cfg.name == "full" else WORK_ROOT / cfg.name / "tables")
+    progress = not args.no_progress
+    if args.check:
+        scratch = WORK_ROOT / cfg.name / "check"
+        run_experiment(cfg, scratch / "tables", scratch / "runs", progress)
+        ok, report = compare_tables(scratch / "tables", out, args.tolerance)
+        print(report)
+        return 0 if ok else 1
+    tables = run_experiment(cfg, out, args.work or WORK_ROOT / cfg.name / "runs", progress)
+    from evalcorr.experiment.sanity import summary
+    print(summary(tables["sanity"]).to_string(index=False))
+    print(f"tables written to {out}")
+    return 0
