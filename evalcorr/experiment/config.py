@@ -55,7 +55,7 @@ class ExperimentConfig:
     n_b_examples: int = 10        # the few examples of B
     pretrain: TrainSpec = TrainSpec(3000, 64, 3e-3, warmup=200, schedule="cosine", weight_decay=0.01)
     finetune_a: TrainSpec = TrainSpec(300, 32, 1e-3, warmup=20)
-    finetune_b: TrainSpec = TrainSpec(20, 10, 1e-3)
+    finetune_b: TrainSpec = TrainSpec(20, 10, 3e-4)
     runs_per_group: int = 100     # runs trained together in one vmapped, jitted call
     chunk_steps: int = 100        # steps per compiled call (progress granularity)
 
@@ -70,12 +70,13 @@ ALL_TASKS = ("encode", "coded_parent", "pairmax", "nummax", "fake_sum", "parent"
 SIZES = (ModelSize("ct-s", 32, 2, 2), ModelSize("ct-m", 64, 2, 4), ModelSize("ct-l", 128, 2, 4))
 
 PRESETS: dict[str, ExperimentConfig] = {
-    "full": ExperimentConfig(name="full", tasks=ALL_TASKS, sizes=SIZES, seeds=5),
+    "full": ExperimentConfig(name="full", tasks=ALL_TASKS, sizes=SIZES, seeds=10),
     "quick": ExperimentConfig(
-        name="quick", tasks=("encode", "secret", "nummax", "fake_sum", "encode_copy", "parent_shuffled"),
+        name="quick", tasks=("encode", "secret", "nummax", "fake_sum", "parent", "encode_copy",
+                             "parent_shuffled"),
         sizes=(ModelSize("ct-s", 32, 2, 2), ModelSize("ct-l", 128, 2, 4)), seeds=2,
         n_eval_items=200, n_pool_items=600,
-        pretrain=TrainSpec(1200, 64, 3e-3, warmup=100, schedule="cosine", weight_decay=0.01)),
+        pretrain=TrainSpec(2000, 64, 3e-3, warmup=200, schedule="cosine", weight_decay=0.01)),
     "mini": ExperimentConfig(
         name="mini", tasks=("encode", "encode_copy", "parent_shuffled"),
         sizes=(ModelSize("ct-xs", 16, 1, 2),), seeds=2, pretrain_worlds=1,

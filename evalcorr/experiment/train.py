@@ -128,6 +128,7 @@ def train_runs(params: dict, size: ModelSize, spec: TrainSpec, tokens: np.ndarra
         if losses is not None:
             losses.append(np.asarray(chunk_losses.mean(axis=1)))
         if progress is not None:
+            jax.block_until_ready(params)  # calls return before computing; wait so the bar is honest
             progress(part.shape[1])
     return params
 
