@@ -83,7 +83,7 @@ PRESETS: dict[str, ExperimentConfig] = {
         n_eval_items=200, n_pool_items=300, n_a_examples=100,
         pretrain=TrainSpec(200, 32, 3e-3, warmup=20, schedule="cosine"),
         finetune_a=TrainSpec(200, 32, 3e-3, warmup=10),
-        finetune_b=TrainSpec(10, 10, 1e-3), chunk_steps=100),
+        finetune_b=TrainSpec(10, 10, 1e-3), runs_per_group=6, chunk_steps=100),
 }
 
 
