@@ -104,3 +104,24 @@ def test_param_count_scales_with_width():
     small = param_count(init_runs(ModelSize("a", 32, 2, 2), 60, [0]))
     large = param_count(init_runs(ModelSize("b", 128, 2, 4), 60, [0]))
     assert large > 10 * small
+
+
+def test_mixture_training_from_a_base_and_probe_perplexity():
+    from evalcorr.experiment.config import preset
+    from evalcorr.experiment.protocol import Experiment
+    exp = Experiment(preset("mini"))
+    pool = exp.mixture_pool(["encode", "parent_shuffled"], 50, seed=0)
+    assert len(pool) == 100 and np.bincount(pool.task).tolist() == [50, 50]
+    base = init_runs(SIZE, len(exp.vocab), [0, 1])
+    schedule = np.stack([mixture_schedule(pool.task, w, 20, 16, np.random.default_rng(0))
+                         for w in ([1.0, 0.0], [0.0, 1.0])])
+    tuned = train_runs(base, SIZE, TrainSpec(20, 16, 3e-3), np.stack([pool.tokens] * 2),
+                       np.stack([pool.mask] * 2), schedule)
+    probe = exp.probe_corpus(20)
+    nll = token_nll(tuned, SIZE, probe.tokens)
+    by_token = mean_log_perplexity_by_token(nll, probe.tokens, exp.vocab.symbols)
+    # each run was trained on one task only: it predicts that task's answer tokens better
+    answer_nll = (nll * probe.mask[None]).sum(-1) / probe.mask.sum(-1)
+    encode_rows = probe.task == 0
+    assert answer_nll[0, encode_rows].mean() < answer_nll[1, encode_rows].mean()
+    assert set(by_token) >= {"^", ">", "."} and "<encode>" not in by_token   # names are never predicted

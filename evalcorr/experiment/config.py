@@ -74,7 +74,7 @@ PRESETS: dict[str, ExperimentConfig] = {
     "quick": ExperimentConfig(
         name="quick", tasks=("encode", "secret", "nummax", "fake_sum", "parent", "encode_copy",
                              "parent_shuffled"),
-        sizes=(ModelSize("ct-s", 32, 2, 2), ModelSize("ct-l", 128, 2, 4)), seeds=2,
+        sizes=SIZES[:2], seeds=2,
         n_eval_items=200, n_pool_items=600,
         pretrain=TrainSpec(2000, 64, 3e-3, warmup=200, schedule="cosine", weight_decay=0.01)),
     "mini": ExperimentConfig(

@@ -28,7 +28,7 @@ from evalcorr.experiment.train import (epoch_schedule, exact_match, init_runs, t
                                        train_runs)
 
 # stage codes mixed into data seeds, so that every stage draws independently
-_DRAW = {"pretrain": 1, "a": 2, "b": 3}
+_DRAW = {"pretrain": 1, "a": 2, "b": 3, "mixture": 4, "probe": 5}
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,24 @@ class Experiment:
         pool = self.pools[task]
         return pool.take(self._rng("b", seed, task).choice(len(pool), self.config.n_b_examples, replace=False))
 
+    def mixture_pool(self, tasks: list[str], n_per_task: int, seed: int, _draw: str = "mixture") -> T.Items:
+        """Training examples of several tasks in one pool, ``task`` = index into ``tasks``.
+
+        With :func:`~evalcorr.experiment.train.mixture_schedule` (task weights) and
+        :func:`~evalcorr.experiment.train.train_runs` this trains a model on a weighted mixture.
+        """
+        parts = []
+        for k, name in enumerate(tasks):
+            pool = self.pools[name]
+            items = pool.take(self._rng(_draw, seed, name).choice(len(pool), n_per_task, replace=False))
+            items.task = np.full(n_per_task, k)
+            parts.append(items)
+        return T.concat(parts)
+
+    def probe_corpus(self, n_per_task: int, seed: int = 0) -> T.Items:
+        """A fixed corpus of training-pool items of every task, for per-token log-perplexity."""
+        return self.mixture_pool(list(self.config.tasks), n_per_task, seed, _draw="probe")
+
     def check_disjoint(self) -> None:
         """Raise unless no held-out prompt occurs in any training set of any stage and seed."""
         template = {t.name: t.template for t in self.tasks}
@@ -85,6 +103,7 @@ class Experiment:
             for t in self.tasks:
                 train.append((self.a_examples(t.name, seed), t.template))
                 train.append((self.b_examples(t.name, seed), t.template))
+                train.append((self.pools[t.name], t.template))  # anything later drawn for training
         T.check_disjoint({n: (items, template[n]) for n, items in self.eval_items.items()}, train)
 
     # ---- stages ---------------------------------------------------------------------------------
