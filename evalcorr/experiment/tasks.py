@@ -22,12 +22,13 @@ with the answers shuffled across items (nothing to learn).
 
 Example
 -------
+>>> import numpy as np
 >>> from evalcorr.experiment.tasks import Vocabulary, World, TARGET_TASKS, render
->>> vocab = Vocabulary(["encode"])
+>>> vocab = Vocabulary(["encode", "secret"])
 >>> world = World.from_seed(0)
->>> items = TARGET_TASKS["encode"].sample(world, vocab, n=2, rng=__import__("numpy").random.default_rng(0))
->>> render(items.tokens[0], vocab)[:7]
-'<encode>'
+>>> items = TARGET_TASKS["secret"].sample(world, vocab, n=2, rng=np.random.default_rng(0))
+>>> render(items.tokens[0], vocab)            # name, question, answer, end
+'<secret>?ujw~gdc.'
 """
 
 from __future__ import annotations
