@@ -128,3 +128,14 @@ def test_configuration_round_trips_through_yaml(tmp_path):
     (tmp_path / "bad.yaml").write_text(C.to_yaml(MINI) + "typo_key: 1\n")
     with pytest.raises(ValueError, match="typo_key"):
         C.load(tmp_path / "bad.yaml")
+
+
+def test_the_experiment_is_a_data_producer_only():
+    """It imports none of the package's statistics, figures or rendering (layers: data <- stats <- ...)."""
+    import subprocess
+    import sys
+    code = ("import sys, evalcorr.experiment.run, evalcorr.experiment.cli; "
+            "print(sorted(m for m in sys.modules if m.startswith('evalcorr.') "
+            "and not m.startswith('evalcorr.experiment')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
