@@ -27,7 +27,8 @@ def parser() -> argparse.ArgumentParser:
                    help="re-run from scratch into a scratch folder and compare with the tables in --out")
     p.add_argument("--tolerance", type=float, default=0.0,
                    help="largest accepted cell-mean difference for --check (default 0: identical)")
-    p.add_argument("--threads", type=int, help="CPU threads for JAX (default: all cores)")
+    p.add_argument("--threads", type=int, help="CPU threads for JAX (default: all cores); results repeat "
+                   "exactly only with the thread count that made them")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     return p
 
