@@ -35,6 +35,11 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# JAX for the controlled experiment and its tests; `make render` never needs it
+$(VENV)/.installed-experiment: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev,experiment]'
+	touch $@
+
 data: venv
 	$(PY) -m evalcorr data
 
@@ -47,12 +52,11 @@ report: venv
 	@test -n "$(SCORES)" || { echo "make report: name the score table, e.g. make report SCORES=my_scores.csv [OUT=_report]" >&2; exit 2; }
 	$(PY) -m evalcorr report "$(SCORES)" --out "$(OUT)" $(REPORT_ARGS)
 
-test: venv
+test: $(VENV)/.installed-experiment
 	$(PY) -m pytest
 
 # the controlled-transfer experiment (needs the experiment extra); QUICK=1 runs the reduced version
-experiment: venv
-	$(PY) -m pip install --quiet -e '.[experiment]'
+experiment: $(VENV)/.installed-experiment
 	$(PY) -m evalcorr.experiment $(if $(QUICK),--quick,)
 
 bench: data
