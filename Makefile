@@ -63,4 +63,4 @@ bench: data
 	$(PY) bench/run.py
 
 clean:
-	rm -rf _site .render-cache _freeze .quarto $(EVALCORR_CACHE_DIR)
+	rm -rf _site .render-cache _freeze .quarto downloads libs $(EVALCORR_CACHE_DIR)

@@ -18,8 +18,9 @@ MAY_IMPORT = {
     "stats": {"errors", "data"},
     "figures": {"errors", "data", "stats"},
     "text": {"errors", "data", "stats"},
-    "render": {"errors", "data", "stats", "figures", "text"},
-    "cli": {"errors", "data", "stats", "figures", "text", "render", "experiment"},
+    "site": {"errors", "data", "stats", "figures", "text"},
+    "render": {"errors", "data", "stats", "figures", "text", "site"},
+    "cli": {"errors", "data", "stats", "figures", "text", "site", "render", "experiment"},
     # the controlled experiment trains models and writes tables that the data layer reads as a source;
     # it stands on its own (JAX is an optional extra), so it imports nothing of the analysis layers
     "experiment": {"errors"},

@@ -27,6 +27,8 @@ from evalcorr.figures.style import (
     PAGE_WIDTH,
     diverging_norm,
     family_colors,
+    matrix_cells,
+    record_panel,
     subplots,
     use_house_style,
 )
@@ -199,6 +201,10 @@ def pair_scatter_grid(wide: pd.DataFrame, pairs: pd.DataFrame,
         note = getattr(row, "pick", None) or ("discussed" if getattr(row, "discussed", False) else None)
         if note:
             ax.set_title(note, fontsize=7, loc="right", color="0.4", pad=2)
+        record_panel(fig, pd.DataFrame({"model": both.index.astype(str), "x": both[row.task_a].to_numpy(float),
+                                        "y": both[row.task_b].to_numpy(float)}),
+                     title=f"{row.task_a} vs {row.task_b} (r = {row.r:.2f}, n = {int(row.n):,})",
+                     key=(row.task_a, row.task_b))
     for ax in axes.flat[len(pairs):]:
         ax.set_visible(False)
     unit = " (%)" if percent else ""
@@ -273,6 +279,9 @@ def correlation_histogram(pairs: pd.DataFrame, *, bins: int | Sequence[float] = 
         if not mask.any():
             continue
         med = float(np.median(values[mask]))
+        counts = np.histogram(values[mask], bins=edges)[0]
+        record_panel(fig, pd.DataFrame({"bin_low": edges[:-1], "bin_high": edges[1:], "pairs": counts,
+                                        "median": med}), title=name)
         ax.hist(values[mask], bins=edges, color=color, alpha=0.55, edgecolor="white", linewidth=0.3,
                 label=f"{name} ({mask.sum():,} pairs, median {med:.2f})")
         ax.axvline(med, color=color, linestyle="--", linewidth=1.2)
@@ -384,6 +393,7 @@ def clustered_heatmap(corr: pd.DataFrame, families, order=None, *, title: str | 
 
     width, height = figsize or (PAGE_WIDTH, 7.5)
     fig = Figure(figsize=(width, height))
+
     nbars = len(bar_columns)
     bar = 0.018  # width of one colour bar (figure fraction)
     left, bottom, size = 0.20, 0.20, 0.62
@@ -402,6 +412,10 @@ def clustered_heatmap(corr: pd.DataFrame, families, order=None, *, title: str | 
     present = sorted({v for labels in labels_by_bar for v in labels} - {""})
     colour_of = family_colors(_palette_labels(families, bar_columns) | set(present)) | dict(colors or {})
     palette = ListedColormap(["#FFFFFF"] + [colour_of[v] for v in present])
+    cells = matrix_cells(pd.DataFrame(matrix, index=tasks, columns=tasks), value=label, row="task_a", column="task_b")
+    record_panel(fig, cells, title=title, tasks=[str(t) for t in tasks], names=[str(names[t]) for t in tasks],
+                 groups={col: labels for col, labels in zip(bar_columns, labels_by_bar)},
+                 colors={v: colour_of[v] for v in present}, limit=float(limit), label=label)
     code_of = {v: i + 1 for i, v in enumerate(present)}
     for j, labels in enumerate(labels_by_bar):
         codes = np.array([code_of.get(v, 0) for v in labels])

@@ -22,6 +22,8 @@ from evalcorr.figures.style import (
     QUALITATIVE,
     diverging_norm,
     family_colors,
+    matrix_cells,
+    record_panel,
     subplots,
     use_house_style,
 )
@@ -68,6 +70,11 @@ def scree_plot(scree: pd.DataFrame, parallel: pd.DataFrame | None = None, *, n_s
         retained = merged["retained"].fillna(False).to_numpy(dtype=bool)
     colors = np.where(retained, RETAINED_COLOR, DROPPED_COLOR) if parallel is not None else RETAINED_COLOR
     percent = 100 * shown["variance_ratio"].to_numpy()
+    data = pd.DataFrame({"component": shown["component"].to_numpy(), "variance_percent": percent})
+    if parallel is not None:
+        data["random_95th_percent"] = 100 * merged["random_quantile"].to_numpy(float) / total
+        data["retained"] = retained
+    record_panel(fig, data, title=title)
     ax.bar(shown["component"], percent, color=colors, width=0.75)
     for x, y in zip(shown["component"].head(3), percent[:3]):
         ax.annotate(f"{y:.0f}%", (x, y), xytext=(0, 2), textcoords="offset points", ha="center",
@@ -147,6 +154,10 @@ def loadings_heatmap(loadings: pd.DataFrame, families, *, title: str | None = No
     fig = ax.figure
     image = ax.imshow(matrix, cmap=DIVERGING_CMAP, norm=diverging_norm(1.0), aspect="auto",
                       interpolation="nearest")
+    cells = matrix_cells(pd.DataFrame(matrix, index=order, columns=loadings.columns), value="loading",
+                         row="task", column="factor")
+    record_panel(fig, cells.assign(family=np.repeat([groups.loc[t, "family"] for t in order], matrix.shape[1])),
+                 title=title)
     if annotate:
         for (i, j), value in np.ndenumerate(matrix):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=fontsize - 0.5,
@@ -195,6 +206,8 @@ def congruence_plot(boot: pd.DataFrame, *, group: str | None = None, title: str 
     values = [boot.loc[((boot[group] == g) if group else True) & (boot["factor"] == f), "congruence"].to_numpy()
               for g, f in keys]
     positions = np.arange(len(keys))
+    record_panel(fig, boot[[c for c in (group, "resample", "factor", "congruence") if c and c in boot.columns]],
+                 title=title)
     ax.boxplot(values, positions=positions, widths=0.55, showfliers=False, medianprops={"color": "black"})
     rng = np.random.default_rng(0)
     for x, v in zip(positions, values):

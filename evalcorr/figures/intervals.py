@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.figures.correlation import BETWEEN_COLOR, WITHIN_COLOR, _has_families, _within_mask
-from evalcorr.figures.style import PAGE_WIDTH, subplots, use_house_style
+from evalcorr.figures.style import PAGE_WIDTH, record_panel, subplots, use_house_style
 
 BAND_COLOR = "#9E9E9E"
 
@@ -49,6 +49,7 @@ def interval_caterpillar(pairs: pd.DataFrame, *, label: str = "95% bootstrap int
     if ax is None:
         fig, ax = subplots(figsize=(PAGE_WIDTH, 3.0))
     fig = ax.figure
+    record_panel(fig, pairs.iloc[order][[c for c in ("task_a", "task_b", "r", "ci_low", "ci_high") if c in pairs]])
     many = len(order) > 1000   # thousands of pairs: draw the band and dots as an image inside the SVG
     ax.fill_between(x, low, high, color=BAND_COLOR, alpha=0.45, linewidth=0, step="mid", label=label,
                     rasterized=many)

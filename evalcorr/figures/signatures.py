@@ -23,6 +23,8 @@ from evalcorr.figures.style import (
     QUALITATIVE,
     diverging_norm,
     family_colors,
+    matrix_cells,
+    record_panel,
     subplots,
     use_house_style,
 )
@@ -107,6 +109,8 @@ def coefficient_heatmap(table: pd.DataFrame, families, *, title: str | None = No
     if ax is None:
         fig, ax = subplots(figsize=(PAGE_WIDTH, max(3.0, 0.115 * len(rows) + 2.2)))
     fig = ax.figure
+    record_panel(fig, matrix_cells(pd.DataFrame(matrix, index=rows, columns=cols), value="beta", row="target",
+                                   column="feature"), title=title)
     image = ax.imshow(np.where(matrix == 0, np.nan, matrix), cmap=DIVERGING_CMAP,
                       norm=diverging_norm(limit), aspect="auto", interpolation="nearest")
     ax.set_facecolor("#F4F4F4")
@@ -164,6 +168,8 @@ def cv_r2_plot(summaries: Mapping[str, pd.DataFrame], families, *, title: str | 
         fig, ax = subplots(figsize=(PAGE_WIDTH * 0.75, max(2.5, 0.12 * len(rows) + 1.2)))
     fig = ax.figure
     markers = ["o", "s", "^", "D", "v"]
+    record_panel(fig, pd.concat([s[["target", "cv_r2"]].assign(features=label) for label, s in summaries.items()],
+                                ignore_index=True)[["features", "target", "cv_r2"]], title=title)
     for k, (label, summary) in enumerate(summaries.items()):
         y = summary["target"].map(position).to_numpy(dtype=float)
         ax.scatter(summary["cv_r2"], y, s=14, marker=markers[k % len(markers)], label=label,
@@ -205,6 +211,8 @@ def overlap_scatter(table: pd.DataFrame, *, x: str = "r", y: str = "jaccard", ti
         fig, ax = subplots(figsize=(PAGE_WIDTH * 0.6, 3.2))
     fig = ax.figure
     same = table["same_family"].astype(bool).to_numpy()
+    record_panel(fig, table[[c for c in ("task_a", "task_b") if c in table.columns] + [x, y, "same_family"]],
+                 title=title)
     for mask, colour, label in ((~same, BETWEEN_COLOR, "different families"),
                                 (same, WITHIN_COLOR, "same family")):
         ax.scatter(table.loc[mask, x], table.loc[mask, y], s=8, alpha=0.55, color=colour, label=label,

@@ -6,8 +6,11 @@ document. Figure functions call :func:`use_house_style` once and take their colo
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import matplotlib as mpl
 import numpy as np
+import pandas as pd
 from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 
@@ -82,3 +85,61 @@ def diverging_norm(limit: float = 1.0) -> Normalize:
     if not (isinstance(limit, (int, float, np.number)) and np.isfinite(limit) and limit > 0):
         raise EvalcorrError(f"limit: the colour scale spans [-limit, limit]; give a positive number, got {limit!r}")
     return TwoSlopeNorm(vcenter=0.0, vmin=-limit, vmax=limit)
+
+
+@dataclass
+class Panel:
+    """What one panel of a figure shows, recorded by the figure function that drew it.
+
+    ``data`` is tidy: one row per drawn value (a cell of a heatmap, a point of a scatter, a bar), with
+    the numbers at full precision; it is what the figure's data download holds. ``key`` is what the
+    caller called the panel (e.g. a transfer view), ``meta`` how it is drawn (row and column order,
+    display names, colour limit, ...), for an interactive companion that must show the same thing.
+    """
+
+    data: pd.DataFrame
+    title: str | None = None
+    key: object = None
+    meta: dict = field(default_factory=dict)
+
+
+def record_panel(target, data: pd.DataFrame, *, title: str | None = None, key=None, **meta) -> None:
+    """Record on a figure (or the figure of an Axes) the numbers one of its panels shows."""
+    fig = target.figure if hasattr(target, "figure") and not isinstance(target, Figure) else target
+    panels = fig.__dict__.setdefault("_evalcorr_panels", [])
+    panels.append(Panel(data.reset_index(drop=True), title, key, meta))
+
+
+def figure_panels(fig) -> list[Panel]:
+    """The panels a figure function recorded on `fig` (empty for a figure drawn by hand)."""
+    return list(getattr(fig, "_evalcorr_panels", []))
+
+
+def figure_data(fig) -> pd.DataFrame:
+    """Every number a figure shows, as one tidy table (a ``panel`` column first when it has several).
+
+    Raises EvalcorrError for a figure no figure function recorded data on.
+    """
+    panels = figure_panels(fig)
+    if not panels:
+        raise EvalcorrError("this figure records no data: figure functions of evalcorr.figures record what "
+                            "they draw; a figure drawn by hand has no data download")
+    if len(panels) == 1 and panels[0].title is None:
+        return panels[0].data.copy()
+    names = [p.title if p.title is not None else (str(p.key) if p.key is not None else str(i + 1))
+             for i, p in enumerate(panels)]
+    return pd.concat([p.data.assign(panel=name)[["panel", *p.data.columns]] for p, name in zip(panels, names)],
+                     ignore_index=True)
+
+
+def matrix_cells(matrix: pd.DataFrame, value: str = "value", row: str = "row", column: str = "column",
+                 mark: pd.DataFrame | None = None) -> pd.DataFrame:
+    """A matrix as tidy cells (row, column, value[, marked]) in drawing order; NaN cells are kept."""
+    cells = pd.DataFrame({
+        row: np.repeat(matrix.index.astype(str).to_numpy(), matrix.shape[1]),
+        column: np.tile(matrix.columns.astype(str).to_numpy(), matrix.shape[0]),
+        value: matrix.to_numpy(float).ravel(),
+    })
+    if mark is not None:
+        cells["marked"] = mark.reindex(index=matrix.index, columns=matrix.columns).fillna(False).to_numpy(bool).ravel()
+    return cells

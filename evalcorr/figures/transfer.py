@@ -22,6 +22,8 @@ from evalcorr.figures.style import (
     PAGE_WIDTH,
     SEQUENTIAL_CMAP,
     diverging_norm,
+    matrix_cells,
+    record_panel,
     subplots,
     use_house_style,
 )
@@ -58,7 +60,7 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
             annotate_min: float = 0.0, fontsize: float = 7,
             title: str | None = None, colorbar_label: str | None = None, xlabel: str = "evaluated on",
             ylabel: str = "trained on", labels: Mapping[str, str] | None = None,
-            xticklabels: bool = True, mark: pd.DataFrame | None = None):
+            xticklabels: bool = True, mark: pd.DataFrame | None = None, key=None):
     """An annotated heatmap of a matrix (rows = trained on, columns = evaluated on).
 
     Parameters
@@ -81,6 +83,9 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
     mark : DataFrame of bool, optional
         Cells to hatch (aligned to ``matrix`` by labels), e.g. improvements whose confidence
         interval includes 0 (:func:`evalcorr.stats.transfer_cells.cell_intervals`).
+    key : optional
+        What the caller calls this panel (e.g. its view), recorded with the panel's data
+        (:func:`evalcorr.figures.style.figure_panels`).
 
     Returns
     -------
@@ -102,6 +107,11 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto",
                       interpolation="nearest")
     name = (lambda t: labels.get(str(t), str(t))) if labels else _label
+    record_panel(ax, matrix_cells(matrix, row=ylabel or "row", column=xlabel or "column", mark=mark), title=title,
+                 key=key, rows=[str(r) for r in matrix.index], columns=[str(c) for c in matrix.columns],
+                 row_names=[name(r) for r in matrix.index], column_names=[name(c) for c in matrix.columns],
+                 diverging=diverging, vmin=float(norm.vmin), vmax=float(norm.vmax), row_label=ylabel,
+                 column_label=xlabel, colorbar_label=colorbar_label)
     if xticklabels:
         ax.set_xticks(range(values.shape[1]), [name(c) for c in matrix.columns], rotation=45, ha="right",
                       rotation_mode="anchor")
@@ -170,7 +180,7 @@ def view_grid(matrices: Mapping[str, pd.DataFrame], suptitle: str | None = None,
     for ax, (view, matrix) in zip(axes.flat, matrices.items()):
         title, diverging, bar = VIEW_STYLE[view]
         heatmap(matrix, ax, diverging=diverging, limit=None if diverging else 1.0, title=title,
-                colorbar_label=bar, fontsize=6.5, mark=marks.get(view))
+                colorbar_label=bar, fontsize=6.5, mark=marks.get(view), key=view)
     for ax in axes[0]:
         ax.set_xlabel("")
     for ax in axes[:, 1]:
@@ -200,7 +210,7 @@ def scale_grid(matrices: Mapping[str, Mapping[str, pd.DataFrame]],
             ax = axes[r, c]
             heading, _, bar = VIEW_STYLE[view]
             heatmap(matrices[title][view], ax, diverging=True, limit=limit, title=f"{title}: {heading}",
-                    colorbar_label=bar, fontsize=6.5, mark=marks.get(title, {}).get(view))
+                    colorbar_label=bar, fontsize=6.5, mark=marks.get(title, {}).get(view), key=(title, view))
             if r < len(titles) - 1:
                 ax.set_xlabel("")
             if c:
@@ -225,6 +235,14 @@ def similarity_dendrogram(sim: pd.DataFrame, ax=None, title: str | None = None, 
         _, ax = subplots(figsize=(PAGE_WIDTH * 0.48, 2.6), layout="constrained")
     link = similarity_linkage(sim, method)
     top = float(np.nanmax(sim.to_numpy(float)))
+    leaves = [str(t) for t in sim.index]
+    members = leaves + [""] * len(link)
+    for i, (a, b, *_rest) in enumerate(link):
+        members[len(leaves) + i] = f"{members[int(a)]} + {members[int(b)]}"
+    record_panel(ax, pd.DataFrame({"merge": np.arange(1, len(link) + 1),
+                                   "joins": [members[int(a)] for a in link[:, 0]],
+                                   "with": [members[int(b)] for b in link[:, 1]],
+                                   "similarity_at_merge": top - link[:, 2]}), title=title)
     hierarchy.dendrogram(link, labels=[_label(t) for t in sim.index], orientation="left", ax=ax,
                          color_threshold=0, above_threshold_color="#444444", leaf_font_size=8)
     # The linkage works on distances top - S; label the axis in similarities instead.
@@ -282,6 +300,14 @@ def biplot(scores: pd.DataFrame, loadings: pd.DataFrame, ax=None, title: str | N
     arrows = loadings[[a, b]].astype(float)
     length = np.hypot(arrows[a], arrows[b])
     arrows = arrows * (0.9 * reach / (float(length.max()) or 1.0))
+    record_panel(ax, pd.concat([
+        pd.DataFrame({"kind": "score (trained on)", "task": scores.index.astype(str), a: scores[a].to_numpy(float),
+                      b: scores[b].to_numpy(float), f"{a}_drawn": scores[a].to_numpy(float),
+                      f"{b}_drawn": scores[b].to_numpy(float)}),
+        pd.DataFrame({"kind": "loading (evaluated on)", "task": loadings.index.astype(str),
+                      a: loadings[a].to_numpy(float), b: loadings[b].to_numpy(float),
+                      f"{a}_drawn": arrows[a].to_numpy(float), f"{b}_drawn": arrows[b].to_numpy(float)}),
+    ], ignore_index=True), title=title)
     for task, (x, y) in arrows.iterrows():
         ax.annotate("", xy=(x, y), xytext=(0, 0),
                     arrowprops={"arrowstyle": "->", "color": "#D55E00", "lw": 0.8})
@@ -342,6 +368,7 @@ def small_multiples(matrices: Mapping[str, pd.DataFrame], ncols: int = 4, limit:
     norm, cmap = diverging_norm(limit), colormaps[DIVERGING_CMAP]
     image = None
     for ax, (title, matrix) in zip(axes.flat, matrices.items()):
+        record_panel(ax, matrix_cells(matrix), title=str(title))
         image = ax.imshow(np.ma.masked_invalid(matrix.to_numpy(float)), cmap=cmap, norm=norm,
                           aspect="auto", interpolation="nearest")
         ax.set_title(title, fontsize=8)

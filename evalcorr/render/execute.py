@@ -71,8 +71,9 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
 from evalcorr.errors import RenderError
 from evalcorr.render.kernels import FIG_FORMATS, FIGURE_KEYS, FigureOptions, acquire_kernel
-from evalcorr.render.pagecache import PageCache
+from evalcorr.render.pagecache import PageCache, file_stamps
 from evalcorr.render.qmd import CodeCell, InlineExpr, MarkdownBlock, QmdDocument, parse_qmd
+from evalcorr.render.resources import linked_files
 
 # Quarto's defaults for the execution options the renderer honours.
 OPTION_DEFAULTS = {"echo": True, "eval": True, "include": True, "output": True}
@@ -176,7 +177,7 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
     key = None
     if cache:
         key = cache.key(text, defaults=defaults, extra=f"{name}\n{link_prefix}\n{figure}\n{execute_dir}")
-        entry = cache.load(name, key, figures_dir)
+        entry = cache.load(name, key, figures_dir, root=project_root)
         if entry is not None:
             seconds = time.perf_counter() - started
             log(f"render {name}: cache hit ({entry.cells_executed} cells, {seconds:.1f} s)")
@@ -190,6 +191,7 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
     figures_dir.mkdir(parents=True, exist_ok=True)
     page = _PageRun(doc, name=name, stem=qmd_path.stem, meta=meta, figures_dir=figures_dir,
                     link_prefix=link_prefix, log=log)
+    page.environment = page_environment(project_root, qmd_path)
     run_dir = project_root if execute_dir == "project" else qmd_path.parent
     setup = figure.setup_code(project_root if execute_dir == "project" else None)
     markdown = page.run(run_dir, setup, timeout, prestart)
@@ -200,8 +202,17 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
                           cells_executed=page.cells_executed, seconds=seconds, warnings=page.warnings)
     if cache:
         cache.store(name, key, markdown=markdown, figures=page.figures,
-                    cells_executed=page.cells_executed, warnings=page.warnings)
+                    cells_executed=page.cells_executed, warnings=page.warnings,
+                    resources=file_stamps(linked_files(markdown, qmd_path.parent), project_root))
     return result
+
+
+def page_environment(project_root: Path, qmd_path: Path) -> dict[str, str]:
+    """The variables Quarto sets for a page's execution (``QUARTO_PROJECT_ROOT``, ``QUARTO_DOCUMENT_PATH``,
+    ``QUARTO_DOCUMENT_FILE``; quarto-cli ``src/execute/environment.ts``), so that a cell knows its page."""
+    return {"QUARTO_PROJECT_ROOT": str(Path(project_root).resolve()),
+            "QUARTO_DOCUMENT_PATH": str(Path(qmd_path).resolve().parent),
+            "QUARTO_DOCUMENT_FILE": Path(qmd_path).name}
 
 
 def merge_meta(defaults: dict, overrides: dict) -> dict:
@@ -253,6 +264,7 @@ class _PageRun:
         self._nb = nbformat.v4.new_notebook()
         self._client: NotebookClient | None = None
         self.prestarted = False  # ran in a kernel started in advance
+        self.environment: dict[str, str] = {}  # set in the kernel before the first cell (as Quarto does)
 
     def run(self, run_dir: Path, setup: str, timeout: int, prestart: bool = False) -> str:
         chunks: list[str] = []
@@ -270,6 +282,9 @@ class _PageRun:
             with self._client.setup_kernel(cleanup_kc=True):
                 started = True
                 self._execute(setup, what="the renderer's setup code")
+                if self.environment:
+                    self._execute(f"import os as _os\n_os.environ.update({self.environment!r})\ndel _os",
+                                  what="the renderer's page environment")
                 for block in self.doc.blocks:
                     if isinstance(block, MarkdownBlock):
                         chunks.append(self._markdown(block))
@@ -390,7 +405,13 @@ class _PageRun:
             if out.output_type not in ("display_data", "execute_result"):
                 continue
             data = out.get("data", {})
-            if "image/svg+xml" in data or "image/png" in data:
+            if "text/html" in data and ("image/svg+xml" in data or "image/png" in data):
+                # Quarto shows the HTML on the site and the image in the PDF (display-data.ts)
+                flush_raw()
+                n_images += 1
+                first_image = len(shown) if first_image is None else first_image
+                shown.append(self._html_figure(cell, data, n_images))
+            elif "image/svg+xml" in data or "image/png" in data:
                 flush_raw()
                 n_images += 1
                 first_image = len(shown) if first_image is None else first_image
@@ -421,7 +442,7 @@ class _PageRun:
                        "'#| output: asis' and print(df.to_markdown(index=False)).")
         elif caption is not None:
             ident = f" {{#{label}}}" if label.startswith("tbl-") else ""
-            shown[last_raw] += f"\n\n: {_one_line(caption)}{ident}"
+            shown[last_raw] = _caption_after_table(shown[last_raw], f": {_one_line(caption)}{ident}")
         if label.startswith("fig-") and n_images == 0:
             self._warn(f"{cell.describe()}: no figure was displayed, so @{label} will not resolve; "
                        "return the Figure as the cell's last expression.")
@@ -475,6 +496,23 @@ class _PageRun:
         link = f"{self.link_prefix}/{path.name}" if self.link_prefix != "." else path.name
         return f"![{caption}]({link})" + ("{" + " ".join(attrs) + "}" if attrs else "")
 
+    def _html_figure(self, cell: CodeCell, data, k: int) -> str:
+        """An output with HTML and an image: one figure holding both (the site keeps the HTML, the PDF the image).
+
+        Written as ``::: {#fig-label .html-figure}`` with the raw HTML, the image (its ``fig-alt``, no
+        caption) and the caption; :func:`evalcorr.render.filters.html_figures` makes it a Figure.
+        """
+        image = self._figure(cell, data, k)
+        label = cell.label or ""
+        caption = "" if label.startswith("fig-") and k > 1 else _one_line(cell.options.get("fig-cap", ""))
+        ident = re.search(r"\{(#\S+)", image)
+        image = image.replace(f"![{caption}](", "![](", 1)
+        if ident:
+            image = image.replace(ident.group(1) + " ", "", 1).replace("{" + ident.group(1) + "}", "")
+        html = _fenced(_text(data["text/html"]).rstrip("\n"), "{=html}")
+        attrs = " ".join([*([ident.group(1)] if ident else []), ".html-figure"])
+        return f"::: {{{attrs}}}\n\n{html}\n\n{image}\n\n{caption}\n\n:::"
+
     def _log_stderr(self, outputs, where: str) -> None:
         for out in outputs:
             if out.output_type == "stream" and out.name == "stderr" and out.text.strip():
@@ -491,6 +529,19 @@ def _page_name(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root).as_posix()
     except ValueError:
         return str(path)
+
+
+def _caption_after_table(text: str, caption: str) -> str:
+    """`text` with a pandoc table caption right after its last pipe table (else at its end).
+
+    Quarto captions the table of a ``tbl-`` cell wherever the cell prints other Markdown (e.g. a data
+    link after the table); pandoc's ``: caption`` must touch the table it belongs to.
+    """
+    lines = text.split("\n")
+    last = max((i for i, line in enumerate(lines) if line.lstrip().startswith("|")), default=None)
+    if last is None:
+        return f"{text}\n\n{caption}"
+    return "\n".join([*lines[:last + 1], "", caption, *([""] + lines[last + 1:] if last + 1 < len(lines) else [])])
 
 
 def _fenced(text: str, info: str) -> str:

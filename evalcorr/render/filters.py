@@ -22,11 +22,17 @@ def select_format(blocks: list, fmt: str) -> list:
     """Keep ``.content-visible`` / ``.content-hidden`` divs meant for `fmt` (``html`` or ``pdf``), unwrapped.
 
     ``::: {.content-visible when-format="html"}`` stays on the site and is dropped from the PDF;
-    ``unless-format`` inverts the condition and ``.content-hidden`` inverts the whole rule.
+    ``unless-format`` inverts the condition and ``.content-hidden`` inverts the whole rule. A figure of
+    :func:`html_figures` keeps its raw HTML on the site and its image in the PDF.
     """
     names = FORMAT_ALIASES[fmt]
 
     def visit(item):
+        if item["t"] == "Figure" and "html-figure" in item["c"][0][1]:
+            # the site shows the figure's HTML, the PDF its image (as Quarto picks a format's mime type)
+            keep = [block for block in item["c"][2]
+                    if (block["t"] == "RawBlock") == (fmt == "html") or block["t"] not in {"RawBlock", "Para", "Plain"}]
+            return element("Figure", [item["c"][0], item["c"][1], keep])
         if item["t"] != "Div":
             return None
         _, classes, pairs = item["c"][0]
@@ -42,6 +48,25 @@ def select_format(blocks: list, fmt: str) -> list:
             matches = True
         show = matches if visible else not matches
         return item["c"][1] if show else []
+
+    return walk(blocks, visit)
+
+
+def html_figures(blocks: list) -> list:
+    """Make each ``::: {#fig-x .html-figure}`` div (an output with HTML and an image) a ``Figure``.
+
+    The div holds the raw HTML block, the image paragraph and the caption paragraph; the Figure keeps
+    the label, the caption and both contents (:func:`select_format` keeps the one of each format).
+    """
+
+    def visit(item):
+        if item["t"] != "Div" or "html-figure" not in item["c"][0][1]:
+            return None
+        ident, content = item["c"][0][0], item["c"][1]
+        caption = [block for block in content if block["t"] in {"Para", "Plain"} and not find_all(block, {"Image"})]
+        body = [block for block in content if block not in caption]
+        return element("Figure", [attr(ident, ["html-figure"]), [None, [element("Plain", caption[-1]["c"])] if caption else []],
+                                  body])
 
     return walk(blocks, visit)
 

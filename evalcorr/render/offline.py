@@ -21,10 +21,11 @@ from evalcorr.errors import RenderError
 from evalcorr.render import crossref, pdf
 from evalcorr.render.citations import bib_keys, check_citations, report_citation
 from evalcorr.render.crossref import is_crossref
-from evalcorr.render.filters import images, subfigures
+from evalcorr.render.filters import html_figures, images, subfigures
 from evalcorr.render.html import page_html
 from evalcorr.render.pandoc import element, find_all, markdown_to_ast
 from evalcorr.render.project import Page, Project
+from evalcorr.render.resources import copy_page_resources
 from evalcorr.render.site import SitePage, write_site
 
 
@@ -62,7 +63,9 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
                   for page, meta, ast in parsed]
     citation = report_citation(project.root, project.title, project.author)
     write_site(site_pages, project, citation, site_dir)
-    log(f"site: {len(site_pages)} pages written in {time.perf_counter() - start:.1f} s")
+    copied = sum(len(copy_page_resources(site_page.html.body, site_page.page, project.root, site_dir))
+                 for site_page in site_pages)
+    log(f"site: {len(site_pages)} pages and {copied} linked files written in {time.perf_counter() - start:.1f} s")
 
     start = time.perf_counter()
     # In the PDF the landing page's first heading is its chapter heading (on the site the book's title
@@ -102,8 +105,8 @@ def _execute_and_parse(page: Page, project: Project, site_dir: Path, execute, lo
     ast = _parse(executed.markdown, meta, page, landing=page is project.pages[0], log=log)
     if page.title_from_heading and page is not project.pages[0]:
         ast["blocks"] = _without_first_heading(ast["blocks"])
-    ast["blocks"] = subfigures(images(ast["blocks"], lambda src: _place_image(src, page, project.root, figures_dir,
-                                                                           site_dir)))
+    ast["blocks"] = html_figures(subfigures(images(ast["blocks"], lambda src: _place_image(
+        src, page, project.root, figures_dir, site_dir))))
     how = "from the page cache" if getattr(executed, "cached", False) else "executed"
     return page, meta, ast, how, time.perf_counter() - start
 

@@ -3,7 +3,8 @@
 A page's key is a sha256 over everything its executed Markdown can depend on:
 
 - the page text;
-- every ``*.py`` file of the evalcorr package (the chapters call evalcorr; the renderer is in it too);
+- every file of the evalcorr package: its ``*.py`` sources (the chapters call evalcorr; the renderer is in
+  it too) and the assets a page's output names (a changed script gets a new name);
 - the data cache (``EVALCORR_CACHE_DIR``, default ``data/cache`` under the project root): the content
   of every source's stamp (``<source>.json``, which holds the sha256 of the source's inputs) and the
   size of every other file at its top (:func:`data_cache_stamps`);
@@ -13,7 +14,8 @@ A page's key is a sha256 over everything its executed Markdown can depend on:
 - the versions of Python and of the libraries that draw figures and tables.
 
 One entry per page lives in ``<project_root>/.render-cache/<page>/``: ``entry.json`` (key, Markdown,
-figure names) and copies of the figure files. A hit copies the figures into the caller's figures
+figure names, and the sha256 of the files the page wrote into the project and links to) and copies of
+the figure files. A hit copies the figures into the caller's figures
 directory. The directory is a build artefact (ignored by git, removed by ``make clean``).
 """
 
@@ -33,7 +35,7 @@ import evalcorr
 
 CACHE_DIRNAME = ".render-cache"
 # Bump when the layout of a stored entry changes.
-ENTRY_FORMAT = 1
+ENTRY_FORMAT = 2
 # Libraries whose version changes what an executed page looks like.
 _LIBRARIES = ("matplotlib", "pandas", "numpy", "scipy", "seaborn", "tabulate", "ipykernel", "IPython")
 
@@ -46,6 +48,13 @@ class CacheEntry:
     figures: list[Path]
     cells_executed: int = 0
     warnings: list[str] = field(default_factory=list)
+
+
+def file_stamps(paths, root) -> dict[str, str]:
+    """``{path relative to root: sha256}`` of files a page wrote and links to (e.g. its CSV downloads)."""
+    root = Path(root).resolve()
+    return {Path(path).resolve().relative_to(root).as_posix(): hashlib.sha256(Path(path).read_bytes()).hexdigest()
+            for path in paths if Path(path).resolve().is_relative_to(root)}
 
 
 class PageCache:
@@ -98,8 +107,8 @@ class PageCache:
                 add(name, metadata.version(name))
             except metadata.PackageNotFoundError:
                 add(name, "absent")
-        for path in sorted(self.package_dir.rglob("*.py")):
-            if "__pycache__" in path.parts:
+        for path in sorted(self.package_dir.rglob("*")):
+            if "__pycache__" in path.parts or not path.is_file():
                 continue
             add(path.relative_to(self.package_dir).as_posix(), path.read_bytes())
         add("data-cache", "\n".join(data_cache_stamps(self.data_cache_dir)))
@@ -108,8 +117,12 @@ class PageCache:
                 add(f"data/{path.name}", path.read_bytes())
         return h.hexdigest()
 
-    def load(self, page: str, key: str, figures_dir) -> CacheEntry | None:
-        """The stored entry of ``page`` when its key matches (figures copied to ``figures_dir``), else None."""
+    def load(self, page: str, key: str, figures_dir, root=None) -> CacheEntry | None:
+        """The stored entry of ``page`` when its key matches (figures copied to ``figures_dir``), else None.
+
+        An entry whose page wrote files into the project (``resources``, relative to `root`) is served
+        only while those files are there unchanged: the page's links must not break.
+        """
         entry_dir = self._entry_dir(page)
         try:
             stored = json.loads((entry_dir / "entry.json").read_text(encoding="utf-8"))
@@ -119,6 +132,10 @@ class PageCache:
             return None
         sources = [entry_dir / "figures" / name for name in stored["figures"]]
         if not all(p.is_file() for p in sources):
+            return None
+        resources = stored.get("resources", {})
+        if resources and (root is None or file_stamps([Path(root) / name for name in resources
+                                                       if (Path(root) / name).is_file()], root) != resources):
             return None
         figures_dir = Path(figures_dir)
         figures_dir.mkdir(parents=True, exist_ok=True)
@@ -131,7 +148,7 @@ class PageCache:
                           warnings=stored.get("warnings", []))
 
     def store(self, page: str, key: str, *, markdown: str, figures, cells_executed: int = 0,
-              warnings=()) -> None:
+              warnings=(), resources: dict[str, str] | None = None) -> None:
         """Store a page's Markdown and figure files under ``key``, replacing its previous entry."""
         self.directory.mkdir(parents=True, exist_ok=True)
         entry_dir = self._entry_dir(page)
@@ -143,7 +160,7 @@ class PageCache:
             (tmp / "entry.json").write_text(json.dumps({
                 "format": ENTRY_FORMAT, "key": key, "page": page, "markdown": markdown,
                 "figures": [Path(f).name for f in figures], "cells_executed": cells_executed,
-                "warnings": list(warnings),
+                "warnings": list(warnings), "resources": dict(resources or {}),
             }, indent=1), encoding="utf-8")
             shutil.rmtree(entry_dir, ignore_errors=True)
             try:

@@ -193,15 +193,20 @@ def sft_runs(df: pd.DataFrame, source: str = "massive-sft", min_share: float = 0
 def effect_correlations(effects: pd.DataFrame, benchmarks: list[str] | None = None) -> pd.DataFrame:
     """Benchmark x benchmark Pearson correlation of SFT effects across (model, dataset) runs.
 
-    ``effects`` is the tidy output of :func:`evalcorr.stats.transfer.sft_effects`.
+    ``effects`` is the tidy output of :func:`evalcorr.stats.transfer.sft_effects`; the correlations are
+    those of the columns of :func:`effect_table`.
     """
+    return effect_table(effects, benchmarks).corr()
+
+
+def effect_table(effects: pd.DataFrame, benchmarks: list[str] | None = None) -> pd.DataFrame:
+    """SFT effects as a (model, dataset) x benchmark table: the runs with every benchmark, constant benchmarks dropped."""
     wide = effects.pivot_table(index=["model", "train_task"], columns="eval_task", values="effect",
                                aggfunc="first", sort=False)
     if benchmarks is not None:
         wide = wide[[b for b in benchmarks if b in wide.columns]]
     wide = wide.dropna(axis=0, how="any")
-    wide = wide.loc[:, wide.std(ddof=1) > 0]
-    return wide.corr()
+    return wide.loc[:, wide.std(ddof=1) > 0]
 
 
 def between_group_share(wide: pd.DataFrame, level: str = "model") -> pd.Series:

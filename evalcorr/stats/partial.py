@@ -50,7 +50,8 @@ from scipy import stats
 from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.correlation import check_min_periods, correlation_matrix
+from evalcorr.stats.correlation import (check_min_periods, correlation_matrix, correlation_pairs, fisher_ci,
+                                        t_test_p)
 from evalcorr.stats.factors import parallel_analysis
 from evalcorr.stats.hierarchical import general_factor_scores
 from evalcorr.stats.inputs import family_series, score_matrix
@@ -195,6 +196,22 @@ def partial_correlation_matrix(wide: pd.DataFrame, control: str | None = "pc1", 
     if control is None:
         return correlation_matrix(wide, method=method, min_periods=min_periods)
     check_min_periods(min_periods, MIN_MODELS, "a partial correlation")
+    return correlation_matrix(partial_residuals(wide, control, covariate, method, min_periods, families),
+                              method="pearson", min_periods=min_periods)
+
+
+def partial_residuals(wide: pd.DataFrame, control: str = "pc1", covariate: pd.Series | None = None,
+                      method: str = "pearson", min_periods: int = 30, families=None) -> pd.DataFrame:
+    """What :func:`partial_correlation_matrix` correlates: each task's residuals on the control.
+
+    Models without the control are dropped (for ``pc1``, the models with every task); with
+    ``method="spearman"`` the tasks and the control are ranked first. Same arguments, checks and errors
+    as :func:`partial_correlation_matrix` (``control`` may not be None). A scatter of two columns is the
+    scatter whose correlation is the pair's partial r.
+    """
+    if control is None:
+        raise EvalcorrError("control None: residuals need a control to remove (see CONTROLS)")
+    score_matrix(wide)
     if control in ("pc1", "mean", "family-means") and wide.shape[1] < MIN_TASKS:
         raise EvalcorrError(f"control={control!r} is computed from the tasks themselves and needs at least "
                             f"{MIN_TASKS} tasks (`wide` has {wide.shape[1]}; with 2 every partial r is -1)")
@@ -210,7 +227,26 @@ def partial_correlation_matrix(wide: pd.DataFrame, control: str | None = "pc1", 
     if method == "spearman":
         data = data.apply(lambda column: column.rank(method="average"))
         z = pd.Series(stats.rankdata(z), index=z.index)
-    return correlation_matrix(residualize(data, z), method="pearson", min_periods=min_periods)
+    return residualize(data, z)
+
+
+def partial_correlation_pairs(wide: pd.DataFrame, control: str = "pc1", covariate: pd.Series | None = None,
+                              families=None, min_periods: int = 30, ci: float = 0.95) -> pd.DataFrame:
+    """One row per pair of tasks: n, partial r (Pearson), its confidence interval and p.
+
+    r is :func:`partial_correlation_matrix`'s; n the models with both residuals. One control costs one
+    degree of freedom: the Fisher-z interval uses a standard error of 1 / sqrt(n - 4) and the t test
+    n - 3 degrees of freedom (the textbook partial correlation with one covariate, as pingouin's
+    ``partial_corr``). `families` labels the pairs and is the families a control needs. Columns as
+    :func:`evalcorr.stats.correlation.correlation_pairs`.
+    """
+    check_min_periods(min_periods, MIN_MODELS, "a partial correlation")
+    residuals = partial_residuals(wide, control, covariate, min_periods=min_periods, families=families)
+    pairs = correlation_pairs(residuals, families=families, min_periods=min_periods, ci=ci)
+    r, n = pairs["r"].to_numpy(float), pairs["n"].to_numpy(float)
+    pairs["ci_low"], pairs["ci_high"] = fisher_ci(r, n - 1, "pearson", ci)
+    pairs["p"] = t_test_p(r, n - 1, "pearson")
+    return pairs
 
 
 def block_structure(corr: pd.DataFrame, families) -> pd.DataFrame:

@@ -196,3 +196,63 @@ def test_a_chapter_runs_in_a_plain_kernel_started_in_chapters_with_the_makefile_
         for part, data in run.inline:
             text = inline_text(data)
             assert text and not re.match(r"^[A-Za-z_][\w.]*\(", data.get("text/plain", "")), part.expr
+
+
+SITE_PAGE = '''\
+---
+title: Site figures
+---
+
+```{python}
+#| include: false
+import numpy as np
+import pandas as pd
+from evalcorr.figures.correlation import clustered_heatmap
+from evalcorr.site import data_link, linked_matrix
+from evalcorr.stats.correlation import correlation_matrix, correlation_pairs
+rng = np.random.default_rng(0)
+wide = pd.DataFrame(rng.normal(size=(40, 4)), columns=["a", "b", "c", "d"]).rename_axis("model")
+wide.index = [f"m{i}" for i in range(40)]
+```
+
+```{python}
+#| label: fig-linked
+#| fig-cap: "Linked."
+#| fig-alt: "A heatmap."
+linked_matrix(clustered_heatmap(correlation_matrix(wide), {t: "F" for t in wide}), wide,
+              correlation_pairs(wide), name="fig-linked")
+```
+
+```{python}
+data_link(wide.describe(), "tbl-describe", index=True)
+```
+'''
+
+
+def test_rule_site_figures_one_output_html_and_svg_same_files_in_both_renderers(tmp_path):
+    """R11: an interactive figure is one output with text/html (the site) and image/svg+xml (the PDF); the
+    files its links name are written by the page's cells, where Quarto's variables say the page is, so a
+    plain kernel (Quarto) and the offline renderer write the same files under the same links."""
+    root = tmp_path / "project"
+    (root / "chapters").mkdir(parents=True)
+    page = root / "chapters" / "site.qmd"
+    page.write_text(SITE_PAGE, encoding="utf-8")
+    env = {**os.environ, "QUARTO_PROJECT_ROOT": str(root), "QUARTO_DOCUMENT_PATH": str(page.parent),
+           "QUARTO_DOCUMENT_FILE": page.name}
+    plain = run_plain(page, cwd=root, env=env, setup=quarto_setup("svg", 7, 4.5, 100, run_path=root))
+    assert plain.errors() == []
+    outputs = {cell.label: outs for cell, outs in plain.cells}
+    (figure,) = [out for out in outputs["fig-linked"] if out["output_type"] in ("display_data", "execute_result")]
+    assert {"text/html", "image/svg+xml"} <= set(figure["data"])
+    links = sorted(re.findall(r'(?:href|src)="([^"]+)"', figure["data"]["text/html"]))
+    files = {path.relative_to(root): path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()
+             and path.parts[len(root.parts)] in ("downloads", "libs")}
+    assert {(page.parent / link).resolve().relative_to(root) for link in links} <= set(files)
+    assert Path("downloads/site/tbl-describe.csv") in files
+    for path in files:
+        (root / path).unlink()
+    offline = execute_page(page, project_root=root, figures_dir=root / "figs", cache=False, log=lambda _: None,
+                           figure=FigureOptions("svg", 7, 4.5, 100), execute_dir="project")
+    assert sorted(set(re.findall(r'(?:href|src)="([^"]+)"', offline.markdown)) - {"#"}) == \
+        sorted(set(links) | {"../downloads/site/tbl-describe.csv"})
+    assert {path: (root / path).read_bytes() for path in files} == files

@@ -34,14 +34,22 @@ def test_every_page_exists_with_its_title(site):
 
 
 def test_every_figure_exists_is_non_empty_and_has_alt_text(site):
-    images = 0
+    """A static figure is an image with alt text; an interactive one has an accessible name, and its static
+    image (in the figures folder) is the PDF's."""
+    images = interactive = 0
     for page in PROJECT.pages:
+        html = (site / page.html).read_text()
         for image in parse_page(site / page.html).images:
             path = (site / page.html).parent / image["src"]
             assert path.stat().st_size > 1000, image["src"]
             assert image.get("alt", "").strip(), f"{page.html}: {image['src']} has no alt text"
             images += 1
-    assert images == len(list(site.rglob("*_files/*.svg"))) + len(list(site.rglob("*_files/*.png")))
+        labels = re.findall(r'<div class="evalcorr-figure" data-evalcorr="[^"]+" role="group" aria-label="([^"]*)"', html)
+        assert all(len(label) > 80 for label in labels), page.html
+        assert len(labels) == html.count('class="html-figure"')
+        interactive += len(labels)
+    assert interactive >= 12  # every correlation matrix and the transfer heatmaps with intervals
+    assert images + interactive == len(list(site.rglob("*_files/*.svg"))) + len(list(site.rglob("*_files/*.png")))
 
 
 def test_no_broken_links_or_network_resources(site):
@@ -83,7 +91,8 @@ def test_one_image_per_figure_cell_and_quartos_figure_numbers(site):
         html = (site / page.html).read_text()
         cells = [cell for cell in read_qmd(ROOT / page.source).cells if "fig-cap" in cell.options]
         labels = [cell.label for cell in cells if (cell.label or "").startswith("fig-")]
-        assert len(parse_page(site / page.html).images) >= len(cells), page.source
+        interactive = html.count('class="html-figure"')  # an interactive figure: HTML on the site, no image
+        assert len(parse_page(site / page.html).images) + interactive >= len(cells), page.source
         assert re.findall(r'<figure id="(fig-[^"]+)"', html) == labels, page.source  # no fig-x-1 subfigures
         numbers = re.findall(r"<figcaption>Figure ([\d.]+):", html)
         if page.number is None:

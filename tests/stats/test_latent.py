@@ -147,3 +147,13 @@ def test_between_group_share_is_eta_squared():
     # eta^2 = F (k-1) / (F (k-1) + N - k)
     assert share["x"] == pytest.approx(f * 2 / (f * 2 + 27))
     assert 0 <= share["y"] < share["x"] <= 1
+
+
+def test_effect_table_holds_what_effect_correlations_correlate():
+    from evalcorr.stats.latent import effect_table
+    from evalcorr.stats.transfer import sft_effects
+
+    effects = sft_effects(sft_long(), "s")
+    table = effect_table(effects)
+    assert table.index.names == ["model", "train_task"] and table.notna().all().all()
+    assert np.allclose(table.corr().to_numpy(), effect_correlations(effects).to_numpy())

@@ -211,3 +211,28 @@ def test_removing_pc1_forces_the_weighted_residual_covariances_negative():
     pca = principal_components(wide, n_components=1)
     cov = residualize(data, pca.scores["PC1"]).cov().to_numpy()
     np.testing.assert_allclose(cov @ pca.loadings["PC1"].to_numpy(), 0.0, atol=1e-12)
+
+def test_partial_pairs_are_the_matrix_with_one_degree_of_freedom_fewer():
+    """partial_correlation_pairs: r as partial_correlation_matrix, n the models with both residuals, and the
+    Fisher interval and t test of a partial correlation with one covariate (se 1/sqrt(n - 4), n - 3 df)."""
+    from scipy import stats as sps
+
+    from evalcorr.stats.partial import partial_correlation_pairs, partial_residuals
+
+    wide, family_of = latent_factor_matrix(n_models=200, seed=4)
+    pairs = partial_correlation_pairs(wide, "pc1", families=family_of)
+    matrix = partial_correlation_matrix(wide, control="pc1")
+    residuals = partial_residuals(wide, "pc1")
+    for row in pairs.itertuples():
+        assert row.r == pytest.approx(matrix.loc[row.task_a, row.task_b], abs=1e-12)
+        assert row.r == pytest.approx(residuals[row.task_a].corr(residuals[row.task_b]), abs=1e-12)
+        assert row.n == 200
+        z, half = np.arctanh(row.r), sps.norm.ppf(0.975) / np.sqrt(row.n - 4)
+        assert (row.ci_low, row.ci_high) == pytest.approx((np.tanh(z - half), np.tanh(z + half)), abs=1e-12)
+        t = row.r * np.sqrt((row.n - 3) / (1 - row.r ** 2))
+        assert row.p == pytest.approx(2 * sps.t.sf(abs(t), row.n - 3), rel=1e-9)
+    # residuals are orthogonal to the control: their correlation with PC1 is 0
+    pc1 = control_variable(wide, "pc1")
+    assert np.allclose([residuals[t].corr(pc1) for t in wide.columns], 0, atol=1e-10)
+    with pytest.raises(EvalcorrError, match="residuals need a control"):
+        partial_residuals(wide, None)
