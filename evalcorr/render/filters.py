@@ -47,7 +47,7 @@ def select_format(blocks: list, fmt: str) -> list:
         else:
             matches = True
         show = matches if visible else not matches
-        return item["c"][1] if show else []
+        return select_format(item["c"][1], fmt) if show else []  # what it holds may be format-specific too
 
     return walk(blocks, visit)
 

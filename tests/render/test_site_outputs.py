@@ -124,3 +124,12 @@ def test_a_cached_page_whose_linked_files_changed_is_not_served(tmp_path):
     assert cache.load("p.qmd", "k", tmp_path / "figs", root=root) is None
     data.unlink()
     assert cache.load("p.qmd", "k", tmp_path / "figs", root=root) is None
+
+
+def test_an_html_figure_inside_a_site_only_block_keeps_only_its_html():
+    markdown = ('::: {.content-visible when-format="html"}\n\n::: {.html-figure}\n\n```{=html}\n<div>live</div>\n```\n\n'
+                '![](x.svg){fig-alt="static"}\n\n:::\n\n:::\n')
+    blocks = html_figures(markdown_to_ast(markdown, what="page")["blocks"])
+    assert not find_all(select_format(blocks, "html"), {"Image"})
+    assert find_all(select_format(blocks, "html"), {"RawBlock"})
+    assert select_format(blocks, "pdf") == []

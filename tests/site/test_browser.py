@@ -198,7 +198,7 @@ def test_the_real_leaderboard_page(driver, tmp_path):
     scatter = figures[0].find_element(By.CSS_SELECTOR, ".evalcorr-scatter")
     ActionChains(driver).move_to_element_with_offset(matrix, *_cell_offset(driver, matrix, 3, 20)).click().perform()
     a, b = scatter.get_attribute("data-pair").split("|")
-    pairs = pd.read_csv(site / "downloads" / "open-llm-leaderboard" / "fig-matrix.csv")
+    pairs = pd.read_csv(site / "downloads" / "open-llm-leaderboard" / "fig-matrix-interactive.csv")
     row = pairs[((pairs.task_a == a) & (pairs.task_b == b)) | ((pairs.task_a == b) & (pairs.task_b == a))].iloc[0]
     assert int(scatter.get_attribute("data-points")) == row.n == _points(driver, scatter) > 1000
     _shot(driver, "leaderboard-click", tmp_path)
