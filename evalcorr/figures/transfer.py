@@ -107,11 +107,13 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto",
                       interpolation="nearest")
     name = (lambda t: labels.get(str(t), str(t))) if labels else _label
+    fmt = fmt or compact
+    texts = [fmt(v) if annotate and np.isfinite(v) and abs(v) >= annotate_min else "" for v in values.ravel()]
     record_panel(ax, matrix_cells(matrix, row=ylabel or "row", column=xlabel or "column", mark=mark), title=title,
                  key=key, rows=[str(r) for r in matrix.index], columns=[str(c) for c in matrix.columns],
                  row_names=[name(r) for r in matrix.index], column_names=[name(c) for c in matrix.columns],
                  diverging=diverging, vmin=float(norm.vmin), vmax=float(norm.vmax), row_label=ylabel,
-                 column_label=xlabel, colorbar_label=colorbar_label)
+                 column_label=xlabel, colorbar_label=colorbar_label, annotations=texts)
     if xticklabels:
         ax.set_xticks(range(values.shape[1]), [name(c) for c in matrix.columns], rotation=45, ha="right",
                       rotation_mode="anchor")
@@ -125,14 +127,11 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
         spine.set_visible(False)
     if mark is not None:
         hatch_cells(ax, mark.reindex(index=matrix.index, columns=matrix.columns).fillna(False).to_numpy(bool))
-    if annotate:
-        fmt = fmt or compact
-        for i in range(values.shape[0]):
-            for j in range(values.shape[1]):
-                v = values[i, j]
-                if np.isfinite(v) and abs(v) >= annotate_min:
-                    ax.text(j, i, fmt(v), ha="center", va="center", fontsize=fontsize,
-                            color=_text_color(cmap(norm(v))))
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            if texts[i * values.shape[1] + j]:
+                ax.text(j, i, texts[i * values.shape[1] + j], ha="center", va="center", fontsize=fontsize,
+                        color=_text_color(cmap(norm(values[i, j]))))
     if title:
         ax.set_title(title)
     bar = ax.figure.colorbar(image, ax=ax, shrink=0.8, pad=0.02)

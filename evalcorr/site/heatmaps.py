@@ -64,7 +64,7 @@ def transfer_heatmaps(static: Figure, cells: Mapping | None = None, *, name: str
         spec = {"title": panel.title or "", "rows": meta["row_names"], "columns": meta["column_names"],
                 "row_label": meta.get("row_label") or "", "column_label": meta.get("column_label") or "",
                 "value_label": meta.get("colorbar_label") or panel.title or "value",
-                "vmin": meta["vmin"], "vmax": meta["vmax"],
+                "vmin": meta["vmin"], "vmax": meta["vmax"], "annotations": meta.get("annotations"),
                 "colorscale": COLORSCALES["diverging" if meta["diverging"] else "sequential"],
                 "z": encode(z), "extra": {column: encode(values) for column, values in extra.items()},
                 "labels": {column: CELL_COLUMNS[column] for column in extra}}

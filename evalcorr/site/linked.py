@@ -26,7 +26,7 @@ from evalcorr.site.figure import COLORSCALES, InteractiveFigure, encode
 PAIR_COLUMNS = ["task_a", "task_b", "n", "r", "ci_low", "ci_high"]
 
 
-def linked_matrix(static: Figure, scores, pairs, *, name: str, unit: str = "model", value: str = "score",
+def linked_matrix(static: Figure, scores, pairs, *, name: str, unit: str | list = "model", value: str | list = "score",
                   initial: tuple[str, str] | list | None = None) -> InteractiveFigure:
     """Each correlation matrix of `static` linked to the scatter of the pair under the pointer.
 
@@ -43,8 +43,9 @@ def linked_matrix(static: Figure, scores, pairs, *, name: str, unit: str = "mode
         n, r, ci_low, ci_high) of the same data.
     name : str
         The figure's label (names its CSV files).
-    unit, value : str
-        What a point is and what its coordinates are ("model", "score"), for the hover and the axes.
+    unit, value : str or list of str
+        What a point is and what its coordinates are ("model", "score"), for the hover, the axes and the
+        search box (a list: one per panel).
     initial : (task, task), optional
         The pair whose scatter is drawn first (per panel, for several); default the most correlated pair.
     """
@@ -55,9 +56,14 @@ def linked_matrix(static: Figure, scores, pairs, *, name: str, unit: str = "mode
     scores = _per_panel(scores, len(panels), "scores", name)
     pairs = _per_panel(pairs, len(panels), "pairs", name)
     initial = _per_panel(initial, len(panels), "initial pairs", name)
+    units = unit if isinstance(unit, list) else [unit] * len(panels)
+    values = value if isinstance(value, list) else [value] * len(panels)
+    if len(units) != len(panels) or len(values) != len(panels):
+        raise EvalcorrError(f"{name}: give one unit and one value name per panel ({len(panels)})")
     specs, downloads = [], []
     for index, panel in enumerate(panels):
-        spec, cells, points = _panel_spec(panel, scores[index], pairs[index], initial[index], unit, value, name)
+        spec, cells, points = _panel_spec(panel, scores[index], pairs[index], initial[index], units[index],
+                                          values[index], name)
         specs.append(spec)
         part = None if len(panels) == 1 else _slug(panel.title or str(index + 1))
         downloads.append((part, f"{_title(panel, len(panels))}matrix (CSV)", cells, False))
@@ -66,11 +72,10 @@ def linked_matrix(static: Figure, scores, pairs, *, name: str, unit: str = "mode
     k = len(specs[0]["tasks"])
     what = "matrices" if len(specs) > 1 else "matrix"
     description = (f"Interactive correlation {what} of {k} tasks. Hover over or click a cell for the pair, r, its 95% "
-                   f"interval and n; the scatter of the chosen pair (one point per {unit}) appears beside the "
-                   f"matrix. The arrow keys move between cells of a focused matrix, the two lists choose a "
-                   f"pair, and the search box highlights one {unit}.")
-    return InteractiveFigure("linked-matrix", {"panels": specs, "unit": unit, "value": value,
-                                               "colorscale": COLORSCALES["diverging"]},
+                   f"interval and n; the scatter of the chosen pair (one point per {' or '.join(dict.fromkeys(units))}) "
+                   f"appears beside the matrix. The arrow keys move between cells of a focused matrix, the two lists "
+                   f"choose a pair, and the search box highlights one point.")
+    return InteractiveFigure("linked-matrix", {"panels": specs, "colorscale": COLORSCALES["diverging"]},
                              static=static, name=name, downloads=downloads, description=description)
 
 
@@ -156,7 +161,8 @@ def _panel_spec(panel: Panel, scores: pd.DataFrame, pairs: pd.DataFrame, initial
             "bars": [{"name": column, "labels": labels} for column, labels in groups.items()],
             "colors": meta.get("colors") or {},
             "r": encode(r), "lo": encode(low), "hi": encode(high), "n": encode(n),
-            "units": units, "scores": encode(values.T), "initial": [int(first[0]), int(first[1])]}
+            "units": units, "scores": encode(values.T), "initial": [int(first[0]), int(first[1])],
+            "unit": unit, "value": value}
     cells = pd.DataFrame([{"task_a": tasks[i], "task_b": tasks[j], "n": int(n[i, j]), "r": r[i, j],
                            "ci_low": low[i, j], "ci_high": high[i, j]}
                           for i in range(k) for j in range(i + 1, k)])

@@ -56,7 +56,7 @@
   }
 
   function linkedPanel(root, spec, panel) {
-    var k = panel.tasks.length, names = panel.names, unit = spec.unit, value = spec.value;
+    var k = panel.tasks.length, names = panel.names, unit = panel.unit, value = panel.value;
     var r = decode(panel.r), lo = decode(panel.lo), hi = decode(panel.hi), n = decode(panel.n);
     var scores = decode(panel.scores), m = panel.units.length;
     var group = function (i) { return panel.groups && panel.groups[i] ? " (" + panel.groups[i] + ")" : ""; };
@@ -181,8 +181,9 @@
       }
       var layout = {
         width: scatterSize, height: side ? matrixSize : Math.min(420, scatterSize), font: FONT, showlegend: false,
-        margin: { l: 50, r: 10, t: 44, b: 46 }, hovermode: "closest", hoverlabel: HOVER,
-        title: { text: names[j] + " \u00d7 " + names[i] + "<br><span style='font-size:11px'>" + title + "</span>", font: { size: 12 }, x: 0.02, xanchor: "left" },
+        margin: { l: 50, r: 10, t: names[i].length + names[j].length > 34 ? 62 : 44, b: 46 }, hovermode: "closest", hoverlabel: HOVER,
+        title: { text: names[j] + " \u00d7" + (names[i].length + names[j].length > 34 ? "<br>" : " ") + names[i] +
+                       "<br><span style='font-size:11px'>" + title + "</span>", font: { size: 12 }, x: 0.02, xanchor: "left" },
         xaxis: { title: { text: names[j] + " (" + value + ")", font: { size: 10 } }, zeroline: false },
         yaxis: { title: { text: names[i] + " (" + value + ")", font: { size: 10 } }, zeroline: false },
       };
@@ -272,6 +273,7 @@
     root.appendChild(grid);
     var status = el("p", { class: "evalcorr-status", "aria-live": "polite", style: "font-size:0.85rem;min-height:1.2em;margin:0.2rem 0" });
     root.appendChild(status);
+    if (spec.panels.length === 1) grid.style.gridTemplateColumns = "1fr";  // one heatmap: the full width
     return Promise.all(spec.panels.map(function (panel) { return heatmapPanel(grid, status, panel); }));
   }
 
@@ -299,7 +301,9 @@
       var zr = [], tr = [], lr = [];
       for (var j = 0; j < cols; j++) {
         var v = values[i * cols + j];
-        zr.push(isFinite(v) ? v : null); tr.push(cellText(i, j)); lr.push(compact(v));
+        // the cell's annotation as the static figure prints it
+        zr.push(isFinite(v) ? v : null); tr.push(cellText(i, j));
+        lr.push(panel.annotations ? panel.annotations[i * cols + j].replace("-", "\u2212") : compact(v));
         if (marked && marked[i * cols + j]) {
           // three diagonal strokes across the cell, as the static figure hatches it
           hatch.push("M" + (j - 0.5) + "," + (i + 0.5) + "L" + (j + 0.5) + "," + (i - 0.5) +
@@ -311,20 +315,25 @@
     var div = el("div", { class: "evalcorr-heatmap", tabindex: "0", role: "img",
                           "aria-label": (panel.title || panel.value_label) + ": use the arrow keys to read the cells" });
     grid.appendChild(div);
-    var size = Math.max(300, Math.min(520, div.clientWidth || 340));
+    // cell size from the width; margins from the longest labels
+    var width = Math.max(300, div.clientWidth || 340);
+    var longest = function (labels) { return labels.reduce(function (a, b) { return Math.max(a, b.length); }, 0); };
+    var left = Math.min(170, 40 + 5.5 * longest(panel.rows)), bottom = Math.min(130, 35 + 4.2 * longest(panel.columns));
+    var cell = Math.max(12, Math.min(42, (width - left - 70) / cols));
+    var plotWidth = Math.round(left + cell * cols + 70), plotHeight = Math.round(bottom + 35 + cell * rows);
     var traces = [{
       type: "heatmap", z: z, x: panel.columns, y: panel.rows, customdata: text, text: labels,
       hovertemplate: "%{customdata}<extra></extra>",
       colorscale: panel.colorscale, zmin: panel.vmin, zmax: panel.vmax, xgap: 1, ygap: 1,
-      texttemplate: rows * cols <= 100 ? "%{text}" : "", textfont: { size: 9 },
+      texttemplate: cell >= 17 ? "%{text}" : "", textfont: { size: Math.max(7, Math.min(10, cell * 0.36)) },
       colorbar: { thickness: 9, len: 0.8, tickfont: { size: 8 } },
     }];
     var shapes = hatch.length ? [{ type: "path", xref: "x", yref: "y", path: hatch.join(""), layer: "above",
                                    line: { color: "rgba(110,110,110,0.8)", width: 0.6 } }] : [];
     var layout = {
-      width: size, height: Math.round(size * Math.min(1.05, 0.55 + 0.06 * rows)), font: FONT, showlegend: false, hoverlabel: HOVER,
+      width: plotWidth, height: plotHeight, font: FONT, showlegend: false, hoverlabel: HOVER,
       title: { text: panel.title, font: { size: 11 }, x: 0.02, xanchor: "left" },
-      margin: { l: 90, r: 10, t: 30, b: 80 }, plot_bgcolor: "#ffffff", shapes: shapes,
+      margin: { l: left, r: 10, t: 30, b: bottom }, plot_bgcolor: "#ffffff", shapes: shapes,
       xaxis: { type: "category", tickangle: -45, tickfont: { size: 9 }, title: { text: panel.column_label, font: { size: 10 } } },
       yaxis: { type: "category", autorange: "reversed", tickfont: { size: 9 }, title: { text: panel.row_label, font: { size: 10 } } },
     };
