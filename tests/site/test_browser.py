@@ -16,14 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from tests._browser import browser, errors_since, visit
 from tests._renderfixture import distinct_colours, rendered_real_project
 from tests._sitefixture import rendered_interactive_fixture
-
-pytest.importorskip("selenium")
-from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
 
 
 @pytest.fixture(scope="module")
