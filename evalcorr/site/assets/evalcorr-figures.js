@@ -274,10 +274,13 @@
     var status = el("p", { class: "evalcorr-status", "aria-live": "polite", style: "font-size:0.85rem;min-height:1.2em;margin:0.2rem 0" });
     root.appendChild(status);
     if (spec.panels.length === 1) grid.style.gridTemplateColumns = "1fr";  // one heatmap: the full width
-    return Promise.all(spec.panels.map(function (panel) { return heatmapPanel(grid, status, panel); }));
+    // the page's layout is read once per figure: every read after a change re-lays the whole page out
+    var full = grid.clientWidth || 680, columns = spec.panels.length === 1 ? 1 : Math.max(1, Math.floor((full + 8) / 338));
+    var width = Math.floor((full - 8 * (columns - 1)) / columns);
+    return Promise.all(spec.panels.map(function (panel) { return heatmapPanel(grid, status, panel, width); }));
   }
 
-  function heatmapPanel(grid, status, panel) {
+  function heatmapPanel(grid, status, panel, width) {
     var rows = panel.rows.length, cols = panel.columns.length;
     var values = decode(panel.z), marked = panel.marked ? decode(panel.marked) : null;
     var extra = {};
@@ -316,7 +319,7 @@
                           "aria-label": (panel.title || panel.value_label) + ": use the arrow keys to read the cells" });
     grid.appendChild(div);
     // cell size from the width; margins from the longest labels
-    var width = Math.max(300, div.clientWidth || 340);
+    width = Math.max(300, width);
     var longest = function (labels) { return labels.reduce(function (a, b) { return Math.max(a, b.length); }, 0); };
     var left = Math.min(170, 40 + 5.5 * longest(panel.rows)), bottom = Math.min(130, 35 + 4.2 * longest(panel.columns));
     var cell = Math.max(12, Math.min(42, (width - left - 70) / cols));
