@@ -23,6 +23,152 @@ def check_method(method: str) -> str:
     return method
 
 
+# Elements per array of a batched computation: bounds each array (and the product columns kept
+# between calls) to about 64 MB.
+BATCH_ELEMENTS = 8_000_000
+# Elements per (resamples, k, k) array when the product columns are kept: small enough for the CPU cache.
+CACHE_ELEMENTS = 500_000
+
+
+class PearsonKernel:
+    """Pairwise-complete Pearson r of the columns of one score matrix, under any number of row weightings.
+
+    A bootstrap resample is a vector of row multiplicities ``w`` (the count of each model drawn), so a
+    resample's correlations are weighted sums over the rows of the one matrix. With ``x`` the scores
+    centred on their column means (0 where missing) and ``M_g`` the presence mask of the columns that
+    share missingness pattern ``g`` (few patterns: tasks of one benchmark are scored together), every
+    pair (a, c) needs
+
+    - ``sum w x_a x_c``: one matrix product of the weights with the per-row products ``x_a x_c``
+      (a <= c) for all resamples at once, the Gram-matrix arithmetic of each resample done as a
+      single large product;
+    - ``sum w M_g M_h``, ``sum w x_a M_h`` and ``sum w x_a^2 M_h`` (pair counts, sums and sums of
+      squares over the pair's common rows): per pattern, a product over the pattern's present rows or,
+      when fewer, the total minus one over its missing rows.
+
+    Everything else is elementwise on (B, k, k) arrays. Memory is bounded by computing the products in
+    blocks of rows (:data:`BATCH_ELEMENTS` elements each); the per-row products are built once and kept
+    when they fit in one block.
+
+    Parameters
+    ----------
+    values : ndarray (n, k)
+        scores, NaN where missing.
+    """
+
+    def __init__(self, values: np.ndarray):
+        values = np.asarray(values, dtype=float)
+        self.shape = values.shape
+        n, k = values.shape
+        present = ~np.isnan(values)
+        counts = present.sum(axis=0)
+        means = np.divide(np.where(present, values, 0.0).sum(axis=0), counts,
+                          out=np.zeros(k), where=counts > 0)
+        # Centre each column on its mean first: the sums below then stay small and accurate.
+        self.x = np.where(present, values - means, 0.0)
+        patterns, self.pattern = np.unique(np.packbits(present, axis=0).T, axis=0, return_inverse=True)
+        self.pattern = self.pattern.ravel()
+        first = np.array([np.flatnonzero(self.pattern == g)[0] for g in range(len(patterns))], dtype=int)
+        masks = present[:, first]                                         # (n, p) presence of each pattern
+        # Columns whose weighted sums over each pattern's rows are needed: x, x^2 and the pattern masks.
+        self._columns = np.hstack([self.x, self.x * self.x, masks.astype(float)])
+        # Per pattern: rows to sum over, and whether that sum is subtracted from the total (when the
+        # missing rows are fewer than the present ones); complete patterns need no rows at all.
+        self._pattern_rows = []
+        for g in range(len(patterns)):
+            rows_present = np.flatnonzero(masks[:, g])
+            rows_missing = np.flatnonzero(~masks[:, g])
+            complement = len(rows_missing) < len(rows_present)
+            self._pattern_rows.append((rows_missing if complement else rows_present, complement))
+        self._upper = np.triu_indices(k)
+        self._rows_per_block = max(1, BATCH_ELEMENTS // len(self._upper[0]))
+        self._products = None            # the per-row products, built on first use when they fit one block
+
+    @property
+    def batch_size(self) -> int:
+        """Resamples per call of :meth:`correlations` that keep every array within :data:`BATCH_ELEMENTS`.
+
+        When the per-row products fit in one block, batches are kept small enough for the cache
+        (:data:`CACHE_ELEMENTS` per (B, k, k) array); otherwise as large as the bound allows, so that the
+        products, rebuilt at every call, are built for many resamples at once.
+        """
+        n, k = self.shape
+        largest = max(1, BATCH_ELEMENTS // max(n, k * k, len(self._upper[0])))
+        if n <= self._rows_per_block:
+            return max(1, min(largest, CACHE_ELEMENTS // (k * k)))
+        return largest
+
+    def _cross_products(self, start: int, stop: int) -> np.ndarray:
+        """Rows ``start:stop`` of the per-row products ``x_a x_c`` (a <= c): (rows, k(k+1)/2)."""
+        x = self.x[start:stop]
+        k = x.shape[1]
+        out = np.empty((len(x), len(self._upper[0])))
+        offset = 0
+        for a in range(k):
+            np.multiply(x[:, a:a + 1], x[:, a:], out=out[:, offset:offset + k - a])
+            offset += k - a
+        return out
+
+    def _sum_xy(self, w: np.ndarray | None) -> np.ndarray:
+        """``sum w x_a x_c`` of every pair for each weight row (B, k, k); None: each row once (1, k, k)."""
+        n, k = self.shape
+        if w is None:
+            return (self.x.T @ self.x)[None]
+        if self._products is None and n <= self._rows_per_block:
+            self._products = self._cross_products(0, n)
+        if self._products is not None:
+            upper = w @ self._products
+        else:
+            upper = np.zeros((len(w), len(self._upper[0])))
+            for start in range(0, n, self._rows_per_block):
+                stop = min(n, start + self._rows_per_block)
+                upper += w[:, start:stop] @ self._cross_products(start, stop)
+        full = np.empty((len(w), k, k))
+        full[:, self._upper[0], self._upper[1]] = upper
+        full[:, self._upper[1], self._upper[0]] = upper
+        return full
+
+    def correlations(self, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """r and pair counts (B, k, k) for weights (B, n) (non-negative row multiplicities), or (k, k)
+        for None (each row once). r is NaN where a pair has fewer than 2 rows or no variance."""
+        n, k = self.shape
+        single = weights is None
+        w = np.ones((1, n)) if single else np.asarray(weights, dtype=float)
+        if w.ndim != 2 or w.shape[1] != n:
+            raise EvalcorrError(f"weights must be (resamples, {n}) row multiplicities, got shape {w.shape}")
+        total = w @ self._columns                                        # (B, 2k + p)
+        sums = np.empty((len(w), len(self._pattern_rows), total.shape[1]))
+        for g, (rows, complement) in enumerate(self._pattern_rows):
+            part = w[:, rows] @ self._columns[rows] if len(rows) else 0.0
+            sums[:, g] = total - part if complement else part
+        # sums[b, g, :] = weighted sums over the rows of pattern g of x (k), x^2 (k) and every mask (p).
+        pattern = self.pattern
+        count = sums[:, :, 2 * k:][:, pattern[:, None], pattern[None, :]]            # models behind each pair
+        sx = np.swapaxes(sums[:, :, :k][:, pattern, :], 1, 2)    # sx[b, a, c] = sum of x_a over pair (a, c)
+        sxx = np.swapaxes(sums[:, :, k:2 * k][:, pattern, :], 1, 2)
+        cov = self._sum_xy(None if single else w)
+        # cov = sxy - sx sx' / n, var_a = sxx - sx^2 / n, r = cov / sqrt(var_a var_b), in place.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = sx / count
+            scratch = mean * np.swapaxes(sx, 1, 2)
+            cov -= scratch
+            np.multiply(mean, sx, out=scratch)
+            var_a = np.subtract(sxx, scratch, out=scratch)
+            # A pair on which one task is constant has zero variance up to round-off (relative to its
+            # sum of squares).
+            flat_a = var_a <= 1e-12 * sxx + 1e-300
+            np.multiply(var_a, np.swapaxes(var_a, 1, 2), out=mean)
+            np.sqrt(mean, out=mean)
+            r = np.divide(cov, mean, out=cov)
+        degenerate = flat_a | np.swapaxes(flat_a, 1, 2)
+        degenerate |= count < 2
+        np.clip(r, -1.0, 1.0, out=r)
+        r[degenerate] = np.nan
+        diagonal = np.arange(k)
+        r[:, diagonal, diagonal] = np.where(np.isnan(r[:, diagonal, diagonal]), np.nan, 1.0)
+        return (r[0], count[0]) if single else (r, count)
+
+
 def pairwise_pearson(values: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pairwise-complete Pearson r and pair counts of the columns of ``values`` by matrix products.
 
@@ -39,31 +185,10 @@ def pairwise_pearson(values: np.ndarray, weights: np.ndarray | None = None) -> t
     r, n : ndarray (B, k, k) (or (k, k) without weights)
         correlation (NaN where a pair has fewer than 2 models or no variance) and number of models
         behind each pair (counting multiplicity).
+
+    See :class:`PearsonKernel` for the method, and to reuse the set-up over many batches of weights.
     """
-    present = ~np.isnan(values)
-    # Centre each column on its mean first: the sums below then stay small and accurate.
-    x = np.where(present, values - np.nanmean(values, axis=0), 0.0)
-    m = present.astype(float)
-    single = weights is None
-    w = np.ones((1, len(values))) if single else np.asarray(weights, dtype=float)
-    wm = w[:, :, None] * m                       # (B, n, k): weighted presence
-    wx = w[:, :, None] * x
-    n = np.matmul(m.T, wm)                       # models behind each pair
-    sx = np.matmul(x.T, wm)                      # sx[i, j] = sum of x_i over the rows of pair (i, j)
-    sxx = np.matmul((x * x).T, wm)
-    sxy = np.matmul(x.T, wx)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cov = sxy - sx * np.swapaxes(sx, 1, 2) / n
-        var_a = sxx - sx**2 / n
-        var_b = np.swapaxes(var_a, 1, 2)
-        r = cov / np.sqrt(var_a * var_b)
-    # A pair on which one task is constant has zero variance up to round-off (relative to its sum of squares).
-    flat_a = var_a <= 1e-12 * sxx + 1e-300
-    degenerate = (n < 2) | flat_a | np.swapaxes(flat_a, 1, 2)
-    r = np.where(degenerate, np.nan, np.clip(r, -1.0, 1.0))
-    diagonal = np.arange(values.shape[1])
-    r[:, diagonal, diagonal] = np.where(np.isnan(r[:, diagonal, diagonal]), np.nan, 1.0)
-    return (r[0], n[0]) if single else (r, n)
+    return PearsonKernel(values).correlations(weights)
 
 
 def _pairwise_spearman(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

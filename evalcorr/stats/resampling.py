@@ -2,10 +2,10 @@
 within-family against between-family correlation.
 
 The bootstrap resamples models (rows) with replacement. For Pearson a resample is a vector of row
-counts, and all pairwise-complete correlations of a batch of resamples come from a few batched matrix
-products (:func:`evalcorr.stats.pairwise.pairwise_pearson`), so 1,000 resamples of the 1,860 x 45
-leaderboard take seconds. Spearman and Kendall materialise each resample (Kendall loops over pairs and
-is much slower).
+counts, and all pairwise-complete correlations of a batch of resamples come from one large matrix
+product of the counts with per-row products of the scores (:class:`evalcorr.stats.pairwise.PearsonKernel`,
+set up once per bootstrap), so 1,000 resamples of the 1,860 x 45 leaderboard take a fraction of a
+second. Spearman and Kendall materialise each resample (Kendall loops over pairs and is much slower).
 
 A **cluster (group) bootstrap** resamples groups of related models instead (``groups``: e.g. the
 lineage groups of :mod:`evalcorr.stats.lineage`): each resample draws as many groups as there are, with
@@ -28,7 +28,7 @@ from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.inputs import family_series, score_matrix
-from evalcorr.stats.pairwise import check_method, pairwise_correlations, pairwise_pearson
+from evalcorr.stats.pairwise import PearsonKernel, check_method, pairwise_correlations, pairwise_pearson
 
 MIN_BOOT_CI = 100  # the fewest resamples a percentile interval is computed from
 
@@ -36,7 +36,7 @@ MIN_BOOT_CI = 100  # the fewest resamples a percentile interval is computed from
 # held at once (resamples x tasks^2, 200 MB of float64) and multiply-adds (resamples x models x tasks^2).
 MAX_DRAW_VALUES = 25_000_000
 MAX_WORK = 2e10
-# Elements (resamples x models x tasks) per batched array: bounds memory to ~16 MB per array and keeps the products cache-friendly.
+# Elements (resamples x models x tasks) per draw of resamples (see default_batch).
 _BATCH_ELEMENTS = 2_000_000
 
 
@@ -82,11 +82,28 @@ def resample_counts(codes: np.ndarray, n_groups: int, size: int, rng: np.random.
     return counts[:, codes]
 
 
-def resample_batches(codes: np.ndarray, n_groups: int, n_boot: int, seed: int, batch: int):
-    """Yield ``(start, counts)`` for ``n_boot`` resamples, ``batch`` at a time (see :func:`resample_counts`)."""
+def resample_batches(codes: np.ndarray, n_groups: int, n_boot: int, seed: int, batch: int, draw: int | None = None):
+    """Yield ``(start, counts)`` for ``n_boot`` resamples, ``batch`` at a time (see :func:`resample_counts`).
+
+    The counts are drawn ``draw`` resamples at a time (default ``batch``): the draw size fixes the random
+    stream (a seed gives the same resamples for the same draw size), the batch size only how many
+    resamples are handed out together.
+    """
     rng = np.random.default_rng(seed)
-    for start in range(0, n_boot, batch):
-        yield start, resample_counts(codes, n_groups, min(batch, n_boot - start), rng)
+    draw = draw or batch
+    pending: list[np.ndarray] = []
+    start = 0
+    for first in range(0, n_boot, draw):
+        pending.append(resample_counts(codes, n_groups, min(draw, n_boot - first), rng))
+        last = first + draw >= n_boot
+        if sum(map(len, pending)) < batch and not last:
+            continue
+        block = np.concatenate(pending) if len(pending) > 1 else pending[0]
+        cut = len(block) if last else len(block) - len(block) % batch      # whole batches until the last
+        for i in range(0, cut, batch):
+            yield start + i, block[i:min(i + batch, cut)]
+        start += cut
+        pending = [block[cut:]]
 
 
 def check_n_boot(n_boot) -> None:
@@ -95,7 +112,8 @@ def check_n_boot(n_boot) -> None:
 
 
 def default_batch(n_models: int, k: int) -> int:
-    """Resamples per batch so that one (batch, models, tasks) array holds about 2 million elements."""
+    """Resamples drawn at a time by default: as many as make about 2 million (resample, model, task)
+    elements. The draw size fixes the random stream, so it stays what it has always been."""
     return max(1, _BATCH_ELEMENTS // max(1, n_models * k))
 
 
@@ -115,7 +133,9 @@ def bootstrap_correlations(wide: pd.DataFrame, n_boot: int = 1000, seed: int = 0
     min_periods : int
         a pair with fewer common models in a resample (counting repeats) is NaN in that resample.
     batch_size : int, optional
-        resamples computed together (default: as many as fit in ~16 MB per array).
+        resamples drawn at a time (default :func:`default_batch`); the draws, and so the resamples of
+        a seed, depend on it. Pearson computes in batches of its own (bounded memory, see
+        :class:`evalcorr.stats.pairwise.PearsonKernel`).
     groups : Series, optional
         model -> group label for a cluster bootstrap (see :func:`group_codes`); None resamples models.
 
@@ -134,11 +154,17 @@ def bootstrap_correlations(wide: pd.DataFrame, n_boot: int = 1000, seed: int = 0
     if n_groups < 2:
         raise EvalcorrError("`groups` puts every model in one group; a cluster bootstrap needs at least 2 groups")
     out = np.empty((n_boot, k, k))
-    # The products are many small GEMMs: BLAS threads only add synchronisation (on a busy machine
-    # they made the leaderboard bootstrap 7x slower), so run them single-threaded.
+    draw = batch_size or default_batch(n_models, k)
+    kernel = PearsonKernel(values) if method == "pearson" else None
+    batch = kernel.batch_size if kernel is not None else draw
+    # One BLAS thread: on a busy machine threads made the leaderboard bootstrap several times slower,
+    # and a fixed thread count keeps the float sums, and so the draws' digits, the same on every machine.
     with threadpool_limits(limits=1, user_api="blas"):
-        for start, counts in resample_batches(codes, n_groups, n_boot, seed, batch_size or default_batch(n_models, k)):
-            r, n = weighted_correlations(values, counts, method)
+        for start, counts in resample_batches(codes, n_groups, n_boot, seed, batch, draw=draw):
+            if kernel is not None:
+                r, n = kernel.correlations(counts)
+            else:
+                r, n = weighted_correlations(values, counts, method)
             out[start:start + len(counts)] = np.where(n >= max(min_periods, 2), r, np.nan)
     return out
 

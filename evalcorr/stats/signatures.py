@@ -116,18 +116,23 @@ def _complete_cases(X: pd.DataFrame, y: pd.Series) -> tuple[pd.DataFrame, pd.Ser
         raise EvalcorrError(f"forward_select: `X` has duplicated feature names {dup}; rename them")
     duplicated_models(X.index, "X", "forward_select: ")
     duplicated_models(y.index, "y", "forward_select: ")
-    non_numeric = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+    non_numeric = [c for c, dtype in X.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
     if non_numeric:
         raise EvalcorrError(
             f"forward_select: features {non_numeric[:5]} are not numeric; encode them first "
             "(e.g. one-hot with pandas.get_dummies)")
-    common = X.index.intersection(y.index)
-    if len(common) == 0:
-        raise EvalcorrError("forward_select: `X` and `y` share no index labels (models); align them first")
-    Xc = X.loc[common].astype(float)
-    yc = y.loc[common].astype(float)
-    keep = yc.notna().to_numpy() & Xc.notna().all(axis=1).to_numpy()
-    return Xc[keep], yc[keep], int(len(y) - keep.sum())
+    n_models = len(y)
+    # Copies only where something changes, so that a large table is held once.
+    Xc, yc = X, y
+    if not X.index.equals(y.index):
+        common = X.index.intersection(y.index)
+        if len(common) == 0:
+            raise EvalcorrError("forward_select: `X` and `y` share no index labels (models); align them first")
+        Xc, yc = X.loc[common], y.loc[common]
+    Xc, yc = Xc.astype(float), yc.astype(float)
+    keep = ~(np.isnan(yc.to_numpy()) | np.isnan(Xc.to_numpy()).any(axis=1))
+    n_dropped = int(n_models - keep.sum())
+    return (Xc, yc, n_dropped) if keep.all() else (Xc[keep], yc[keep], n_dropped)
 
 
 def fold_assignment(n: int, cv: int, seed: int, codes: np.ndarray | None = None) -> np.ndarray:
@@ -159,11 +164,12 @@ def fold_assignment(n: int, cv: int, seed: int, codes: np.ndarray | None = None)
     return group_fold[np.searchsorted(labels, codes)]
 
 
-def _fold_grams(Z: np.ndarray, fold: np.ndarray, cv: int) -> tuple[np.ndarray, np.ndarray]:
-    """Training and test Gram matrices ``Z'Z`` of each of ``cv`` folds."""
-    total = Z.T @ Z
-    test = np.stack([Z[fold == k].T @ Z[fold == k] for k in range(cv)])
-    return total[None] - test, test
+def _fold_grams(ZT: np.ndarray, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Training and test Gram matrices ``Z'Z`` of each fold, from the design stored transposed with
+    its columns (models) sorted by fold (fold k is ``ZT[:, bounds[k]:bounds[k + 1]]``): each test matrix
+    is one Gram product of a slice, the training matrices are their total minus each."""
+    test = np.stack([ZT[:, start:stop] @ ZT[:, start:stop].T for start, stop in zip(bounds[:-1], bounds[1:])])
+    return test.sum(axis=0)[None] - test, test
 
 
 def _cv_sse(train: np.ndarray, test: np.ndarray, subsets: np.ndarray, target: int) -> np.ndarray:
@@ -192,14 +198,28 @@ def _select(x: np.ndarray, y: np.ndarray, fold: np.ndarray, cv: int, max_feature
     gain) path, step 0 (intercept only) first. Features constant over the rows are never chosen."""
     n, p = x.shape
     # Standardising first changes no OLS prediction (the fit is affine invariant) but keeps the Gram
-    # matrices well conditioned. Z = [intercept, features..., target].
-    sd = x.std(axis=0, ddof=1)
+    # matrices well conditioned. Z = [intercept, features..., target], built in place (one array the
+    # size of x), stored transposed (a feature per row) with the models sorted by fold.
+    order = np.argsort(fold, kind="stable")
+    bounds = np.searchsorted(fold[order], np.arange(cv + 1))
+    if x.flags.f_contiguous:     # a feature per row in memory (pandas' layout): gather each row's models
+        ZT = np.empty((p + 2, n))
+        np.take(x.T, order, axis=1, out=ZT[1:p + 1], mode="clip")   # "clip": unbuffered; indices are valid
+    else:                        # a model per row in memory: gather the models' rows, a block at a time
+        ZT = np.empty((n, p + 2)).T
+        for first in range(0, n, 8192):
+            ZT[1:p + 1, first:first + 8192] = x[order[first:first + 8192]].T
+    ZT[0] = 1.0
+    features = ZT[1:p + 1]
+    features -= features.mean(axis=1)[:, None]
+    sd = np.sqrt(np.einsum("ij,ij->i", features, features) / (n - 1))
     usable = sd > 0
-    xz = np.where(usable, (x - x.mean(axis=0)) / np.where(usable, sd, 1.0), 0.0)
+    features /= np.where(usable, sd, 1.0)[:, None]
+    features[~usable] = 0.0
     yz = (y - y.mean()) / y.std(ddof=1)
-    Z = np.column_stack([np.ones(n), xz, yz])
+    ZT[p + 1] = yz[order]
     target = p + 1
-    train, test = _fold_grams(Z, fold, cv)
+    train, test = _fold_grams(ZT, bounds)
     total_ss = float(((yz - yz.mean()) ** 2).sum())
 
     chosen: list[int] = []
@@ -273,9 +293,11 @@ def forward_select(X: pd.DataFrame, y: pd.Series, max_features: int | None = Non
         raise EvalcorrError(
             f"forward_select: only {n} models have the target and every candidate feature "
             f"(need at least {2 * cv} for {cv}-fold CV); drop sparse features or lower `cv`")
-    sd = Xc.std(axis=0, ddof=1)
-    constant = list(Xc.columns[~(sd > 0)])
-    Xc = Xc.loc[:, sd > 0]
+    values = Xc.to_numpy()
+    varies = values.max(axis=0) > values.min(axis=0)
+    constant = list(Xc.columns[~varies])
+    if not varies.all():
+        Xc = Xc.loc[:, varies]
     if yc.std(ddof=1) == 0:
         raise EvalcorrError(f"forward_select: the target {y.name!r} is constant over the complete rows")
     p = Xc.shape[1]

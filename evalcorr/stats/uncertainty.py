@@ -33,7 +33,7 @@ from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.inputs import family_series, score_matrix
-from evalcorr.stats.pairwise import pairwise_pearson
+from evalcorr.stats.pairwise import PearsonKernel, pairwise_pearson
 from evalcorr.stats.resampling import (
     check_interval_resamples, default_batch, group_codes, percentile_interval, resample_batches)
 
@@ -79,21 +79,9 @@ def complete_correlations(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Pearson correlation matrices of complete data (no NaN) under row counts: (n, k), (B, n) -> (B, k, k).
 
     The complete-data case of :func:`evalcorr.stats.pairwise.pairwise_pearson` (every pair shares
-    every row, so one weighted cross-product per resample suffices); a task constant in a resample
-    gets NaN.
+    every row); a task constant in a resample gets NaN.
     """
-    x = values - values.mean(axis=0)
-    w = np.asarray(counts, dtype=float)
-    total = w.sum(axis=1)[:, None, None]
-    s1 = w @ x                                                    # (B, k)
-    s2 = np.matmul(x.T[None, :, :] * w[:, None, :], x)            # (B, k, k)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cov = s2 - s1[:, :, None] * s1[:, None, :] / total
-        sd = np.sqrt(np.diagonal(cov, axis1=1, axis2=2))
-        r = cov / (sd[:, :, None] * sd[:, None, :])
-    flat = np.diagonal(cov, axis1=1, axis2=2) <= 1e-12 * np.diagonal(s2, axis1=1, axis2=2) + 1e-300
-    r = np.where(flat[:, :, None] | flat[:, None, :], np.nan, np.clip(r, -1.0, 1.0))
-    return r
+    return PearsonKernel(values).correlations(counts)[0]
 
 
 def _pc1_share(r: np.ndarray) -> np.ndarray:
@@ -101,23 +89,27 @@ def _pc1_share(r: np.ndarray) -> np.ndarray:
     return np.linalg.eigvalsh(r)[:, -1] / r.shape[-1]
 
 
-def _bootstrap_draws(values, complete, codes, n_groups, n_boot, seed, min_periods, same, upper):
-    """Pair r (B, k, k), gap (B,) and PC1 share (B,) of ``n_boot`` resamples of the given groups."""
-    k = values.shape[1]
+def _bootstrap_draws(kernel, complete, codes, n_groups, n_boot, seed, min_periods, same, upper):
+    """Pair r (B, k, k), gap (B,) and PC1 share (B,) of ``n_boot`` resamples of the given groups.
+
+    ``kernel`` is the :class:`PearsonKernel` of the scores; ``complete`` is None or (rows, kernel of the
+    complete rows of the PCA tasks).
+    """
+    k = kernel.shape[1]
     r_out = np.empty((n_boot, k, k))
     gap_out = np.empty(n_boot)
     pc1_out = np.full(n_boot, np.nan)     # stays NaN without complete rows for a PCA
-    batch = default_batch(*values.shape)
+    pca_kernel = complete[1] if complete is not None else None
     with threadpool_limits(limits=1, user_api="blas"):
-        for start, counts in resample_batches(codes, n_groups, n_boot, seed, batch):
+        for start, counts in resample_batches(codes, n_groups, n_boot, seed, kernel.batch_size,
+                                              draw=default_batch(*kernel.shape)):
             stop = start + len(counts)
-            r, n = pairwise_pearson(values, weights=counts)
+            r, n = kernel.correlations(counts)
             r = np.where(n >= max(min_periods, 2), r, np.nan)
             r_out[start:stop] = r
             gap_out[start:stop] = _gap(r, same, upper)
-            if complete is not None:
-                rows, pca_values = complete
-                rc = complete_correlations(pca_values, counts[:, rows])
+            if pca_kernel is not None:
+                rc = pca_kernel.correlations(counts[:, complete[0]])[0]
                 pc1_out[start:stop] = _pc1_share(np.nan_to_num(rc, nan=0.0))   # a constant task: no shared variance
     return r_out, gap_out, pc1_out
 
@@ -184,13 +176,15 @@ def interval_comparison(wide: pd.DataFrame, families, groupings: Mapping[str, pd
     n_pair = n_full[ia, ib]
 
     labelled = {NAIVE: None, **dict(groupings)}
+    kernel = PearsonKernel(values)          # set up once, shared by every grouping
+    pca = (complete[0], PearsonKernel(complete[1])) if complete is not None else None
     pair_rows, stat_rows, summary_rows = [], [], []
     naive_var = None
     for label, groups in labelled.items():
         codes, n_groups = group_codes(wide.index, groups, name=f"groupings[{label!r}]")
         if n_groups < 2:
             raise EvalcorrError(f"grouping {label!r} puts every model in one group; a bootstrap needs at least 2")
-        r_draws, gap_draws, pc1_draws = _bootstrap_draws(values, complete, codes, n_groups, n_boot, seed,
+        r_draws, gap_draws, pc1_draws = _bootstrap_draws(kernel, pca, codes, n_groups, n_boot, seed,
                                                          min_periods, same, upper)
         pair_draws = r_draws[:, ia, ib]
         draws = {"pairs": pair_draws, "within - between": gap_draws, "PC1 share": pc1_draws}
