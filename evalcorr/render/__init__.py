@@ -9,6 +9,11 @@ Renders are atomic: everything is built in a temporary directory beside the outp
 the output only when the whole render succeeded. A failed render leaves the previous site untouched.
 A render replaces only a site a render made (evalcorr.render.output); any other output folder is
 refused before the render starts.
+
+Renders are incremental (offline renderer): a site whose inputs have not changed since it was
+rendered is left as it is (:mod:`evalcorr.render.stamp`); otherwise pages whose cells are unchanged
+come from the page cache (:mod:`evalcorr.render.pagecache`), and pandoc and Typst run only on inputs
+they have not seen (:class:`evalcorr.render.pandoc.PandocCache`, :func:`evalcorr.render.pdf.write_pdf`).
 """
 
 from __future__ import annotations
@@ -99,6 +104,14 @@ def render_project(root: str | Path = ".", out_dir: str | Path | None = None, *,
     out = Path(out_dir) if out_dir is not None else project.root / project.output_dir
     out = check_output_dir(out, root=project.root, pdf_name=project.pdf_file)
     name, quarto = choose_renderer(renderer, log=log, required=project.quarto_required)
+    digest = None
+    if name == "offline" and execute is None:
+        from evalcorr.render.stamp import inputs_digest, is_up_to_date
+
+        digest = inputs_digest(project)
+        if is_up_to_date(out, digest):
+            log(f"render: nothing changed since {out} was rendered; it is up to date")
+            return RenderResult(renderer=name, out_dir=out, pdf=out / project.pdf_file)
     log(f"render: {name} renderer, {len(project.pages)} pages -> {out}")
     out.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{out.name}-build-", dir=out.parent))
@@ -115,6 +128,10 @@ def render_project(root: str | Path = ".", out_dir: str | Path | None = None, *,
         if not pdf.is_file():
             raise RenderError(f"the {name} render did not produce {project.pdf_file}")
         mark_site(build)
+        if digest is not None:
+            from evalcorr.render.stamp import write_stamp
+
+            write_stamp(build, digest)
         build.chmod(0o755)
         replace_site(build, out, root=project.root, pdf_name=project.pdf_file)
     except BaseException:

@@ -57,6 +57,7 @@ from :mod:`evalcorr.render.pagecache` without a kernel. Progress and warnings go
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import sys
@@ -65,12 +66,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
 from evalcorr.errors import RenderError
-from evalcorr.render.kernels import FIG_FORMATS, FIGURE_KEYS, FigureOptions, acquire_kernel
+from evalcorr.render.figure_options import FIG_FORMATS, FIGURE_KEYS, FigureOptions
+from evalcorr.render.kernels import acquire_kernel
 from evalcorr.render.pagecache import PageCache, file_stamps
 from evalcorr.render.qmd import CodeCell, InlineExpr, MarkdownBlock, QmdDocument, parse_qmd
 from evalcorr.render.resources import linked_files
@@ -176,14 +174,17 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
         cache = PageCache.for_project(project_root)
     key = None
     if cache:
-        key = cache.key(text, defaults=defaults, extra=f"{name}\n{link_prefix}\n{figure}\n{execute_dir}")
+        # Keyed by what execution reads (cells, inline expressions, options), not by the prose around
+        # them: a page whose prose alone changed is assembled from its stored outputs, without a kernel.
+        key = cache.key(execution_plan(doc, meta), defaults=defaults,
+                        extra=f"{name}\n{link_prefix}\n{figure}\n{execute_dir}")
         entry = cache.load(name, key, figures_dir, root=project_root)
         if entry is not None:
             seconds = time.perf_counter() - started
             log(f"render {name}: cache hit ({entry.cells_executed} cells, {seconds:.1f} s)")
             for warning in entry.warnings:  # the page still shows what they describe
                 log(f"warning: {name}: {warning}")
-            return ExecutedPage(source=qmd_path, meta=meta, markdown=entry.markdown,
+            return ExecutedPage(source=qmd_path, meta=meta, markdown=assemble(doc, entry.outputs),
                                 figures=entry.figures, cached=True,
                                 cells_executed=entry.cells_executed, seconds=seconds,
                                 warnings=entry.warnings)
@@ -194,16 +195,16 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
     page.environment = page_environment(project_root, qmd_path)
     run_dir = project_root if execute_dir == "project" else qmd_path.parent
     setup = figure.setup_code(project_root if execute_dir == "project" else None)
-    markdown = page.run(run_dir, setup, timeout, prestart)
+    outputs = page.run(run_dir, setup, timeout, prestart)
     seconds = time.perf_counter() - started
     how = ", kernel started in advance" if page.prestarted else ""
     log(f"render {name}: cache miss, executed {page.cells_executed} cells in {seconds:.1f} s{how}")
-    result = ExecutedPage(source=qmd_path, meta=meta, markdown=markdown, figures=page.figures,
+    result = ExecutedPage(source=qmd_path, meta=meta, markdown=assemble(doc, outputs), figures=page.figures,
                           cells_executed=page.cells_executed, seconds=seconds, warnings=page.warnings)
     if cache:
-        cache.store(name, key, markdown=markdown, figures=page.figures,
+        cache.store(name, key, outputs=outputs, figures=page.figures,
                     cells_executed=page.cells_executed, warnings=page.warnings,
-                    resources=file_stamps(linked_files(markdown, qmd_path.parent), project_root))
+                    resources=file_stamps(linked_files(result.markdown, qmd_path.parent), project_root))
     return result
 
 
@@ -213,6 +214,35 @@ def page_environment(project_root: Path, qmd_path: Path) -> dict[str, str]:
     return {"QUARTO_PROJECT_ROOT": str(Path(project_root).resolve()),
             "QUARTO_DOCUMENT_PATH": str(Path(qmd_path).resolve().parent),
             "QUARTO_DOCUMENT_FILE": Path(qmd_path).name}
+
+
+def execution_plan(doc: QmdDocument, meta: dict) -> str:
+    """What executing a page reads from the page: every cell (code and options) and inline expression,
+    in order, and the execution options of its metadata (``execute:``, ``echo``, ``eval``, ``include``,
+    ``output``), as one JSON text. The prose between them is not part of it."""
+    items = []
+    for block in doc.blocks:
+        if isinstance(block, CodeCell):
+            items.append(["cell", block.code, block.options])
+        else:
+            items += [["inline", part.expr] for part in block.parts if isinstance(part, InlineExpr)]
+    options = {key: meta[key] for key in ("execute", *OPTION_DEFAULTS) if key in meta}
+    return json.dumps({"options": options, "items": items}, sort_keys=True, default=str)
+
+
+def assemble(doc: QmdDocument, outputs: list[str]) -> str:
+    """The page's executed Markdown: its text with each inline expression replaced by its text and each
+    cell by its shown output, ``outputs`` holding those in document order (:func:`execution_plan`)."""
+    chunks: list[str] = []
+    shown = iter(outputs)
+    for block in doc.blocks:
+        if isinstance(block, MarkdownBlock):
+            chunks.append("".join(part if isinstance(part, str) else next(shown) for part in block.parts))
+        else:
+            out = next(shown)
+            if out:
+                chunks.append(_as_block(out, after="".join(chunks[-1:])))
+    return "".join(chunks)
 
 
 def merge_meta(defaults: dict, overrides: dict) -> dict:
@@ -261,17 +291,23 @@ class _PageRun:
         self.figures: list[Path] = []
         self.warnings: list[str] = []
         self.cells_executed = 0
-        self._nb = nbformat.v4.new_notebook()
-        self._client: NotebookClient | None = None
+        self._nb = None
+        self._client = None
         self.prestarted = False  # ran in a kernel started in advance
         self.environment: dict[str, str] = {}  # set in the kernel before the first cell (as Quarto does)
 
-    def run(self, run_dir: Path, setup: str, timeout: int, prestart: bool = False) -> str:
-        chunks: list[str] = []
+    def run(self, run_dir: Path, setup: str, timeout: int, prestart: bool = False) -> list[str]:
+        """Execute the page; return what each cell shows and each inline expression's text, in order."""
+        outputs: list[str] = []
         needs_kernel = any(isinstance(b, CodeCell) for b in self.doc.blocks) or any(
             isinstance(p, InlineExpr) for b in self.doc.blocks if isinstance(b, MarkdownBlock) for p in b.parts)
         if not needs_kernel:
-            return "".join(b.text for b in self.doc.blocks)
+            return outputs
+        import nbformat
+        from nbclient import NotebookClient
+        from nbclient.exceptions import DeadKernelError
+
+        self._nb = nbformat.v4.new_notebook()
         kernel, self.prestarted = acquire_kernel(run_dir, setup, prestart=prestart)
         # Immediate shutdown: the kernel holds nothing worth a graceful exit (saves ~0.6 s a page).
         self._client = NotebookClient(self._nb, km=kernel.km, timeout=timeout, allow_errors=True,
@@ -287,11 +323,9 @@ class _PageRun:
                                   what="the renderer's page environment")
                 for block in self.doc.blocks:
                     if isinstance(block, MarkdownBlock):
-                        chunks.append(self._markdown(block))
+                        outputs += self._inline_texts(block)
                     else:
-                        out = self._cell(block)
-                        if out:
-                            chunks.append(_as_block(out, after="".join(chunks[-1:])))
+                        outputs.append(self._cell(block))
         except DeadKernelError as exc:
             raise RenderError(f"{self.name}: the Jupyter kernel died ({exc}); a cell may have run "
                               "out of memory or crashed the interpreter.") from None
@@ -302,10 +336,13 @@ class _PageRun:
                               f"({exc}); install the project (make venv) so ipykernel is there.") from None
         finally:
             kernel.close()
-        return "".join(chunks)
+        return outputs
 
     def _execute(self, code: str, *, what: str, store_history: bool = False):
         """Run code in the kernel; return its outputs or raise RenderError naming ``what``."""
+        import nbformat
+        from nbclient.exceptions import CellTimeoutError
+
         cell = nbformat.v4.new_code_cell(code)
         self._nb.cells.append(cell)
         try:
@@ -329,11 +366,11 @@ class _PageRun:
             return execute[key]
         return self.meta.get(key, OPTION_DEFAULTS[key])
 
-    def _markdown(self, block: MarkdownBlock) -> str:
+    def _inline_texts(self, block: MarkdownBlock) -> list[str]:
+        """The text of each inline expression of a Markdown block, evaluated in order."""
         parts = []
         for part in block.parts:
             if isinstance(part, str):
-                parts.append(part)
                 continue
             data = self._user_expression(part)
             text = inline_text(data)
@@ -348,10 +385,12 @@ class _PageRun:
             if "text/html" in data and "text/markdown" not in data:
                 self._warn(f"{where} returns HTML, which Quarto shows only on the site; return a string.")
             parts.append(text)
-        return "".join(parts)
+        return parts
 
     def _user_expression(self, part: InlineExpr) -> dict:
         """The display data of an inline expression, evaluated as a Jupyter user expression (as Quarto does)."""
+        from nbclient.exceptions import CellTimeoutError
+
         what = f"inline expression `{{python}} {part.expr}` (line {part.line})"
         kc = self._client.kc
         msg_id = kc.execute("", silent=False, store_history=False, user_expressions={"value": part.expr})

@@ -11,7 +11,7 @@ import posixpath
 from dataclasses import dataclass
 
 from evalcorr.render import crossref, filters
-from evalcorr.render.pandoc import attr, element, find_all, text_inlines, walk, write_ast
+from evalcorr.render.pandoc import PandocCache, attr, element, find_all, text_inlines, walk, write_ast
 from evalcorr.render.project import Page, Project
 
 
@@ -28,7 +28,8 @@ def relative_href(from_page: str, to_path: str) -> str:
     return posixpath.relpath(to_path, posixpath.dirname(from_page) or ".")
 
 
-def page_html(ast: dict, page: Page, project: Project, targets: dict[str, crossref.Target]) -> HtmlPage:
+def page_html(ast: dict, page: Page, project: Project, targets: dict[str, crossref.Target], *,
+              cache: PandocCache | None = None) -> HtmlPage:
     """Render one page's AST (images already placed on the site, paths relative to the site root).
 
     Parameters
@@ -39,6 +40,8 @@ def page_html(ast: dict, page: Page, project: Project, targets: dict[str, crossr
         The page and the project it belongs to (for links and the bibliography).
     targets
         Numbered figures and tables of the whole report (:func:`crossref.number_targets`).
+    cache
+        Pandoc outputs kept between renders (:class:`evalcorr.render.pandoc.PandocCache`).
     """
     sources = {other.source: other for other in project.pages}
 
@@ -61,7 +64,7 @@ def page_html(ast: dict, page: Page, project: Project, targets: dict[str, crossr
         args += ["--citeproc", f"--bibliography={project.bibliography}"]
         args += [f"--csl={project.csl}"] if project.csl else []
         blocks = _reference_section(blocks)
-    body = write_ast({**ast, "blocks": blocks}, "html5", args, what=page.source)
+    body = write_ast({**ast, "blocks": blocks}, "html5", args, what=page.source, cache=cache)
     return HtmlPage(body=body, sections=filters.section_outline(blocks))
 
 

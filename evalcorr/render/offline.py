@@ -23,7 +23,8 @@ from evalcorr.render.citations import bib_keys, check_citations, report_citation
 from evalcorr.render.crossref import is_crossref
 from evalcorr.render.filters import html_figures, images, subfigures
 from evalcorr.render.html import page_html
-from evalcorr.render.pandoc import element, find_all, markdown_to_ast
+from evalcorr.render.pagecache import CACHE_DIRNAME
+from evalcorr.render.pandoc import PandocCache, element, find_all, markdown_to_ast
 from evalcorr.render.project import Page, Project
 from evalcorr.render.resources import copy_page_resources
 from evalcorr.render.site import SitePage, write_site
@@ -36,9 +37,13 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     if execute is None:
         from evalcorr.render.execute import execute_page as execute
 
+    # Pandoc outputs and the last PDF are kept by the content of their inputs: a render runs pandoc and
+    # Typst only on what changed.
+    cache_dir = project.root / CACHE_DIRNAME
+    pandoc_cache = PandocCache(cache_dir / "pandoc")
     jobs = render_jobs()
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_execute_and_parse, page, project, site_dir, execute, log)
+        futures = [pool.submit(_execute_and_parse, page, project, site_dir, execute, log, pandoc_cache)
                    for page in project.pages]
         parsed = []
         try:
@@ -59,7 +64,8 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
 
     start = time.perf_counter()
     site_pages = [SitePage(page, _title(page), str(meta.get("subtitle") or ""),
-                           str(meta.get("description") or ""), page_html(ast, page, project, targets))
+                           str(meta.get("description") or ""),
+                           page_html(ast, page, project, targets, cache=pandoc_cache))
                   for page, meta, ast in parsed]
     citation = report_citation(project.root, project.title, project.author)
     write_site(site_pages, project, citation, site_dir)
@@ -77,10 +83,12 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     pandoc_meta = {key: value for _, _, ast in parsed for key, value in ast["meta"].items()}
     inputs = {"title": project.title, "subtitle": project.subtitle, "author": project.author,
               "edition": _edition(project.root), "note": citation.text}
-    pdf.write_pdf(chapters, pandoc_meta, parsed[0][2]["pandoc-api-version"], project, site_dir,
-                  site_dir / project.pdf_file, inputs)
-    log(f"pdf: {project.pdf_file} written in {time.perf_counter() - start:.1f} s")
+    compiled = pdf.write_pdf(chapters, pandoc_meta, parsed[0][2]["pandoc-api-version"], project, site_dir,
+                             site_dir / project.pdf_file, inputs, cache=pandoc_cache, cache_dir=cache_dir / "pdf")
+    how = "compiled" if compiled else "unchanged: copied from the cache"
+    log(f"pdf: {project.pdf_file} written in {time.perf_counter() - start:.1f} s ({how})")
     _remove_empty_dirs(site_dir)
+    pandoc_cache.sweep()
 
 
 def render_jobs() -> int:
@@ -93,7 +101,7 @@ def render_jobs() -> int:
     return int(value)
 
 
-def _execute_and_parse(page: Page, project: Project, site_dir: Path, execute, log):
+def _execute_and_parse(page: Page, project: Project, site_dir: Path, execute, log, pandoc_cache=None):
     """Run one page's cells (own kernel) and parse the result: ``(page, meta, ast, how, seconds)``."""
     start = time.perf_counter()
     figures_dir = site_dir / page.files_dir
@@ -102,7 +110,7 @@ def _execute_and_parse(page: Page, project: Project, site_dir: Path, execute, lo
                        defaults={"execute": project.execute}, link_base=site_dir, log=log,
                        figure=project.figure, execute_dir=project.execute_dir)
     meta = dict(executed.meta or {})
-    ast = _parse(executed.markdown, meta, page, landing=page is project.pages[0], log=log)
+    ast = _parse(executed.markdown, meta, page, landing=page is project.pages[0], log=log, cache=pandoc_cache)
     if page.title_from_heading and page is not project.pages[0]:
         ast["blocks"] = _without_first_heading(ast["blocks"])
     ast["blocks"] = html_figures(subfigures(images(ast["blocks"], lambda src: _place_image(
@@ -111,7 +119,7 @@ def _execute_and_parse(page: Page, project: Project, site_dir: Path, execute, lo
     return page, meta, ast, how, time.perf_counter() - start
 
 
-def _parse(markdown: str, meta: dict, page: Page, *, landing: bool, log) -> dict:
+def _parse(markdown: str, meta: dict, page: Page, *, landing: bool, log, cache=None) -> dict:
     """Parse a page's executed Markdown; the landing page's ``nocite`` is kept for pandoc.
 
     A Quarto book reads ``nocite`` only from its first page (and _quarto.yml); on any other page it is
@@ -123,7 +131,7 @@ def _parse(markdown: str, meta: dict, page: Page, *, landing: bool, log) -> dict
     elif "nocite" in meta:
         log(f"warning: {page.source}: `nocite` is ignored outside the first page of a book (as Quarto "
             "does); cite the works in the text")
-    return markdown_to_ast(header + markdown, what=page.source)
+    return markdown_to_ast(header + markdown, what=page.source, cache=cache)
 
 
 def _list_every_citation(parsed: list, log) -> None:

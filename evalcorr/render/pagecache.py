@@ -1,8 +1,9 @@
 """Cache of executed pages, so that a warm render does not start a kernel for an unchanged page.
 
-A page's key is a sha256 over everything its executed Markdown can depend on:
+A page's key is a sha256 over everything the execution of its cells can depend on:
 
-- the page text;
+- the page's execution plan (:func:`evalcorr.render.execute.execution_plan`): its cells, inline
+  expressions and execution options, but not the prose around them;
 - every file of the evalcorr package: its ``*.py`` sources (the chapters call evalcorr; the renderer is in
   it too) and the assets a page's output names (a changed script gets a new name);
 - the data cache (``EVALCORR_CACHE_DIR``, default ``data/cache`` under the project root): the content
@@ -13,10 +14,12 @@ A page's key is a sha256 over everything its executed Markdown can depend on:
   (the caller's page name and figure link prefix);
 - the versions of Python and of the libraries that draw figures and tables.
 
-One entry per page lives in ``<project_root>/.render-cache/<page>/``: ``entry.json`` (key, Markdown,
-figure names, and the sha256 of the files the page wrote into the project and links to) and copies of
-the figure files. A hit copies the figures into the caller's figures
-directory. The directory is a build artefact (ignored by git, removed by ``make clean``).
+One entry per page lives in ``<project_root>/.render-cache/<page>/``: ``entry.json`` (key, what each
+cell shows and each inline expression's text, figure names, and the sha256 of the files the page wrote
+into the project and links to) and copies of the figure files. A hit copies the figures into the
+caller's figures directory, and the caller assembles the page from its current text and the stored
+outputs (:func:`evalcorr.render.execute.assemble`), so an edit of the prose alone needs no kernel. The
+directory is a build artefact (ignored by git, removed by ``make clean``).
 """
 
 from __future__ import annotations
@@ -35,16 +38,17 @@ import evalcorr
 
 CACHE_DIRNAME = ".render-cache"
 # Bump when the layout of a stored entry changes.
-ENTRY_FORMAT = 2
+ENTRY_FORMAT = 3
 # Libraries whose version changes what an executed page looks like.
 _LIBRARIES = ("matplotlib", "pandas", "numpy", "scipy", "seaborn", "tabulate", "ipykernel", "IPython")
 
 
 @dataclass
 class CacheEntry:
-    """A stored page: its Markdown and the figure files copied back for the caller."""
+    """A stored page: the outputs of its cells and inline expressions, and the figure files copied back
+    for the caller."""
 
-    markdown: str
+    outputs: list[str]
     figures: list[Path]
     cells_executed: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -143,13 +147,13 @@ class PageCache:
         for src in sources:
             shutil.copyfile(src, figures_dir / src.name)
             figures.append(figures_dir / src.name)
-        return CacheEntry(markdown=stored["markdown"], figures=figures,
+        return CacheEntry(outputs=stored["outputs"], figures=figures,
                           cells_executed=stored.get("cells_executed", 0),
                           warnings=stored.get("warnings", []))
 
-    def store(self, page: str, key: str, *, markdown: str, figures, cells_executed: int = 0,
+    def store(self, page: str, key: str, *, outputs: list[str], figures, cells_executed: int = 0,
               warnings=(), resources: dict[str, str] | None = None) -> None:
-        """Store a page's Markdown and figure files under ``key``, replacing its previous entry."""
+        """Store a page's outputs and figure files under ``key``, replacing its previous entry."""
         self.directory.mkdir(parents=True, exist_ok=True)
         entry_dir = self._entry_dir(page)
         tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.directory))
@@ -158,7 +162,7 @@ class PageCache:
             for fig in figures:
                 shutil.copyfile(fig, tmp / "figures" / Path(fig).name)
             (tmp / "entry.json").write_text(json.dumps({
-                "format": ENTRY_FORMAT, "key": key, "page": page, "markdown": markdown,
+                "format": ENTRY_FORMAT, "key": key, "page": page, "outputs": list(outputs),
                 "figures": [Path(f).name for f in figures], "cells_executed": cells_executed,
                 "warnings": list(warnings), "resources": dict(resources or {}),
             }, indent=1), encoding="utf-8")

@@ -3,13 +3,20 @@
 The renderer parses each page's executed Markdown once into pandoc's JSON AST, transforms the AST in
 Python (cross-references, callouts, format-specific content) and writes it back out as HTML or Typst.
 An AST element is a dict ``{"t": type, "c": content}``; :func:`walk` visits them all.
+
+A :class:`PandocCache` keeps pandoc's outputs keyed by their inputs, so that a render runs pandoc only
+on what changed (a page whose text changed, the PDF chapter of that page).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import subprocess
+import tempfile
 from functools import cache
+from pathlib import Path
 from typing import Callable
 
 from evalcorr.errors import RenderError
@@ -26,22 +33,86 @@ def pandoc_path() -> str:
     return pypandoc.get_pandoc_path()
 
 
-def run_pandoc(args: list[str], text: str, *, what: str) -> str:
-    """Run pandoc with `args` on `text`; a failure raises RenderError naming `what` (a page or the PDF)."""
+@cache
+def pandoc_version() -> str:
+    """Version of the pypandoc-binary wheel (which fixes the pandoc binary inside it)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("pypandoc_binary")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+class PandocCache:
+    """Pandoc outputs on disk, keyed by a sha256 of everything an output depends on: the pandoc version,
+    the arguments, the input text and the content of every file an argument names (``--bibliography=``,
+    ``--csl=``).
+
+    One file per output, ``<directory>/<key>``. :meth:`sweep`, after a successful render, removes the
+    outputs that render did not use, so the directory holds one render's worth.
+    """
+
+    def __init__(self, directory):
+        self.directory = Path(directory)
+        self.used: set[str] = set()
+
+    def key(self, args: list[str], text: str) -> str:
+        h = hashlib.sha256()
+        for part in (pandoc_version(), *args):
+            h.update(part.encode() + b"\0")
+            _, _, value = part.partition("=")
+            if value and os.path.isfile(value):
+                h.update(hashlib.sha256(Path(value).read_bytes()).digest())
+        h.update(text.encode())
+        return h.hexdigest()
+
+    def run(self, args: list[str], text: str, *, what: str) -> str:
+        """Pandoc's output for `args` and `text`: stored, or run now and stored."""
+        key = self.key(args, text)
+        self.used.add(key)
+        path = self.directory / key
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            pass
+        out = run_pandoc(args, text, what=what)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=self.directory, prefix=".tmp-",
+                                         delete=False) as tmp:
+            tmp.write(out)
+        os.replace(tmp.name, path)
+        return out
+
+    def sweep(self) -> None:
+        """Remove every stored output not used since this cache was opened."""
+        if self.directory.is_dir():
+            for path in self.directory.iterdir():
+                if path.name not in self.used:
+                    path.unlink(missing_ok=True)
+
+
+def run_pandoc(args: list[str], text: str, *, what: str, cache: PandocCache | None = None) -> str:
+    """Run pandoc with `args` on `text`; a failure raises RenderError naming `what` (a page or the PDF).
+
+    With a `cache`, an output stored for the same inputs is returned without running pandoc.
+    """
+    if cache is not None:
+        return cache.run(args, text, what=what)
     done = subprocess.run([pandoc_path(), *args], input=text, capture_output=True, text=True)
     if done.returncode != 0:
         raise RenderError(f"{what}: pandoc {' '.join(args)} failed:\n{done.stderr.strip()}")
     return done.stdout
 
 
-def markdown_to_ast(markdown: str, *, what: str) -> dict:
+def markdown_to_ast(markdown: str, *, what: str, cache: PandocCache | None = None) -> dict:
     """Parse pandoc Markdown into the JSON AST (a dict with ``blocks`` and ``meta``)."""
-    return json.loads(run_pandoc(["-f", MARKDOWN, "-t", "json"], markdown, what=what))
+    return json.loads(run_pandoc(["-f", MARKDOWN, "-t", "json"], markdown, what=what, cache=cache))
 
 
-def write_ast(ast: dict, to: str, args: list[str], *, what: str) -> str:
+def write_ast(ast: dict, to: str, args: list[str], *, what: str, cache: PandocCache | None = None) -> str:
     """Write the JSON AST `ast` in pandoc output format `to` (e.g. ``html5``, ``typst``)."""
-    return run_pandoc(["-f", "json", "-t", to, *args], json.dumps(ast), what=what)
+    return run_pandoc(["-f", "json", "-t", to, *args], json.dumps(ast), what=what, cache=cache)
 
 
 def element(kind: str, content=None) -> dict:

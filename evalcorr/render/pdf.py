@@ -1,4 +1,4 @@
-"""The whole report as one PDF: every page's AST -> one Typst document (pandoc) -> PDF (typst).
+"""The whole report as one PDF: every page's AST -> one Typst document (pandoc, a chapter at a time) -> PDF (typst).
 
 Each page becomes a chapter whose title is a level-1 heading ("2 HELM correlations"; the landing
 article and the references are unnumbered). Figures stay vector (the site's SVG files), figures and
@@ -8,13 +8,17 @@ the bibliography is printed where the references page puts its ``#refs`` div.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from evalcorr.errors import RenderError
 from evalcorr.render import crossref, filters
-from evalcorr.render.pandoc import attr, element, find_all, text_inlines, walk, write_ast
+from evalcorr.render.pandoc import PandocCache, attr, element, find_all, text_inlines, walk, write_ast
 from evalcorr.render.project import Page, Project
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.typ"
@@ -118,8 +122,10 @@ def _width_pt(path: Path) -> float:
 
 
 def write_pdf(chapters: list[list], meta: dict, api_version: list, project: Project, site_dir: Path,
-              output: Path, inputs: dict[str, str]) -> Path:
-    """Write the PDF of all `chapters` (from :func:`chapter_blocks`) to `output`.
+              output: Path, inputs: dict[str, str], *, cache: PandocCache | None = None,
+              cache_dir: Path | None = None) -> bool:
+    """Write the PDF of all `chapters` (from :func:`chapter_blocks`) to `output`; True when it was
+    compiled, False when the PDF kept in `cache_dir` was copied.
 
     Parameters
     ----------
@@ -131,16 +137,25 @@ def write_pdf(chapters: list[list], meta: dict, api_version: list, project: Proj
         The site being built: figure paths are relative to it.
     inputs
         Title-page fields for the template: title, subtitle, author, edition, note.
+    cache
+        Pandoc outputs kept between renders (:class:`evalcorr.render.pandoc.PandocCache`).
+    cache_dir
+        Where the last PDF is kept with the key of its inputs (:func:`pdf_key`); a render whose Typst
+        source and figures are unchanged copies it instead of compiling. None always compiles.
     """
-    ast = {"pandoc-api-version": api_version, "meta": meta,
-           "blocks": [block for blocks in chapters for block in blocks]}
-    args = ["--wrap=preserve", "-M", "link-citations=true"]
-    if project.bibliography is not None:
-        args += ["--citeproc", f"--bibliography={project.bibliography}"]
-        args += [f"--csl={project.csl}"] if project.csl else []
-    body = write_ast(ast, "typst-citations", args, what=f"the PDF {project.pdf_file}")
+    what = f"the PDF {project.pdf_file}"
+    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+        parts = pool.map(lambda blocks: _chapter_typst(blocks, meta, api_version, project, what, cache), chapters)
+        body = "\n\n".join(part.rstrip("\n") for part in parts) + "\n"
+    text = TEMPLATE.read_text() + "\n" + body
+    if cache_dir is not None:
+        key = pdf_key(text, site_dir, inputs)
+        kept, kept_key = cache_dir / project.pdf_file, cache_dir / f"{project.pdf_file}.key"
+        if kept.is_file() and kept_key.is_file() and kept_key.read_text() == key:
+            shutil.copyfile(kept, output)
+            return False
     source = site_dir / ".report.typ"
-    source.write_text(TEMPLATE.read_text() + "\n" + body)
+    source.write_text(text)
     import typst
 
     try:
@@ -153,7 +168,53 @@ def write_pdf(chapters: list[list], meta: dict, api_version: list, project: Proj
                           f"the Typst source is kept in {kept}") from error
     finally:
         source.unlink(missing_ok=True)
-    return output
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        kept_key.unlink(missing_ok=True)            # the key last: a PDF without its key is never used
+        shutil.copyfile(output, kept)
+        kept_key.write_text(key)
+    return True
+
+
+def _chapter_typst(blocks: list, meta: dict, api_version: list, project: Project, what: str,
+                   cache: PandocCache | None) -> str:
+    """One chapter in Typst, exactly as it reads in the Typst of the whole report, so that an edit of one
+    chapter converts that chapter alone (each conversion is kept by `cache`).
+
+    Citations are formatted by citeproc with the whole report's metadata (``nocite`` holds every work
+    cited anywhere, so every chapter disambiguates over the same works), in a JSON-to-JSON pass; a chapter
+    without the ``#refs`` div gets an empty one, so that citations still link to the bibliography, and
+    the list printed there is dropped: the references chapter prints it.
+    """
+    doc = {"pandoc-api-version": api_version, "meta": meta, "blocks": blocks}
+    if project.bibliography is None:
+        return write_ast(doc, "typst-citations", ["--wrap=preserve", "-M", "link-citations=true"], what=what,
+                         cache=cache)
+    args = ["-M", "link-citations=true", "--citeproc", f"--bibliography={project.bibliography}"]
+    args += [f"--csl={project.csl}"] if project.csl else []
+    has_refs = any(div["c"][0][0] == "refs" for div in find_all(blocks, {"Div"}))
+    if not has_refs:
+        doc["blocks"] = [*blocks, element("Div", [attr("refs"), []])]
+    cited = json.loads(write_ast(doc, "json", args, what=what, cache=cache))
+    if not has_refs:
+        cited["blocks"] = [block for block in cited["blocks"]
+                           if not (block["t"] == "Div" and block["c"][0][0] == "refs")]
+    return write_ast(cited, "typst-citations", ["--wrap=preserve"], what=what, cache=cache)
+
+
+def pdf_key(source: str, site_dir: Path, inputs: dict[str, str]) -> str:
+    """sha256 of what the PDF is compiled from: the Typst version, the Typst source, the title-page
+    inputs, and every figure file of the site (the files the source's images point to)."""
+    from importlib import metadata
+
+    h = hashlib.sha256()
+    for part in (metadata.version("typst"), source, json.dumps(inputs, sort_keys=True)):
+        h.update(part.encode() + b"\0")
+    for path in sorted(site_dir.glob("**/*_files/*")):
+        if path.is_file():
+            h.update(path.relative_to(site_dir).as_posix().encode() + b"\0")
+            h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
 
 
 def _diagnostic(error) -> str:

@@ -27,7 +27,7 @@ from pathlib import Path, PurePosixPath
 import yaml
 
 from evalcorr.errors import RenderError
-from evalcorr.render.kernels import FIG_FORMATS, FIGURE_KEYS, FigureOptions
+from evalcorr.render.figure_options import FIG_FORMATS, FIGURE_KEYS, FigureOptions
 from evalcorr.render.qmd import split_front_matter
 
 CONFIG = "_quarto.yml"

@@ -90,6 +90,20 @@ def test_warm_render_is_a_hit_without_a_kernel_and_changes_are_misses(project, p
     page.write_text(PAGE, encoding="utf-8")
     execute_page(page, figures_dir=project / "b4" / "figures", **kwargs)  # back to the cached text: a hit
 
+    # Prose edited, cells and inline expressions unchanged: assembled from the stored outputs, no kernel.
+    page.write_text(PAGE.replace("Value", "The value\nis").replace("title: Cached page", "title: Renamed"),
+                    encoding="utf-8")
+    edited = execute_page(page, figures_dir=project / "b4b" / "figures", **kwargs)
+    assert edited.cached and edited.markdown == cold.markdown.replace("Value", "The value\nis").replace(
+        "title: Cached page", "title: Renamed")
+    assert edited.meta["title"] == "Renamed"
+    for changed in (PAGE.replace("#| fig-cap: Bars", "#| fig-cap: Two bars"),     # a cell option
+                    PAGE.replace("---\n\nValue", "execute:\n  echo: true\n---\n\nValue")):   # execution options
+        page.write_text(changed, encoding="utf-8")
+        with pytest.raises(KernelStarted):
+            execute_page(page, figures_dir=project / "b4c" / "figures", **kwargs)
+    page.write_text(PAGE, encoding="utf-8")
+
     source = package_copy / "stats" / "__init__.py"
     source.write_text(source.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
     with pytest.raises(KernelStarted):
@@ -155,9 +169,9 @@ def test_store_replaces_the_entry_and_load_checks_the_key(tmp_path):
     cache = PageCache(tmp_path / "cache", package_dir=tmp_path, data_cache_dir=None)
     fig = tmp_path / "f.svg"
     fig.write_text("<svg/>")
-    cache.store("index.qmd", "k1", markdown="one", figures=[fig], cells_executed=3)
-    cache.store("index.qmd", "k2", markdown="two", figures=[], cells_executed=1)
+    cache.store("index.qmd", "k1", outputs=["one"], figures=[fig], cells_executed=3)
+    cache.store("index.qmd", "k2", outputs=["two", ""], figures=[], cells_executed=1)
     assert cache.load("index.qmd", "k1", tmp_path / "out") is None
     entry = cache.load("index.qmd", "k2", tmp_path / "out")
-    assert entry.markdown == "two" and entry.figures == [] and entry.cells_executed == 1
+    assert entry.outputs == ["two", ""] and entry.figures == [] and entry.cells_executed == 1
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["index.qmd"]  # no temp dirs left
