@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from evalcorr.stats.proportions import combine_differences
-from evalcorr.stats.transfer import (asymmetric_pairs, cell_matrix, cluster_tasks, count_asymmetries, similarity,
-                                     transfer_matrix)
+from evalcorr.stats.transfer import (asymmetric_pairs, cell_matrix, cluster_labels_of, cluster_tasks,
+                                     count_asymmetries, similarity, similarity_values, transfer_matrix)
 from evalcorr.stats.transfer_cells import (SCALE_NAMES, cell_intervals, difference_of_improvements,
                                            headline_table, redraw_pp)
 
@@ -219,9 +219,9 @@ def _cluster_claim(pp: dict, redraws: dict, model: str, items: str):
     tasks = list(pp[model].index)
     observed = _partition(cluster_tasks(similarity(pp[model]), len(CLAIMED_CLUSTERS)))
     hits = 0
-    for replicate in redraws[model]:
-        sim = similarity(pd.DataFrame(replicate, index=tasks, columns=tasks))
-        hits += _partition(cluster_tasks(sim, len(CLAIMED_CLUSTERS))) == claimed
+    for replicate in redraws[model]:     # arrays, not frames: a thousand redraws per model
+        labels = cluster_labels_of(similarity_values(replicate), len(CLAIMED_CLUSTERS))
+        hits += _partition(dict(zip(tasks, labels))) == claimed
     share = hits / len(redraws[model])
     verdict = "holds" if share >= SUPPORT else "does not hold" if share <= 1 - SUPPORT else "within noise"
     numbers = (f"three clusters of the symmetric similarity {'are' if observed == claimed else 'are not'} "

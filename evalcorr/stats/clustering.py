@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
-from sklearn.metrics import adjusted_rand_score
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.inputs import family_series
@@ -68,6 +67,28 @@ def cluster_labels(corr: pd.DataFrame, k: int, method: str = "average") -> pd.Se
     return pd.Series(labels, index=corr.columns.copy(), name="cluster")
 
 
+def adjusted_rand_index(labels_a, labels_b) -> float:
+    """Adjusted Rand index of two labellings of the same items (Hubert and Arabie 1985), computed as
+    scikit-learn's ``adjusted_rand_score`` computes it (from the pair confusion counts, in integers).
+
+    1 for identical partitions (whatever the label names), about 0 for unrelated ones.
+    """
+    a = pd.factorize(np.asarray(labels_a))[0]
+    b = pd.factorize(np.asarray(labels_b))[0]
+    if len(a) != len(b):
+        raise EvalcorrError(f"the two labellings have {len(a)} and {len(b)} items; label the same items")
+    n = len(a)
+    joint = np.bincount(a * (b.max(initial=-1) + 1) + b) if n else np.zeros(0, dtype=int)
+    same_both = int((joint.astype(np.int64) ** 2).sum())
+    same_a = int((np.bincount(a).astype(np.int64) ** 2).sum())
+    same_b = int((np.bincount(b).astype(np.int64) ** 2).sum())
+    tp, fp, fn = same_both - n, same_b - same_both, same_a - same_both
+    tn = n * n - fp - fn - same_both
+    if fn == 0 and fp == 0:
+        return 1.0
+    return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+
+
 def cluster_family_agreement(corr: pd.DataFrame, families, k: int | None = None, method: str = "average") -> float:
     """Adjusted Rand index between the task clusters and the eval families.
 
@@ -85,12 +106,12 @@ def cluster_family_agreement(corr: pd.DataFrame, families, k: int | None = None,
     Returns
     -------
     float
-        ``sklearn.metrics.adjusted_rand_score``: 1 when the clusters are the families, about 0 for
-        an unrelated partition.
+        the adjusted Rand index (:func:`adjusted_rand_index`): 1 when the clusters are the families,
+        about 0 for an unrelated partition.
     """
     fam = family_series(families, corr.columns).loc[list(corr.columns)]
     k = fam.nunique() if k is None else k
-    return float(adjusted_rand_score(fam.to_numpy(), cluster_labels(corr, k, method).to_numpy()))
+    return adjusted_rand_index(fam.to_numpy(), cluster_labels(corr, k, method).to_numpy())
 
 
 def agreement_over_k(corr: pd.DataFrame, families, ks=range(2, 11), method: str = "average") -> pd.DataFrame:
@@ -111,7 +132,7 @@ def agreement_over_k(corr: pd.DataFrame, families, ks=range(2, 11), method: str 
     for k in ks:
         if 1 <= k <= len(corr):
             labels = hierarchy.fcluster(tree, t=k, criterion="maxclust")
-            rows.append((int(k), float(adjusted_rand_score(fam.to_numpy(), labels))))
+            rows.append((int(k), adjusted_rand_index(fam.to_numpy(), labels)))
     table = pd.DataFrame(rows, columns=["k", "ari"])
     table["families"] = fam.nunique()
     return table

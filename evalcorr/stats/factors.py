@@ -100,13 +100,19 @@ def parallel_analysis(wide: pd.DataFrame, n_iter: int = 100, quantile: float = 0
     observed = scree(wide)
     n, k = int(observed["n"].iloc[0]), int(len(complete_rows(wide).columns))
     rng = np.random.default_rng(seed)
-    # Many small decompositions: BLAS threads only add synchronisation (on a busy 2-core machine they
-    # made this loop over 10x slower), so run them single-threaded.
+    # The eigenvalues of each random data set's correlation matrix (those of its principal components,
+    # largest first), for batches of data sets at once. Many small decompositions: BLAS threads only add
+    # synchronisation (on a busy 2-core machine they made this loop over 10x slower), so one thread.
+    random = np.empty((n_iter, k))
+    per_batch = max(1, 4_000_000 // (n * k))
     with threadpool_limits(limits=1, user_api="blas"):
-        random = np.stack([
-            principal_components(pd.DataFrame(rng.standard_normal((n, k)))).explained_variance.to_numpy()
-            for _ in range(n_iter)
-        ])
+        for start in range(0, n_iter, per_batch):
+            size = min(per_batch, n_iter - start)
+            x = rng.standard_normal((size, n, k))     # the same draws as one (n, k) data set at a time
+            x -= x.mean(axis=1, keepdims=True)
+            x /= x.std(axis=1, ddof=1, keepdims=True)
+            corr = np.matmul(np.swapaxes(x, 1, 2), x) / (n - 1)
+            random[start:start + size] = np.linalg.eigvalsh(corr)[:, ::-1]
     m = len(observed)
     threshold = np.quantile(random[:, :m], quantile, axis=0)
     above = observed["eigenvalue"].to_numpy() > threshold

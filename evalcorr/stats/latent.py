@@ -17,11 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.cluster import hierarchy
-from sklearn.decomposition import FactorAnalysis
-from sklearn.metrics import adjusted_rand_score
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.clustering import cluster_labels, linkage_matrix
+from evalcorr.stats.clustering import adjusted_rand_index, cluster_labels, linkage_matrix
 from evalcorr.stats.pca import PCAResult, principal_components
 
 
@@ -111,6 +109,8 @@ def factor_analysis(wide: pd.DataFrame, n_factors: int, seed: int = 0) -> pd.Dat
         raise LatentError(f"factor_analysis: {n} complete rows for {p} variables; factor analysis "
                           "needs many more observations than variables (use transfer_pca instead)")
     z = (data - data.mean()) / data.std(ddof=0)
+    from sklearn.decomposition import FactorAnalysis   # here: importing scikit-learn takes about a second
+
     # Exact SVD: deterministic, and much faster than the randomized default on these small matrices.
     fa = FactorAnalysis(n_components=n_factors, rotation="varimax", svd_method="lapack",
                         random_state=seed).fit(z.to_numpy())
@@ -161,7 +161,7 @@ def compare_structures(corr_a: pd.DataFrame, corr_b: pd.DataFrame, n_clusters: i
         exceed += np.corrcoef(va[upper], bv[np.ix_(p, p)][upper])[0, 1] >= observed
     return pd.DataFrame([{
         "n_tasks": len(tasks), "n_clusters": n_clusters, "cophenetic_r": cophenetic_r,
-        "ari": float(adjusted_rand_score(labels_a, labels_b)),
+        "ari": adjusted_rand_index(labels_a, labels_b),
         "mantel_r": observed, "mantel_p": (exceed + 1) / (n_perm + 1),
     }])
 

@@ -305,8 +305,12 @@ def family_permutation_test(corr: pd.DataFrame, families, n_perm: int = 10000, s
             within = (same_mask * r).sum(axis=1) / same_mask.sum(axis=1)
             between = (~same_mask * r).sum(axis=1) / (~same_mask).sum(axis=1)
         else:
-            within = np.nanmedian(np.where(same_mask, r, np.nan), axis=1)
-            between = np.nanmedian(np.where(same_mask, np.nan, r), axis=1)
+            # Permuting labels keeps the family sizes, so every row has the same number of within-family
+            # pairs: the values of each side form a (B, count) array, whose medians need no NaN handling.
+            values = np.broadcast_to(r, same_mask.shape)
+            n_within = int(same_mask[0].sum())
+            within = np.median(values[same_mask].reshape(len(same_mask), n_within), axis=1)
+            between = np.median(values[~same_mask].reshape(len(same_mask), -1), axis=1)
         return within, between
 
     within, between = contrast(same[None, :])

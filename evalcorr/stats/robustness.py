@@ -239,6 +239,7 @@ def robustness_table(wide: pd.DataFrame, metadata: pd.DataFrame, families, subse
     """
     if "model" in metadata.columns:
         metadata = model_metadata(metadata)
+    families = family_series(families)      # once: a Series is read as it is on every subset
     rows = []
     for rule in subsets:
         groups = subset_models(metadata, rule, wide, tolerance=tolerance)
@@ -298,6 +299,7 @@ def representative_draws(wide: pd.DataFrame, groups: pd.Series, families, n_draw
     if labels.nunique() < min_periods:
         raise EvalcorrError(f"`groups` has {labels.nunique()} groups among the models of `wide`; one model per "
                             f"group needs at least min_periods={min_periods}")
+    families = family_series(families)      # once: a Series is read as it is in every draw
     rng = np.random.default_rng(seed)
     rows = []
     for draw in range(n_draws):

@@ -192,6 +192,44 @@ def _cv_sse(train: np.ndarray, test: np.ndarray, subsets: np.ndarray, target: in
     return sse.sum(axis=0)
 
 
+def _cv_sse_added(train: np.ndarray, test: np.ndarray, base: list[int], candidates: np.ndarray,
+                  target: int) -> np.ndarray:
+    """:func:`_cv_sse` of the subsets ``[*base, c]`` for every column ``c`` of ``candidates``.
+
+    The fits share ``base``: with its Gram block ``A`` inverted once per fold, each candidate's fit
+    follows from the Schur complement ``d - u'A^-1 u`` of its column (block elimination), for all
+    candidates at once. A candidate (nearly) collinear with ``base`` on a training fold, or an
+    ill-conditioned ``A``, is fitted by :func:`_cv_sse` (its minimum-norm fit); the results agree to
+    rounding wherever both apply.
+    """
+    base = np.asarray(base)
+    a = train[:, base[:, None], base[None, :]]                          # (cv, s, s)
+    eig = np.linalg.eigvalsh(a)
+    if not (eig[:, 0] > 1e-10 * eig[:, -1]).all():
+        return _cv_sse(train, test, np.column_stack([np.tile(base, (len(candidates), 1)), candidates]), target)
+    a_inv = np.linalg.inv(a)
+    u = train[:, base[:, None], candidates[None, :]]                    # (cv, s, m)
+    d = train[:, candidates, candidates]                                # (cv, m)
+    w = a_inv @ u                                                       # A^-1 u
+    schur = d - np.einsum("ksm,ksm->km", u, w)
+    fit_base = np.einsum("kij,kj->ki", a_inv, train[:, base, target])   # (cv, s)
+    with np.errstate(divide="ignore", invalid="ignore"):               # collinear candidates: refitted below
+        coef_c = (train[:, candidates, target] - np.einsum("ksm,ks->km", u, fit_base)) / schur
+        coef_base = fit_base[:, :, None] - w * coef_c[:, None, :]       # (cv, s, m)
+        g = test[:, base[:, None], base[None, :]]
+        g_c = test[:, base[:, None], candidates[None, :]]
+        quadratic = (np.einsum("ksm,kst,ktm->km", coef_base, g, coef_base)
+                     + 2 * coef_c * np.einsum("ksm,ksm->km", g_c, coef_base)
+                     + coef_c**2 * test[:, candidates, candidates])
+        linear = np.einsum("ksm,ks->km", coef_base, test[:, base, target]) + coef_c * test[:, candidates, target]
+        sse = (test[:, target, target][:, None] - 2 * linear + quadratic).sum(axis=0)
+    collinear = ~(schur > 1e-10 * d).all(axis=0)
+    if collinear.any():
+        subsets = np.column_stack([np.tile(base, (int(collinear.sum()), 1)), candidates[collinear]])
+        sse[collinear] = _cv_sse(train, test, subsets, target)
+    return sse
+
+
 def _select(x: np.ndarray, y: np.ndarray, fold: np.ndarray, cv: int, max_features: int, stop: str,
             min_gain: float) -> tuple[list[int], list[tuple[float, float]]]:
     """The selection on arrays: chosen feature columns of ``x`` (0-based, in order) and the (cv_r2,
@@ -227,8 +265,7 @@ def _select(x: np.ndarray, y: np.ndarray, fold: np.ndarray, cv: int, max_feature
     path = [(cv_r2, np.nan)]
     remaining = [c for c in range(1, p + 1) if usable[c - 1]]
     while remaining and len(chosen) < max_features:
-        subsets = np.array([[0, *chosen, c] for c in remaining])
-        scores = 1 - _cv_sse(train, test, subsets, target) / total_ss
+        scores = 1 - _cv_sse_added(train, test, [0, *chosen], np.array(remaining), target) / total_ss
         best = int(np.argmax(scores))
         gain = scores[best] - cv_r2
         if stop == "cv-r2-gain" and gain < min_gain:

@@ -253,10 +253,16 @@ def similarity(matrix: pd.DataFrame, floor: float = 0.0) -> pd.DataFrame:
     training, not a similarity).
     """
     square = _square(matrix)
-    clipped = np.maximum(square.to_numpy(float), floor)
-    values = np.sqrt(clipped * clipped.T)
-    np.fill_diagonal(values, np.nan)
-    return pd.DataFrame(values, index=square.index, columns=square.columns)
+    return pd.DataFrame(similarity_values(square.to_numpy(float), floor), index=square.index,
+                        columns=square.columns)
+
+
+def similarity_values(values: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """:func:`similarity` of a square array (rows and columns the same tasks in the same order)."""
+    clipped = np.maximum(values, floor)
+    out = np.sqrt(clipped * clipped.T)
+    np.fill_diagonal(out, np.nan)
+    return out
 
 
 def similarity_linkage(sim: pd.DataFrame, method: str = "average") -> np.ndarray:
@@ -265,7 +271,10 @@ def similarity_linkage(sim: pd.DataFrame, method: str = "average") -> np.ndarray
     Distances are ``max(S) - S`` (an affine map, so average linkage sees the same structure as on
     the similarities themselves); the most similar pair has distance 0.
     """
-    values = sim.to_numpy(float)
+    return _linkage_of(sim.to_numpy(float), method)
+
+
+def _linkage_of(values: np.ndarray, method: str) -> np.ndarray:
     if not np.allclose(values, values.T, equal_nan=True):
         raise TransferError("similarity must be symmetric; build it with evalcorr.stats.transfer.similarity")
     off = values[~np.eye(len(values), dtype=bool)]
@@ -278,8 +287,12 @@ def similarity_linkage(sim: pd.DataFrame, method: str = "average") -> np.ndarray
 
 def cluster_tasks(sim: pd.DataFrame, n_clusters: int, method: str = "average") -> pd.Series:
     """Flat clusters (1..n_clusters) of the tasks, cut from :func:`similarity_linkage`."""
-    labels = hierarchy.fcluster(similarity_linkage(sim, method), t=n_clusters, criterion="maxclust")
-    return pd.Series(labels, index=sim.index, name="cluster")
+    return pd.Series(cluster_labels_of(sim.to_numpy(float), n_clusters, method), index=sim.index, name="cluster")
+
+
+def cluster_labels_of(sim: np.ndarray, n_clusters: int, method: str = "average") -> np.ndarray:
+    """:func:`cluster_tasks` of a similarity array: the flat cluster (1..n_clusters) of each row."""
+    return hierarchy.fcluster(_linkage_of(sim, method), t=n_clusters, criterion="maxclust")
 
 
 def mean_transfer(matrix: pd.DataFrame) -> float:

@@ -8,7 +8,8 @@ from scipy.spatial.distance import squareform
 from tests._synthetic import latent_factor_matrix
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.clustering import cluster_family_agreement, cluster_labels, cluster_order, linkage_matrix
+from evalcorr.stats.clustering import (adjusted_rand_index, cluster_family_agreement, cluster_labels, cluster_order,
+                                       linkage_matrix)
 from evalcorr.stats.correlation import correlation_matrix
 
 
@@ -80,3 +81,23 @@ def test_agreement_over_k_is_the_ari_at_each_cut():
         assert row.ari == pytest.approx(cluster_family_agreement(corr, families, k=row.k))
     assert (table["families"] == 3).all()
     assert table.set_index("k").loc[3, "ari"] == pytest.approx(1.0)   # the planted families at k = 3
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_adjusted_rand_index_equals_scikit_learn(seed):
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 1 + seed, size=40)
+    b = np.where(rng.random(40) < 0.6, a, rng.integers(0, 4, size=40))
+    assert adjusted_rand_index(a, b) == adjusted_rand_score(a, b)
+    names = np.array(["math", "bbh", "mmlu", "gpqa", "musr", "ifeval"])[a]   # any labels, same partition
+    assert adjusted_rand_index(names, b) == adjusted_rand_score(a, b)
+
+
+def test_adjusted_rand_index_of_trivial_partitions():
+    assert adjusted_rand_index([1, 1, 2, 2], ["x", "x", "y", "y"]) == 1.0
+    assert adjusted_rand_index([0, 0, 0], [0, 0, 0]) == 1.0
+    assert adjusted_rand_index([0, 1, 2, 3], [0, 0, 0, 0]) == 0.0
+    with pytest.raises(EvalcorrError, match="3 and 2 items"):
+        adjusted_rand_index([0, 1, 2], [0, 1])
