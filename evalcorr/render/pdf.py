@@ -22,6 +22,7 @@ from evalcorr.render.pandoc import PandocCache, attr, element, find_all, text_in
 from evalcorr.render.project import Page, Project
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.typ"
+DROP_BIBLIOGRAPHY = Path(__file__).parent / "templates" / "drop-bibliography.lua"
 # Body text width of the A4 page in the template (21 cm - 2 x 2.2 cm), in points.
 TEXT_WIDTH_PT = (21.0 - 4.4) / 2.54 * 72
 _UNITS_PT = {"pt": 1.0, "px": 0.75, "in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "": 0.75}
@@ -182,24 +183,21 @@ def _chapter_typst(blocks: list, meta: dict, api_version: list, project: Project
     chapter converts that chapter alone (each conversion is kept by `cache`).
 
     Citations are formatted by citeproc with the whole report's metadata (``nocite`` holds every work
-    cited anywhere, so every chapter disambiguates over the same works), in a JSON-to-JSON pass; a chapter
-    without the ``#refs`` div gets an empty one, so that citations still link to the bibliography, and
-    the list printed there is dropped: the references chapter prints it.
+    cited anywhere, so every chapter disambiguates over the same works). A chapter without the ``#refs``
+    div gets an empty one, so that its citations still link to the bibliography, and a filter run after
+    citeproc (:data:`DROP_BIBLIOGRAPHY`) drops the list printed there: the references chapter prints it.
+    A chapter that cites nothing needs no citeproc.
     """
     doc = {"pandoc-api-version": api_version, "meta": meta, "blocks": blocks}
-    if project.bibliography is None:
-        return write_ast(doc, "typst-citations", ["--wrap=preserve", "-M", "link-citations=true"], what=what,
-                         cache=cache)
-    args = ["-M", "link-citations=true", "--citeproc", f"--bibliography={project.bibliography}"]
-    args += [f"--csl={project.csl}"] if project.csl else []
+    args = ["--wrap=preserve", "-M", "link-citations=true"]
     has_refs = any(div["c"][0][0] == "refs" for div in find_all(blocks, {"Div"}))
-    if not has_refs:
-        doc["blocks"] = [*blocks, element("Div", [attr("refs"), []])]
-    cited = json.loads(write_ast(doc, "json", args, what=what, cache=cache))
-    if not has_refs:
-        cited["blocks"] = [block for block in cited["blocks"]
-                           if not (block["t"] == "Div" and block["c"][0][0] == "refs")]
-    return write_ast(cited, "typst-citations", ["--wrap=preserve"], what=what, cache=cache)
+    if project.bibliography is not None and (has_refs or find_all(blocks, {"Cite"})):
+        args += ["--citeproc", f"--bibliography={project.bibliography}"]
+        args += [f"--csl={project.csl}"] if project.csl else []
+        if not has_refs:
+            doc["blocks"] = [*blocks, element("Div", [attr("refs"), []])]
+            args.append(f"--lua-filter={DROP_BIBLIOGRAPHY}")     # after --citeproc: filters run in order
+    return write_ast(doc, "typst-citations", args, what=what, cache=cache)
 
 
 def pdf_key(source: str, site_dir: Path, inputs: dict[str, str]) -> str:
