@@ -17,14 +17,16 @@ export EVALCORR_DATA_DIR EVALCORR_CACHE_DIR
 # `make report SCORES=my_scores.csv [OUT=_report] [REPORT_ARGS="--metric acc_norm,none ..."]`
 OUT ?= _report
 
-.PHONY: help venv data render report test bench clean experiment
+.PHONY: help venv data render report test bench bench-quick clean experiment
 
 help:
 	@echo "make render   build the data cache, then the site (_site/) and the PDF"
 	@echo "make report   the report of your own score table: make report SCORES=FILE-OR-FOLDER [OUT=_report]"
 	@echo "make test     run the test suite"
 	@echo "make data     build the data cache from the mirror ($(or $(EVALCORR_DATA_DIR),upstream download))"
-	@echo "make bench    whole-process timings (medians) of data build, statistics and rendering"
+	@echo "make bench    whole-process timings (medians) of data build, statistics and rendering, and how"
+	@echo "              cost grows with the table (about 15 min; writes docs/performance.md)"
+	@echo "make bench-quick  the same, one run per case and no 100,000-model tables (a few minutes)"
 	@echo "make experiment  train and score the controlled-transfer experiment (QUICK=1: reduced)"
 
 venv: $(VENV)/.installed
@@ -61,6 +63,9 @@ experiment: $(VENV)/.installed-experiment
 
 bench: data
 	$(PY) bench/run.py
+
+bench-quick: data
+	$(PY) bench/run.py --quick
 
 clean:
 	rm -rf _site .render-cache _freeze .quarto downloads libs $(EVALCORR_CACHE_DIR)

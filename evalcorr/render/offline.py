@@ -63,10 +63,11 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     targets = crossref.number_targets((page.source, page.number, ast["blocks"]) for page, _, ast in parsed)
 
     start = time.perf_counter()
-    site_pages = [SitePage(page, _title(page), str(meta.get("subtitle") or ""),
-                           str(meta.get("description") or ""),
-                           page_html(ast, page, project, targets, cache=pandoc_cache))
-                  for page, meta, ast in parsed]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:     # one pandoc process per page, `jobs` at once
+        bodies = list(pool.map(lambda item: page_html(item[2], item[0], project, targets, cache=pandoc_cache),
+                               parsed))
+    site_pages = [SitePage(page, _title(page), str(meta.get("subtitle") or ""), str(meta.get("description") or ""),
+                           body) for (page, meta, _), body in zip(parsed, bodies)]
     citation = report_citation(project.root, project.title, project.author)
     write_site(site_pages, project, citation, site_dir)
     copied = sum(len(copy_page_resources(site_page.html.body, site_page.page, project.root, site_dir))

@@ -145,7 +145,7 @@ def write_pdf(chapters: list[list], meta: dict, api_version: list, project: Proj
         source and figures are unchanged copies it instead of compiling. None always compiles.
     """
     what = f"the PDF {project.pdf_file}"
-    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:    # one pandoc process per chapter
         parts = pool.map(lambda blocks: _chapter_typst(blocks, meta, api_version, project, what, cache), chapters)
         body = "\n\n".join(part.rstrip("\n") for part in parts) + "\n"
     text = TEMPLATE.read_text() + "\n" + body

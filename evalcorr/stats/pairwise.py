@@ -9,7 +9,6 @@ the same set of rows, the usual case, are ranked together); Kendall's tau-b loop
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from evalcorr.errors import EvalcorrError
 
@@ -81,6 +80,8 @@ class PearsonKernel:
             complement = len(rows_missing) < len(rows_present)
             self._pattern_rows.append((rows_missing if complement else rows_present, complement))
         self._upper = np.triu_indices(k)
+        self._pair_column = np.empty((k, k), dtype=np.intp)     # pair (a, c) -> its column of the products
+        self._pair_column[self._upper] = self._pair_column.T[self._upper] = np.arange(len(self._upper[0]))
         self._rows_per_block = max(1, BATCH_ELEMENTS // len(self._upper[0]))
         self._products = None            # the per-row products, built on first use when they fit one block
 
@@ -123,17 +124,14 @@ class PearsonKernel:
             for start in range(0, n, self._rows_per_block):
                 stop = min(n, start + self._rows_per_block)
                 upper += w[:, start:stop] @ self._cross_products(start, stop)
-        full = np.empty((len(w), k, k))
-        full[:, self._upper[0], self._upper[1]] = upper
-        full[:, self._upper[1], self._upper[0]] = upper
-        return full
+        return upper[:, self._pair_column]          # (B, k, k): each pair from its one column
 
-    def correlations(self, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """r and pair counts (B, k, k) for weights (B, n) (non-negative row multiplicities), or (k, k)
-        for None (each row once). r is NaN where a pair has fewer than 2 rows or no variance."""
-        n, k = self.shape
-        single = weights is None
-        w = np.ones((1, n)) if single else np.asarray(weights, dtype=float)
+
+    def _pattern_sums(self, weights: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """The weights as (B, n) floats, and ``sums[b, h, :]``: the weighted sums over the rows of pattern
+        h of x (k columns), x^2 (k) and every pattern's mask (p)."""
+        n = self.shape[0]
+        w = np.ones((1, n)) if weights is None else np.asarray(weights, dtype=float)
         if w.ndim != 2 or w.shape[1] != n:
             raise EvalcorrError(f"weights must be (resamples, {n}) row multiplicities, got shape {w.shape}")
         total = w @ self._columns                                        # (B, 2k + p)
@@ -141,32 +139,51 @@ class PearsonKernel:
         for g, (rows, complement) in enumerate(self._pattern_rows):
             part = w[:, rows] @ self._columns[rows] if len(rows) else 0.0
             sums[:, g] = total - part if complement else part
-        # sums[b, g, :] = weighted sums over the rows of pattern g of x (k), x^2 (k) and every mask (p).
+        return w, sums
+
+    def pair_counts(self, weights: np.ndarray | None = None) -> np.ndarray:
+        """Models behind each pair (B, k, k), counting multiplicity; (k, k) for ``weights`` None."""
+        k = self.shape[1]
+        _, sums = self._pattern_sums(weights)
+        count = sums[:, :, 2 * k:][:, self.pattern[:, None], self.pattern[None, :]]
+        return count[0] if weights is None else count
+
+    def correlations(self, weights: np.ndarray | None = None, min_periods: int = 2) -> np.ndarray:
+        """r (B, k, k) for weights (B, n) (non-negative row multiplicities), or (k, k) for None (each row
+        once). r is NaN where a pair has fewer than ``max(min_periods, 2)`` rows (counting
+        multiplicity) or no variance."""
+        k = self.shape[1]
+        w, sums = self._pattern_sums(weights)
+        # The sums of a pair (a, c) over its common rows depend on c only through its pattern h = g(c):
+        # everything but the cross products is computed per (task, partner pattern), (B, k, p), and
+        # spread over the partners, (B, k, k), at the end.
         pattern = self.pattern
-        count = sums[:, :, 2 * k:][:, pattern[:, None], pattern[None, :]]            # models behind each pair
-        sx = np.swapaxes(sums[:, :, :k][:, pattern, :], 1, 2)    # sx[b, a, c] = sum of x_a over pair (a, c)
-        sxx = np.swapaxes(sums[:, :, k:2 * k][:, pattern, :], 1, 2)
-        cov = self._sum_xy(None if single else w)
-        # cov = sxy - sx sx' / n, var_a = sxx - sx^2 / n, r = cov / sqrt(var_a var_b), in place.
+        sx = np.swapaxes(sums[:, :, :k], 1, 2)                          # (B, k, p): sum of x_a
+        sxx = np.swapaxes(sums[:, :, k:2 * k], 1, 2)                    # (B, k, p): sum of x_a^2
+        count = sums[:, :, 2 * k:][:, pattern, :]                       # (B, k, p): models behind the pair
         with np.errstate(divide="ignore", invalid="ignore"):
             mean = sx / count
-            scratch = mean * np.swapaxes(sx, 1, 2)
-            cov -= scratch
-            np.multiply(mean, sx, out=scratch)
-            var_a = np.subtract(sxx, scratch, out=scratch)
-            # A pair on which one task is constant has zero variance up to round-off (relative to its
-            # sum of squares).
-            flat_a = var_a <= 1e-12 * sxx + 1e-300
-            np.multiply(var_a, np.swapaxes(var_a, 1, 2), out=mean)
-            np.sqrt(mean, out=mean)
-            r = np.divide(cov, mean, out=cov)
-        degenerate = flat_a | np.swapaxes(flat_a, 1, 2)
-        degenerate |= count < 2
+            var = sxx - mean * sx
+        # A pair on which one task is constant has zero variance up to round-off (relative to its sum
+        # of squares); a pair with too few models has no r either.
+        bad = (var <= 1e-12 * sxx + 1e-300) | (count < max(min_periods, 2))
+        if len(self._pattern_rows) == 1:                 # complete data: every pair shares every row
+            spread = lambda a: a                          # noqa: E731  (B, k, 1) broadcasts
+        else:
+            spread = lambda a: a[:, :, pattern]           # noqa: E731  (B, k, p) -> (B, k, k)
+        # cov = sxy - sx_ac sx_ca / n, r = cov / sqrt(var_ac var_ca), in place.
+        r = self._sum_xy(None if weights is None else w)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r -= spread(mean) * np.swapaxes(spread(sx), 1, 2)
+            scale = spread(var)
+            scale = np.sqrt(scale * np.swapaxes(scale, 1, 2))
+            r /= scale
         np.clip(r, -1.0, 1.0, out=r)
-        r[degenerate] = np.nan
+        bad = spread(bad)
+        r[bad | np.swapaxes(bad, 1, 2)] = np.nan
         diagonal = np.arange(k)
         r[:, diagonal, diagonal] = np.where(np.isnan(r[:, diagonal, diagonal]), np.nan, 1.0)
-        return (r[0], count[0]) if single else (r, count)
+        return r[0] if weights is None else r
 
 
 def pairwise_pearson(values: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -188,11 +205,14 @@ def pairwise_pearson(values: np.ndarray, weights: np.ndarray | None = None) -> t
 
     See :class:`PearsonKernel` for the method, and to reuse the set-up over many batches of weights.
     """
-    return PearsonKernel(values).correlations(weights)
+    kernel = PearsonKernel(values)
+    return kernel.correlations(weights), kernel.pair_counts(weights)
 
 
 def _pairwise_spearman(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairwise-complete Spearman rho: ranks within each pair's common rows, then Pearson."""
+    from scipy import stats   # here: importing scipy.stats takes most of a second
+
     present = ~np.isnan(values)
     k = values.shape[1]
     n = present.T.astype(float) @ present.astype(float)
@@ -221,6 +241,8 @@ def _pairwise_spearman(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _pairwise_kendall(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairwise-complete Kendall tau-b with scipy's p-values (a loop over pairs)."""
+    from scipy import stats
+
     present = ~np.isnan(values)
     k = values.shape[1]
     n = present.T.astype(float) @ present.astype(float)

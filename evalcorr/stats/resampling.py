@@ -162,10 +162,10 @@ def bootstrap_correlations(wide: pd.DataFrame, n_boot: int = 1000, seed: int = 0
     with threadpool_limits(limits=1, user_api="blas"):
         for start, counts in resample_batches(codes, n_groups, n_boot, seed, batch, draw=draw):
             if kernel is not None:
-                r, n = kernel.correlations(counts)
+                out[start:start + len(counts)] = kernel.correlations(counts, min_periods)
             else:
                 r, n = weighted_correlations(values, counts, method)
-            out[start:start + len(counts)] = np.where(n >= max(min_periods, 2), r, np.nan)
+                out[start:start + len(counts)] = np.where(n >= max(min_periods, 2), r, np.nan)
     return out
 
 

@@ -120,7 +120,8 @@ def seed_signs(df: pd.DataFrame, source: str = "taskweb", n_seeds: int = 8) -> p
         raise EvalcorrError(f"{source}: shares of positive seeds are not multiples of 1/{n_seeds}; "
                             "pass the right n_seeds")
     k = np.round(k).astype(int)
-    p = np.array([stats.binomtest(int(x), n_seeds, 0.5).pvalue for x in k])
+    p_of = {x: stats.binomtest(int(x), n_seeds, 0.5).pvalue for x in np.unique(k)}   # k takes n_seeds + 1 values
+    p = np.array([p_of[x] for x in k])
     direction = np.where(p < 0.05, np.where(k > n_seeds / 2, "positive", "negative"), "within noise")
     return pd.DataFrame({"setting": wide["setting"], "train_task": wide["train_task"],
                          "eval_task": wide["eval_task"], "pct_change": wide["pct_change"], "n_seeds": n_seeds,

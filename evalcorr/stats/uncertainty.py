@@ -81,7 +81,7 @@ def complete_correlations(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
     The complete-data case of :func:`evalcorr.stats.pairwise.pairwise_pearson` (every pair shares
     every row); a task constant in a resample gets NaN.
     """
-    return PearsonKernel(values).correlations(counts)[0]
+    return PearsonKernel(values).correlations(counts)
 
 
 def _pc1_share(r: np.ndarray) -> np.ndarray:
@@ -104,12 +104,11 @@ def _bootstrap_draws(kernel, complete, codes, n_groups, n_boot, seed, min_period
         for start, counts in resample_batches(codes, n_groups, n_boot, seed, kernel.batch_size,
                                               draw=default_batch(*kernel.shape)):
             stop = start + len(counts)
-            r, n = kernel.correlations(counts)
-            r = np.where(n >= max(min_periods, 2), r, np.nan)
+            r = kernel.correlations(counts, min_periods)
             r_out[start:stop] = r
             gap_out[start:stop] = _gap(r, same, upper)
             if pca_kernel is not None:
-                rc = pca_kernel.correlations(counts[:, complete[0]])[0]
+                rc = pca_kernel.correlations(counts[:, complete[0]])
                 pc1_out[start:stop] = _pc1_share(np.nan_to_num(rc, nan=0.0))   # a constant task: no shared variance
     return r_out, gap_out, pc1_out
 

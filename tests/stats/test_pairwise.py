@@ -71,7 +71,8 @@ def test_resample_counts_equal_the_reference(groups):
     values = awkward_matrix()
     codes = np.arange(len(values)) // groups if groups else np.arange(len(values))
     counts = np.concatenate([c for _, c in resample_batches(codes, codes.max() + 1, 40, 3, 7)])
-    assert_same(PearsonKernel(values).correlations(counts), reference_pairwise_pearson(values, counts))
+    kernel = PearsonKernel(values)
+    assert_same((kernel.correlations(counts), kernel.pair_counts(counts)), reference_pairwise_pearson(values, counts))
 
 
 def test_products_built_in_blocks_give_the_same_sums(monkeypatch):
@@ -80,13 +81,14 @@ def test_products_built_in_blocks_give_the_same_sums(monkeypatch):
     monkeypatch.setattr("evalcorr.stats.pairwise.BATCH_ELEMENTS", 2_000)   # a few rows per block
     kernel = PearsonKernel(values)
     assert kernel._rows_per_block < len(values)
-    assert_same(kernel.correlations(counts), reference_pairwise_pearson(values, counts))
+    assert_same((kernel.correlations(counts), kernel.pair_counts(counts)), reference_pairwise_pearson(values, counts))
 
 
 def test_each_resample_is_the_correlation_of_the_materialised_rows():
     values = awkward_matrix()
     counts = np.random.default_rng(1).multinomial(len(values), np.full(len(values), 1 / len(values)), size=3)
-    r, n = PearsonKernel(values).correlations(counts)
+    kernel = PearsonKernel(values)
+    r, n = kernel.correlations(counts), kernel.pair_counts(counts)
     for b in range(3):
         frame = pd.DataFrame(np.repeat(values, counts[b], axis=0))
         expected = frame.corr(min_periods=2).to_numpy()
