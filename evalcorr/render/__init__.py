@@ -109,7 +109,7 @@ def render_project(root: str | Path = ".", out_dir: str | Path | None = None, *,
         from evalcorr.render.stamp import inputs_digest, is_up_to_date
 
         digest = inputs_digest(project)
-        if is_up_to_date(out, digest):
+        if is_up_to_date(out, digest, project.root):
             log(f"render: nothing changed since {out} was rendered; it is up to date")
             return RenderResult(renderer=name, out_dir=out, pdf=out / project.pdf_file)
     log(f"render: {name} renderer, {len(project.pages)} pages -> {out}")
@@ -131,7 +131,7 @@ def render_project(root: str | Path = ".", out_dir: str | Path | None = None, *,
         if digest is not None:
             from evalcorr.render.stamp import write_stamp
 
-            write_stamp(build, digest)
+            write_stamp(build, digest, project.root)
         build.chmod(0o755)
         replace_site(build, out, root=project.root, pdf_name=project.pdf_file)
     except BaseException:

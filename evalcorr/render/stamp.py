@@ -10,8 +10,10 @@ A render of the offline renderer depends on:
 
 :func:`inputs_digest` is a sha256 over all of them, cheap to compute (no kernel, no pandoc, no heavy
 import). The render writes it into the site with the size and modification time of every file it
-wrote (:func:`write_stamp`); the next render with the same digest finds the site as it left it
-(:func:`is_up_to_date`) and stops there. A site edited or removed by hand is rendered again.
+wrote (:func:`write_stamp`), and of every file of the project it copied there (a page's CSV downloads
+and scripts, which its cells write into the project: :mod:`evalcorr.render.resources`); the next
+render with the same digest finds them as it left them (:func:`is_up_to_date`) and stops there. A
+site, or a copied file of the project, edited or removed by hand is rendered again.
 """
 
 from __future__ import annotations
@@ -59,34 +61,36 @@ def inputs_digest(project: Project) -> str:
     return h.hexdigest()
 
 
-def _files(site: Path) -> dict[str, list[int]]:
-    """``{path: [size, mtime_ns]}`` of every file of `site` but the stamp."""
+def _stats(folder: Path, names) -> dict[str, list[int]]:
+    """``{name: [size, mtime_ns]}`` of the files `names` (relative paths) of `folder` that exist."""
     out = {}
-    for path in sorted(site.rglob("*")):
-        if path.is_file() and path.name != STAMP:
+    for name in names:
+        path = folder / name
+        if path.is_file():
             info = path.stat()
-            out[path.relative_to(site).as_posix()] = [info.st_size, info.st_mtime_ns]
+            out[name] = [info.st_size, info.st_mtime_ns]
     return out
 
 
-def write_stamp(site: Path, digest: str) -> None:
-    """Record `digest` and every file of the finished `site` (before it is moved into place)."""
-    (Path(site) / STAMP).write_text(json.dumps({"inputs": digest, "files": _files(Path(site))}, indent=0) + "\n")
+def write_stamp(site: Path, digest: str, root: Path) -> None:
+    """Record `digest`, every file of the finished `site` (before it is moved into place) and every file
+    of the project at `root` that the site holds a copy of (same path: pages link to them relatively)."""
+    site = Path(site)
+    names = sorted(p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file() and p.name != STAMP)
+    stamp = {"inputs": digest, "files": _stats(site, names), "project_files": _stats(Path(root), names)}
+    (site / STAMP).write_text(json.dumps(stamp, indent=0) + "\n")
 
 
-def is_up_to_date(site: Path, digest: str) -> bool:
-    """Whether `site` was rendered from inputs with `digest` and every file it wrote is as it was."""
+def is_up_to_date(site: Path, digest: str, root: Path) -> bool:
+    """Whether `site` was rendered from inputs with `digest`, and every file it wrote and every project
+    file it copied is as it was."""
     try:
         stamp = json.loads((Path(site) / STAMP).read_text())
     except (OSError, ValueError):
         return False
     if stamp.get("inputs") != digest or not stamp.get("files"):
         return False
-    for name, (size, mtime) in stamp["files"].items():
-        try:
-            info = (Path(site) / name).stat()
-        except OSError:
-            return False
-        if info.st_size != size or info.st_mtime_ns != mtime:
+    for folder, files in ((Path(site), stamp["files"]), (Path(root), stamp.get("project_files", {}))):
+        if _stats(folder, files) != files:
             return False
     return True

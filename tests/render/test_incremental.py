@@ -135,3 +135,28 @@ def test_pandoc_cache_runs_pandoc_once_per_input_and_sweeps_the_rest(tmp_path, p
     again.run(args, "See @doe2020scaling.", what="a")
     again.sweep()
     assert len(pandoc_runs) == 2 and len(list(again.directory.iterdir())) == 1
+
+
+def test_a_project_file_the_site_copied_is_watched(tmp_path):
+    # A cell writes a CSV into the project and links to it; the site holds a copy. Editing the
+    # project's file by hand makes the next render run again (and the page's cell rewrites the file).
+    results = RESULTS.replace("## Table", '''## Table
+
+```{python}
+#| output: asis
+from pathlib import Path
+Path("chapters/scores.csv").write_text("size,score\\n1,1\\n")
+print('<a href="scores.csv" download>scores.csv</a>')
+```
+''')
+    root = write_fixture_project(tmp_path / "project", results=results)
+    site = render_project(root, renderer="offline", log=lambda line: None).out_dir
+    assert (site / "chapters" / "scores.csv").read_text() == "size,score\n1,1\n"
+    log = []
+    render_project(root, renderer="offline", log=log.append)
+    assert any("nothing changed" in line for line in log)
+    (root / "chapters" / "scores.csv").write_text("edited by hand\n")
+    log.clear()
+    render_project(root, renderer="offline", log=log.append)
+    assert not any("nothing changed" in line for line in log)
+    assert (site / "chapters" / "scores.csv").read_text() == "size,score\n1,1\n"

@@ -118,8 +118,8 @@ def test_a_cached_page_whose_linked_files_changed_is_not_served(tmp_path):
     data = root / "downloads" / "t.csv"
     data.write_text("a\n1\n")
     cache = PageCache(tmp_path / "cache", data_cache_dir=tmp_path / "none")
-    cache.store("p.qmd", "k", markdown="m", figures=[], resources=file_stamps([data], root))
-    assert cache.load("p.qmd", "k", tmp_path / "figs", root=root).markdown == "m"
+    cache.store("p.qmd", "k", outputs=["m"], figures=[], resources=file_stamps([data], root))
+    assert cache.load("p.qmd", "k", tmp_path / "figs", root=root).outputs == ["m"]
     data.write_text("a\n2\n")
     assert cache.load("p.qmd", "k", tmp_path / "figs", root=root) is None
     data.unlink()
