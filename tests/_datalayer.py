@@ -77,6 +77,7 @@ def parse(files):
         "source": "toy-transfer", "model": raw["model"], "setting": "default", "train_task": raw["train_task"],
         "eval_task": raw["eval_task"], "stage": raw["stage"], "metric": raw["metric"],
         "value": raw["value"].astype("float64"), "n_items": pd.array([pd.NA] * len(raw), dtype="Int64"),
+        "seed": pd.array([pd.NA] * len(raw), dtype="Int64"),
     })
 '''
 

@@ -253,7 +253,8 @@ def build(
     if fresh and not verify:
         return BuildResult(source_id, out, False, stamp["rows"], time.perf_counter() - started)
     if fresh and unverified_ok and base_url is None:
-        absent = fetch.mirror_absent(mirror)
+        # the project's own files are always at hand: only upstream files may go unverified
+        absent = fetch.mirror_absent(mirror) if any(not f.in_project for f in source.inputs) else None
         if absent:
             if log:
                 log(f"{source_id}: up to date ({stamp['rows']:,} rows); {absent}, so the raw files were "

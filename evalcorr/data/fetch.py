@@ -1,6 +1,8 @@
 """Materialise a source's raw files, verified against the manifest's sha256.
 
-Files come from one of three places, in this order of preference:
+Files of the project's own sources (``location: project`` in the manifest) are read in place from
+the repository (``data/``) and verified like any other. Upstream files come from one of three places,
+in this order of preference:
 
 1. a mirror server (``base_url``): ``<base_url>/<manifest path>`` is downloaded;
 2. a mirror directory (``mirror``, else :func:`evalcorr.data.locations.default_mirror`): the file is
@@ -55,6 +57,13 @@ def sha256_of(path: Path) -> str:
 def verify(path: Path, file: File) -> None:
     """Check a local copy of a manifest file; raise ChecksumError naming the file and both hashes."""
     actual = sha256_of(path)
+    if actual != file.sha256 and file.in_project:
+        raise ChecksumError(
+            f"checksum mismatch for the project file {path}: data/manifest.yaml records sha256 "
+            f"{file.sha256} ({file.size:,} bytes), the file has sha256 {actual} ({path.stat().st_size:,} "
+            "bytes). The committed results were changed: restore them (git checkout -- the file), or, "
+            "for a new release of the results, record the new sha256 and size in data/manifest.yaml."
+        )
     if actual != file.sha256:
         raise ChecksumError(
             f"checksum mismatch for {file.path} (local copy {path}): the manifest records sha256 "
@@ -219,6 +228,13 @@ def materialise(
         A file's sha256 differs from the manifest (a corrupt download is removed first).
     """
     files = list(files)
+    local: dict[str, Path] = {}
+    for file in files:
+        if file.in_project:
+            local[file.path] = _project_file(file)
+    files = [file for file in files if not file.in_project]
+    if not files:
+        return local
     if base_url is not None:
         parts = urlsplit(str(base_url))
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -232,7 +248,6 @@ def materialise(
                             "etc.), or unset it to download from upstream.")
     if (base_url is not None or mirror is None) and cache_dir is None:
         cache_dir = default_cache_dir()
-    local: dict[str, Path] = {}
     for file in files:
         if base_url is None and mirror is not None:
             path = mirror / file.path
@@ -260,3 +275,28 @@ def materialise(
                     raise ChecksumError(f"{error} (downloaded from {url}; the bad copy was removed)") from None
         local[file.path] = path
     return local
+
+
+def _project_file(file: File) -> Path:
+    """The verified local path of a file committed with the project."""
+    path = file.project_path
+    if not path.is_file():
+        raise DataError(f"{path} is missing: it is part of the project's released data ({file.role}); "
+                        "restore it from the repository (git checkout -- data/), or re-run the experiment "
+                        "that made it (`make experiment`)")
+    verify(path, file)
+    return path
+
+
+def changed_files(source) -> list[tuple[str, str, int]]:
+    """The project files of a source whose bytes differ from the manifest: (path, sha256, size) as
+    they are now (what a new release of the results records in data/manifest.yaml)."""
+    changed = []
+    for file in source.files:
+        path = file.project_path
+        if not path.is_file():
+            continue
+        actual = sha256_of(path)
+        if actual != file.sha256:
+            changed.append((file.path, actual, path.stat().st_size))
+    return changed

@@ -168,21 +168,115 @@ def load_transfer(
     setting: str | Iterable[str] | None = None,
     stage: str | Iterable[str] | None = None,
     metric: str | Iterable[str] | None = None,
+    seed: int | Iterable[int] | None = None,
     data_dir: str | Path | None = None,
     cache_dir: str | Path | None = None,
 ) -> pd.DataFrame:
     """The tidy transfer results of a source (docs/architecture.md, "Tidy transfer").
 
-    ``model``, ``setting``, ``stage`` and ``metric`` each keep one value or a list of values; a
-    value the source does not have raises DataError listing the available ones.
+    ``model``, ``setting``, ``stage``, ``metric`` and ``seed`` each keep one value or a list of
+    values; a value the source does not have raises DataError listing the available ones. A source
+    with several runs per cell (``controlled-transfer``) keeps one row per seed; averaging over seeds
+    is the analyses' choice (:func:`evalcorr.stats.transfer.transfer_matrix` averages them unless
+    told one seed).
 
     >>> raw = load_transfer("transfer-scaling", model="babbage-002", stage="after_A")  # doctest: +SKIP
+    >>> one_seed = load_transfer("controlled-transfer", model="ct-l", seed=0)           # doctest: +SKIP
     """
     source = get_source(source)
     df = _load(source, "transfer", data_dir, cache_dir)
     for column, wanted in (("model", model), ("setting", setting), ("stage", stage), ("metric", metric)):
         df = _select(df, column, wanted, source.id, column)
+    if seed is not None:
+        if df["seed"].isna().all():
+            raise DataError(f"seed={seed!r}: source {source.id!r} has one run per cell (no seeds)")
+        df = _select(df, "seed", [int(s) for s in ([seed] if isinstance(seed, int) else seed)], source.id, "seed")
     return df.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------------
+# The project's own released data: files read by role (docs/architecture.md, "The controlled experiment")
+
+
+def _project_file(source: str | Source, role: str) -> Path:
+    """The verified local path of the file of a given role of a project source."""
+    from evalcorr.data import fetch
+
+    source = get_source(source)
+    if not source.in_project:
+        raise DataError(f"source {source.id!r} is an upstream source; files by role belong to the project's "
+                        f"own sources ({', '.join(s.id for s in load_manifest().values() if s.in_project)})")
+    file = source.file(role)
+    return fetch.materialise([file])[file.path]
+
+
+def load_ground_truth(source: str | Source = "controlled-transfer") -> pd.DataFrame:
+    """The ground truth of a controlled experiment: which primitive operations each task uses.
+
+    One row per task: ``task``, ``surface`` (tasks with the same surface format look alike),
+    ``control`` (``""``, ``copy`` or ``shuffled``), ``control_of``, ``template``, ``description``,
+    then one 0/1 column per primitive (:func:`evalcorr.data.ground_truth.primitive_columns` lists
+    them). The file is the source's ``ground_truth`` file, verified against its sha256.
+
+    >>> truth = load_ground_truth()                               # doctest: +SKIP
+    >>> truth.set_index("task").loc["secret", "cipher"]           # doctest: +SKIP
+    1
+    """
+    from evalcorr.data.ground_truth import read_ground_truth
+
+    path = _project_file(source, "ground_truth")
+    return _cached(read_ground_truth, path).copy()
+
+
+def load_item_outcomes(source: str | Source = "controlled-transfer", *,
+                       model: str | Iterable[str] | None = None,
+                       stage: str | Iterable[str] | None = None) -> "ItemOutcomes":  # noqa: F821
+    """Which held-out items each run of a controlled experiment answered exactly.
+
+    Returns :class:`evalcorr.data.item_outcomes.ItemOutcomes`: ``runs`` (model, stage, train_task,
+    eval_task, seed, n_items) and ``correct``, a bool array [runs, items] (item order of the source's
+    ``eval_items`` file). ``model`` and ``stage`` keep one value or a list; an unknown value raises
+    DataError listing the available ones.
+    """
+    from evalcorr.data.item_outcomes import read_item_outcomes
+
+    source = get_source(source)
+    outcomes = _cached(read_item_outcomes, _project_file(source, "item_outcomes"))
+    runs = outcomes.runs
+    for column, wanted in (("model", model), ("stage", stage)):
+        runs = _select(runs, column, wanted, source.id, column)
+    return outcomes.select(outcomes.runs.index.isin(runs.index))
+
+
+def load_source_file(source: str | Source, role: str):
+    """Any other file of a project source, by role, verified: a CSV as a DataFrame, YAML as a dict.
+
+    Roles of ``controlled-transfer``: ``models`` (sizes and parameter counts), ``sanity`` (the
+    experiment's acceptance checks), ``intervals`` (its own cell intervals), ``eval_items`` (the
+    held-out items), ``configuration`` (config.yaml) and ``run`` (run.yaml: versions, hardware, wall
+    and CPU seconds per stage, peak memory).
+    """
+    import copy
+
+    return copy.deepcopy(_cached(_read_plain, _project_file(source, role)))
+
+
+def _read_plain(path: Path):
+    if path.name.endswith((".yaml", ".yml")):
+        import yaml
+
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return pd.read_csv(path, keep_default_na=False)
+
+
+def _cached(reader, path: Path):
+    """``reader(path)``, memoised while the file is unchanged (a copy for frames is the caller's)."""
+    return _read_cached(reader, path, path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _read_cached(reader, path: Path, _mtime_ns: int):
+    return reader(path)
 
 
 def load_families(source_id: str | None = None) -> pd.DataFrame:

@@ -3,6 +3,12 @@
 A source id is resolved once, by :func:`get_source`, into a :class:`Source`: its files (and those of
 the sources it uses), its parser, licence and citation. The rest of the data layer takes that object.
 
+Most sources live upstream and are read from the mirror (``location: mirror``, the default). The
+project's own released data (the controlled experiment) lives in the repository beside the manifest
+(``location: project``): its file paths are relative to the manifest's folder (``data/``), it has no
+upstream address, and ``made_by`` names the command and the configuration files that produced it.
+Every file, wherever it lives, carries its sha256 and size, and is verified before it is parsed.
+
 >>> from evalcorr.data.manifest import get_source
 >>> source = get_source("helm-mmlu")
 >>> source.kind, source.files[0].path, source.parser
@@ -24,6 +30,7 @@ from evalcorr.errors import DataError
 MANIFEST_PATH = PROJECT_ROOT / "data" / "manifest.yaml"
 PARSER_PACKAGE = "evalcorr.data.parsers"  # a parser named without a dot is a module of this package
 KINDS = ("scores", "transfer")
+LOCATIONS = ("mirror", "project")
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader is ~10x faster
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -34,9 +41,12 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 class File:
     """One data file of a source.
 
-    ``path`` is relative to the mirror root (``../shared/data`` or ``EVALCORR_DATA_DIR``).
+    ``path`` is relative to the mirror root (``../shared/data`` or ``EVALCORR_DATA_DIR``), or, for a
+    file of a project source, to ``root`` (the folder of the manifest, ``data/``).
     ``url`` is the raw download address of the pinned upstream bytes, or None for files derived
-    from upstream (then ``derived_from`` and ``recipe`` say how they were made).
+    from upstream (then ``derived_from`` and ``recipe`` say how they were made) and project files.
+    ``role`` says what a file of a project source holds (e.g. ``transfer``, ``ground_truth``), so
+    that loaders find it by role (:func:`Source.file`).
     """
 
     path: str
@@ -47,6 +57,20 @@ class File:
     commit: str | None = None
     derived_from: str | None = None
     recipe: str | None = None
+    role: str | None = None
+    root: Path | None = None  # the folder a project file lives in; None: a mirror (upstream) file
+
+    @property
+    def in_project(self) -> bool:
+        """True for a file committed with the project (read in place, never fetched)."""
+        return self.root is not None
+
+    @property
+    def project_path(self) -> Path:
+        """The local path of a project file."""
+        if self.root is None:
+            raise DataError(f"{self.path} is an upstream file: it lives in the mirror, not in the project")
+        return self.root / self.path
 
 
 @dataclass(frozen=True)
@@ -83,6 +107,22 @@ class Source:
     parser: str | None = None
     inputs: tuple[File, ...] = ()
     scales: tuple[Scale, ...] = ()
+    location: str = "mirror"
+    made_by: tuple[tuple[str, str], ...] = ()   # project sources: (command, ...), (configuration, path), ...
+
+    @property
+    def in_project(self) -> bool:
+        """True for the project's own released data (files in the repository, no upstream)."""
+        return self.location == "project"
+
+    def file(self, role: str) -> File:
+        """The file of a given role (project sources); a DataError listing the roles otherwise."""
+        for file in self.files:
+            if file.role == role:
+                return file
+        roles = ", ".join(f.role for f in self.files if f.role) or "none"
+        raise DataError(f"source {self.id!r} has no file with role {role!r} (roles: {roles}); "
+                        "give the file a `role:` in data/manifest.yaml")
 
     def scale_range(self, name: str, stage: str | None = None) -> tuple[float, float] | None:
         """The declared ``(low, high)`` of a scale (scores) or metric (transfer), for `stage` when
@@ -94,7 +134,7 @@ class Source:
 
     @property
     def repository_name(self) -> str:
-        """``owner/name`` of the upstream GitHub repository."""
+        """``owner/name`` of the upstream GitHub repository ("" for a project source)."""
         return self.repository.removeprefix("https://github.com/").rstrip("/")
 
     @property
@@ -112,19 +152,31 @@ def _require(entry: dict, key: str, where: str, types=str):
     return value
 
 
-def _parse_file(entry, where: str) -> File:
+def _parse_file(entry, where: str, root: Path | None = None) -> File:
+    """One file entry; ``root`` is the manifest's folder for a project source's files (else None)."""
     if not isinstance(entry, dict):
         raise DataError(f"{where}: a file entry must be a mapping, got {entry!r}")
     path = _require(entry, "path", where)
     where = f"{where} file {path!r}"
     if path.startswith("/") or ".." in Path(path).parts:
-        raise DataError(f"{where}: path must be relative to the mirror root without '..'")
+        base = "the manifest's folder (data/)" if root is not None else "the mirror root"
+        raise DataError(f"{where}: path must be relative to {base} without '..'")
     sha = _require(entry, "sha256", where)
     if not _SHA256.match(sha):
         raise DataError(f"{where}: sha256 must be 64 lowercase hex digits, got {sha!r}")
     size = _require(entry, "size", where, int)
     if size < 0:
         raise DataError(f"{where}: size must be >= 0, got {size}")
+    role = entry.get("role")
+    if role is not None and not (isinstance(role, str) and re.fullmatch(r"[a-z][a-z0-9_]*", role)):
+        raise DataError(f"{where}: role must be a lowercase name such as ground_truth, got {role!r}")
+    if root is not None:
+        extra = sorted({"url", "upstream_path", "commit", "derived_from", "recipe"} & set(entry))
+        if extra:
+            raise DataError(f"{where}: a project file has no upstream; remove {', '.join(extra)}")
+        if role is None:
+            raise DataError(f"{where}: missing key 'role' (what the file holds, e.g. transfer, ground_truth)")
+        return File(path=path, upstream_path=path, url=None, sha256=sha, size=size, role=role, root=root)
     if "url" not in entry:
         raise DataError(f"{where}: missing key 'url' (null for files derived from upstream)")
     url = entry["url"]
@@ -137,7 +189,8 @@ def _parse_file(entry, where: str) -> File:
     if commit is not None and not (isinstance(commit, str) and _COMMIT.match(commit)):
         raise DataError(f"{where}: commit must be a full 40-digit hash, got {commit!r}")
     return File(path=path, upstream_path=_require(entry, "upstream_path", where), url=url, sha256=sha,
-                size=size, commit=commit, derived_from=entry.get("derived_from"), recipe=entry.get("recipe"))
+                size=size, commit=commit, derived_from=entry.get("derived_from"), recipe=entry.get("recipe"),
+                role=role)
 
 
 def _bounds(value, where: str) -> tuple[float, float]:
@@ -178,10 +231,21 @@ def _parse_source(entry, index: int, manifest: Path) -> Source:
     kind = _require(entry, "kind", where)
     if kind not in KINDS:
         raise DataError(f"{where}: kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    upstream = _require(entry, "upstream", where, dict)
-    commit = _require(upstream, "commit", f"{where} upstream")
-    if not _COMMIT.match(commit):
-        raise DataError(f"{where}: upstream commit must be a full 40-digit hash, got {commit!r}")
+    location = entry.get("location", "mirror")
+    if location not in LOCATIONS:
+        raise DataError(f"{where}: location must be one of {', '.join(LOCATIONS)}, got {location!r}")
+    if location == "project":
+        if "upstream" in entry:
+            raise DataError(f"{where}: a project source (location: project) has no upstream; remove 'upstream'")
+        repository, commit, root = "", "", manifest.parent
+        made_by = _parse_made_by(entry, where)
+    else:
+        upstream = _require(entry, "upstream", where, dict)
+        repository = _require(upstream, "repository", f"{where} upstream")
+        commit = _require(upstream, "commit", f"{where} upstream")
+        if not _COMMIT.match(commit):
+            raise DataError(f"{where}: upstream commit must be a full 40-digit hash, got {commit!r}")
+        root, made_by = None, ()
     citation = _require(entry, "citation", where, dict)
     keys = _require(citation, "keys", f"{where} citation", list)
     files = _require(entry, "files", where, list)
@@ -195,15 +259,31 @@ def _parse_source(entry, index: int, manifest: Path) -> Source:
         if not (isinstance(parser, str) and re.fullmatch(r"[A-Za-z_][\w.]*", parser)):
             raise DataError(f"{where}: 'parser' must be a module name, got {parser!r}")
         parser = parser if "." in parser else f"{PARSER_PACKAGE}.{parser}"
+    parsed = tuple(_parse_file(f, where, root) for f in files)
+    paths = {f.path for f in parsed}
+    for what, path in made_by:
+        if what != "command" and path not in paths:
+            raise DataError(f"{where}: made_by {what} {path!r} is not one of the source's files; list it "
+                            "under files with its sha256")
     return Source(
         id=source_id, title=_require(entry, "title", where), kind=kind,
-        repository=_require(upstream, "repository", f"{where} upstream"), commit=commit,
+        repository=repository, commit=commit,
         licence=_require(entry, "licence", where),
         citation_keys=tuple(keys), citation=_require(citation, "text", f"{where} citation"),
         snapshot=_require(entry, "snapshot", where), uses=tuple(uses),
-        files=tuple(_parse_file(f, where) for f in files), parser=parser,
-        scales=_parse_scales(entry, kind, where),
+        files=parsed, parser=parser,
+        scales=_parse_scales(entry, kind, where), location=location, made_by=made_by,
     )
+
+
+def _parse_made_by(entry: dict, where: str) -> tuple[tuple[str, str], ...]:
+    """``made_by: {command: ..., configuration: <file>, run: <file>}`` of a project source."""
+    made_by = _require(entry, "made_by", f"{where} (a project source says what made its files)", dict)
+    _require(made_by, "command", f"{where} made_by")
+    for key, value in made_by.items():
+        if not isinstance(value, str) or not value:
+            raise DataError(f"{where}: made_by {key!r} must be text, got {value!r}")
+    return tuple((str(k), v) for k, v in made_by.items())
 
 
 def load_manifest(path: str | Path | None = None) -> dict[str, Source]:
@@ -271,19 +351,25 @@ def get_source(source: str | Source, manifest: str | Path | None = None) -> Sour
 def sources_table(manifest: str | Path | None = None) -> "pandas.DataFrame":  # noqa: F821
     """One row per source for the report's appendix, with Markdown links and citations.
 
-    Columns: Source (title), id, kind, Upstream (repository link at the pinned commit), Commit (short
-    hash), Files (count), Licence, Cite (``[@key]`` citations).
+    Columns: Source (title), id, kind, Upstream (repository link at the pinned commit; "this report"
+    and the folder for the project's own data), Commit (short hash; "with the report" for project
+    sources, whose files are committed with it), Files (count), Licence, Cite (``[@key]`` citations).
     """
     import pandas as pd
 
     rows = []
     for source in load_manifest(manifest).values():
+        if source.in_project:
+            folders = sorted({f"data/{Path(f.path).parent.as_posix()}/" for f in source.files})
+            upstream, commit = "this report (" + ", ".join(f"`{f}`" for f in folders) + ")", "with the report"
+        else:
+            upstream, commit = f"[{source.repository_name}]({source.tree_url})", f"`{source.commit[:7]}`"
         rows.append({
             "Source": source.title,
             "id": f"`{source.id}`",
             "kind": source.kind,
-            "Upstream": f"[{source.repository_name}]({source.tree_url})",
-            "Commit": f"`{source.commit[:7]}`",
+            "Upstream": upstream,
+            "Commit": commit,
             "Files": len(source.files),
             "Licence": source.licence,
             "Cite": "; ".join(f"@{key}" for key in source.citation_keys).join("[]"),
@@ -297,12 +383,22 @@ def derived_files_table(manifest: str | Path | None = None) -> "pandas.DataFrame
     import pandas as pd
 
     rows = [{"Source": source.id, "File": file.path, "Derived from": file.derived_from, "Recipe": file.recipe}
-            for source in load_manifest(manifest).values() for file in source.files if file.url is None]
+            for source in load_manifest(manifest).values() for file in source.files
+            if file.url is None and not file.in_project]
     return pd.DataFrame(rows, columns=["Source", "File", "Derived from", "Recipe"])
 
 
 def mirror_totals(manifest: str | Path | None = None) -> dict[str, int]:
-    """Counts over the manifest: sources, files, bytes, and files derived from upstream."""
-    files = [file for source in load_manifest(manifest).values() for file in source.files]
-    return {"sources": len(load_manifest(manifest)), "files": len(files),
+    """Counts over the upstream sources of the manifest (the mirror): sources, files, bytes, and files
+    derived from upstream. The project's own sources are counted by :func:`project_totals`."""
+    sources = [s for s in load_manifest(manifest).values() if not s.in_project]
+    files = [file for source in sources for file in source.files]
+    return {"sources": len(sources), "files": len(files),
             "bytes": sum(file.size for file in files), "derived": sum(file.url is None for file in files)}
+
+
+def project_totals(manifest: str | Path | None = None) -> dict[str, int]:
+    """Counts over the project's own released sources (files committed under data/): sources, files, bytes."""
+    sources = [s for s in load_manifest(manifest).values() if s.in_project]
+    files = [file for source in sources for file in source.files]
+    return {"sources": len(sources), "files": len(files), "bytes": sum(file.size for file in files)}

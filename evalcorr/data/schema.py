@@ -54,8 +54,10 @@ TRANSFER_COLUMNS: dict[str, str] = {
     "metric": "str",
     "value": "float",
     "n_items": "Int64?",   # items each accuracy was scored on (NA where the source does not say)
+    "seed": "Int64?",      # the run's seed where a source has several runs per cell (NA: one run, or a
+                           # released summary over runs)
 }
-TRANSFER_KEY = ("source", "model", "setting", "train_task", "eval_task", "stage", "metric")
+TRANSFER_KEY = ("source", "model", "setting", "train_task", "eval_task", "stage", "metric", "seed")
 
 LEVELS = ("task", "aggregate")
 

@@ -17,20 +17,26 @@ from evalcorr.data.manifest import (derived_files_table, get_source, load_manife
 ISSUE_IDS = ["open-llm-leaderboard-v2", "hf-open-llm-v2", "helm-mmlu", "helm-lite", "helm-classic", "sloth",
              "obsscaling", "ibm-benchbench", "livebench", "epoch-benchmark-stitching", "transfer-scaling",
              "massive-sft", "taskweb", "skill-it"]
+PROJECT_IDS = ["controlled-transfer"]
 MIRROR = default_mirror()
+
+
+def _upstream():
+    return [s for s in load_manifest().values() if not s.in_project]
 
 
 def test_manifest_lists_every_source_of_the_issue_once():
     sources = load_manifest()
-    assert list(sources) == ISSUE_IDS
+    assert list(sources) == ISSUE_IDS + PROJECT_IDS
     assert {s.id for s in sources.values() if s.kind == "transfer"} == {
-        "transfer-scaling", "massive-sft", "taskweb", "skill-it"}
+        "transfer-scaling", "massive-sft", "taskweb", "skill-it", "controlled-transfer"}
     assert get_source("open-llm-leaderboard-v2").uses == ("hf-open-llm-v2", "sloth")
+    assert [s.id for s in sources.values() if s.in_project] == PROJECT_IDS
 
 
 def test_every_listed_file_is_in_the_mirror_with_its_size_and_sha256():
     assert MIRROR is not None and MIRROR.is_dir(), "the upstream mirror (../shared/data) is required"
-    for source in load_manifest().values():
+    for source in _upstream():
         for file in source.files:
             path = MIRROR / file.path
             assert path.is_file(), file.path
@@ -39,7 +45,7 @@ def test_every_listed_file_is_in_the_mirror_with_its_size_and_sha256():
 
 
 def test_every_data_file_of_the_mirror_is_listed():
-    listed = {f.path for s in load_manifest().values() for f in s.files}
+    listed = {f.path for s in _upstream() for f in s.files}
     on_disk = {p.relative_to(MIRROR).as_posix() for p in MIRROR.rglob("*")
                if p.is_file() and not p.name.startswith(("PROVENANCE", "README"))}
     assert listed == on_disk
@@ -49,7 +55,7 @@ def test_every_data_file_of_the_mirror_is_listed():
 
 
 def test_urls_pin_the_commit_and_derived_files_say_how_they_were_made():
-    for source in load_manifest().values():
+    for source in _upstream():
         for file in source.files:
             if file.url is None:
                 assert file.derived_from and file.recipe, file.path
@@ -100,7 +106,10 @@ def test_inputs_add_the_files_of_used_sources():
 
 def test_sources_table_has_links_licences_and_citations():
     table = sources_table()
-    assert len(table) == len(ISSUE_IDS)
+    assert len(table) == len(ISSUE_IDS) + len(PROJECT_IDS)
+    own = table.set_index("id").loc["`controlled-transfer`"]
+    assert own["Upstream"] == "this report (`data/controlled-transfer/`)" and own["Commit"] == "with the report"
+    assert own["Licence"].startswith("MIT") and own["Cite"] == "[@evalcorr2026report]"
     row = table.set_index("id").loc["`skill-it`"]
     assert row["Licence"] == "Apache-2.0"
     assert row["Cite"] == "[@chen2023skillit]"

@@ -164,12 +164,13 @@ def finish_transfer(df: pd.DataFrame, source_id: str) -> pd.DataFrame:
     out = df.assign(source=source_id)
     if "setting" not in out.columns:
         out["setting"] = "default"
-    if "n_items" not in out.columns:
-        out["n_items"] = pd.NA
+    for col in ("n_items", "seed"):   # NA where a source does not say / has one run per cell
+        if col not in out.columns:
+            out[col] = pd.NA
     for col, kind in TRANSFER_COLUMNS.items():
         out[col] = out[col].astype(dtype_of(kind))
     out = out[list(TRANSFER_COLUMNS)]
-    order = ["model", "setting", "stage", "train_task", "eval_task", "metric"]
+    order = ["model", "setting", "stage", "train_task", "eval_task", "metric", "seed"]
     return out.sort_values(order, kind="stable").reset_index(drop=True)
 
 
