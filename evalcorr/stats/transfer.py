@@ -47,10 +47,17 @@ VIEWS: dict[str, dict[str, tuple[str | None, str | None]]] = {
         "relative": ("transfer", "pct_change"),
     },
     "skill-it": {"raw": ("early_training", "loss_decrease")},  # loss-based skills graph
+    "controlled-transfer": {                             # the report's own experiment, with seeds
+        "raw": ("after_A", "accuracy"),                  # 200 examples of A only
+        "after": ("after_A_then_B", "accuracy"),         # 200 of A, then 10 of B
+        "pp": (None, None), "relative": (None, None),    # computed from the accuracies pooled over
+        "headroom": (None, None), "logodds": (None, None),  # seeds (evalcorr.stats.seeded_transfer)
+    },
 }
 VIEW_NAMES = ("raw", "after", "pp", "relative", "headroom", "logodds")
 # Views computed from the released accuracies (evalcorr.stats.transfer_cells) rather than read.
-COMPUTED_VIEWS: dict[str, tuple[str, ...]] = {"transfer-scaling": ("headroom", "logodds")}
+COMPUTED_VIEWS: dict[str, tuple[str, ...]] = {"transfer-scaling": ("headroom", "logodds"),
+                                              "controlled-transfer": ("pp", "relative", "headroom", "logodds")}
 
 
 class TransferError(EvalcorrError, ValueError):
@@ -112,11 +119,13 @@ def select_view(df: pd.DataFrame, source: str, view: str = "raw") -> pd.DataFram
 
 
 def transfer_matrix(df: pd.DataFrame, source: str, model: str | None = None, view: str = "raw",
-                    setting: str | None = None) -> pd.DataFrame:
+                    setting: str | None = None, seed: int | None = None) -> pd.DataFrame:
     """One released transfer matrix: rows = trained on, columns = evaluated on.
 
     Values are the released numbers unchanged; tasks keep the order in which the source lists
     them (:data:`RELEASE_ORDER`, else the frame's order). Cells the source leaves empty (e.g. the diagonal of a relative-improvement sheet) are NaN.
+    A source with several seeds per cell (``controlled-transfer``) gives the mean over its seeds
+    (improvements computed from the mean accuracies), or one seed's matrix with ``seed``.
 
     Parameters
     ----------
@@ -126,6 +135,8 @@ def transfer_matrix(df: pd.DataFrame, source: str, model: str | None = None, vie
         Source id.
     model, setting : str, optional
         Needed when the source holds several models or settings.
+    seed : int, optional
+        One seed of a source with seeds (default: the mean over the seeds).
     view : {"raw", "after", "pp", "relative", "headroom", "logodds"}
         See :data:`VIEWS`; ``headroom`` and ``logodds`` (transfer-scaling) are computed from the
         released accuracies by :func:`evalcorr.stats.transfer_cells.cell_intervals`, which says how
@@ -135,6 +146,15 @@ def transfer_matrix(df: pd.DataFrame, source: str, model: str | None = None, vie
     -------
     DataFrame indexed by ``train_task`` with one column per ``eval_task``.
     """
+    seeded = "seed" in df.columns and df.loc[df["source"] == source, "seed"].notna().any()
+    if seed is not None and not seeded:
+        raise TransferError(f"seed={seed!r}: source {source!r} has one run per cell, no seeds")
+    if seeded:
+        from evalcorr.stats.seed_means import seed_mean_cells
+
+        rows = _pick_one(select_view(df, source, "after"), "model", model, "model")
+        cells = seed_mean_cells(df[df["source"] == source], view, model=rows["model"].iloc[0], seed=seed)
+        return _to_matrix(cells.assign(source=source), source)
     if view in COMPUTED_VIEWS.get(source, ()):
         from evalcorr.stats.transfer_cells import cell_intervals
 
@@ -258,10 +278,11 @@ def similarity(matrix: pd.DataFrame, floor: float = 0.0) -> pd.DataFrame:
 
 
 def similarity_values(values: np.ndarray, floor: float = 0.0) -> np.ndarray:
-    """:func:`similarity` of a square array (rows and columns the same tasks in the same order)."""
-    clipped = np.maximum(values, floor)
-    out = np.sqrt(clipped * clipped.T)
-    np.fill_diagonal(out, np.nan)
+    """:func:`similarity` of square arrays ``[..., k, k]`` (e.g. one per bootstrap replicate)."""
+    clipped = np.maximum(np.asarray(values, dtype=float), floor)
+    out = np.sqrt(clipped * np.swapaxes(clipped, -1, -2))
+    diagonal = np.arange(out.shape[-1])
+    out[..., diagonal, diagonal] = np.nan
     return out
 
 

@@ -128,22 +128,37 @@ def improvement(view: str, after, baseline, n, ci: float = 0.95):
     (value, low, high) arrays.
     """
     after, baseline, n = (np.asarray(x, dtype=float) for x in (after, baseline, n))
+    value = improvement_value(view, after, baseline, n)
     if view == "pp":
         low, high = difference_interval(after, n, baseline, n, ci)
-        return after - baseline, low, high
+        return value, low, high
     if view == "relative":
         low, high = ratio_interval(after, n, baseline, n, ci)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = np.where(baseline > 0, after / baseline - 1, np.nan)
         return value, np.asarray(low) - 1, np.asarray(high) - 1
     if view == "headroom":
         low, high = ratio_interval(1 - after, n, 1 - baseline, n, ci)   # ratio of error rates
-        with np.errstate(divide="ignore", invalid="ignore"):
-            value = np.where(baseline < 1, (after - baseline) / (1 - baseline), np.nan)
         return value, 1 - np.asarray(high), 1 - np.asarray(low)
-    if view == "logodds":
-        return log_odds_ratio(after, n, baseline, n, ci)
-    raise CellError(f"view={view!r} is not an improvement; choose one of {', '.join(IMPROVEMENT_VIEWS)}")
+    return log_odds_ratio(after, n, baseline, n, ci)
+
+
+def improvement_value(view: str, after, baseline, n):
+    """One improvement scale (module docstring) of accuracies ``after`` over ``baseline``, elementwise.
+
+    ``n`` (items behind each accuracy) matters only for ``logodds``, where a count of 0 gets half an
+    item added to each of the four counts. NaN where the scale is undefined (``relative`` at a
+    baseline of 0, ``headroom`` at a baseline of 1).
+    """
+    if view not in IMPROVEMENT_VIEWS:
+        raise CellError(f"view={view!r} is not an improvement; choose one of {', '.join(IMPROVEMENT_VIEWS)}")
+    after, baseline = np.asarray(after, dtype=float), np.asarray(baseline, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if view == "pp":
+            return after - baseline
+        if view == "relative":
+            return np.where(baseline > 0, after / baseline - 1, np.nan)
+        if view == "headroom":
+            return np.where(baseline < 1, (after - baseline) / (1 - baseline), np.nan)
+    return log_odds_ratio(after, n, baseline, n)[0]
 
 
 def difference_of_improvements(cells: pd.DataFrame, first: tuple[str, str], second: tuple[str, str]):
@@ -190,12 +205,49 @@ def _task_weights(counts: np.ndarray) -> np.ndarray:
 
 
 def _weighted_mean(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Mean of each model's off-diagonal cells under each replicate's weights -> (n_boot, n_models)."""
+    """Mean of each model's off-diagonal cells under each replicate's weights -> (n_boot, n_models).
+
+    ``values`` is one cube ``(models, k, k)`` shared by every replicate, or one cube per replicate
+    ``(n_boot, models, k, k)`` (when the cells themselves are resampled, e.g. over seeds and items).
+    """
+    if values.ndim == 3:
+        values = np.broadcast_to(values, (weights.shape[0], *values.shape))
     finite = np.isfinite(values)
-    w = weights[:, None, :, :] * finite[None]
-    total = np.einsum("bmij,mij->bm", w, np.where(finite, values, 0.0))
+    w = weights[:, None, :, :] * finite
+    total = np.einsum("bmij,bmij->bm", w, np.where(finite, values, 0.0))
     with np.errstate(invalid="ignore", divide="ignore"):
         return total / w.sum(axis=(2, 3))
+
+
+def task_resample_weights(n_tasks: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Cell weights ``(n_boot, k, k)`` of bootstrap resamples of ``n_tasks`` tasks (see :func:`headline_table`)."""
+    counts = rng.multinomial(n_tasks, np.full(n_tasks, 1 / n_tasks), size=n_boot).astype(float)
+    return _task_weights(counts)
+
+
+def comparison_row(view: str, cube: np.ndarray, means: np.ndarray, models, pair=(0, 1),
+                   ci: float = 0.95) -> dict:
+    """One row of a headline table: two models' mean off-diagonal transfer and their difference.
+
+    ``cube`` is ``(models, k, k)`` (the observed cells), ``means`` ``(n_boot, models)`` the bootstrap
+    means (:func:`_weighted_mean`); ``pair`` picks the two models compared (a minus b). Percentile
+    intervals; ``favours`` names a model only when the interval of the difference excludes 0.
+    """
+    a, b = pair
+    alpha = (1 - ci) / 2
+    off = ~np.eye(cube.shape[-1], dtype=bool)
+    observed = [float(np.nanmean(cube[m][off])) for m in (a, b)]
+    lo = np.nanquantile(means[:, [a, b]], alpha, axis=0)
+    hi = np.nanquantile(means[:, [a, b]], 1 - alpha, axis=0)
+    d_lo, d_hi = np.nanquantile(means[:, a] - means[:, b], [alpha, 1 - alpha])
+    favours = models[a] if d_lo > 0 else models[b] if d_hi < 0 else "within noise"
+    return {"view": view, "model_a": models[a], "model_b": models[b],
+            "mean_a": observed[0], "low_a": float(lo[0]), "high_a": float(hi[0]),
+            "mean_b": observed[1], "low_b": float(lo[1]), "high_b": float(hi[1]),
+            "difference": observed[0] - observed[1], "difference_low": float(d_lo),
+            "difference_high": float(d_hi),
+            "median_a": float(np.nanmedian(cube[a][off])), "median_b": float(np.nanmedian(cube[b][off])),
+            "n_cells": int(off.sum()), "n_tasks": cube.shape[-1], "n_boot": len(means), "favours": favours}
 
 
 def headline_table(df: pd.DataFrame, views=IMPROVEMENT_VIEWS, models=("babbage-002", "davinci-002"),
@@ -215,28 +267,11 @@ def headline_table(df: pd.DataFrame, views=IMPROVEMENT_VIEWS, models=("babbage-0
     excludes 0, else "within noise").
     """
     tasks = RELEASE_ORDER[SOURCE]
-    rng = np.random.default_rng(seed)
-    counts = rng.multinomial(len(tasks), np.full(len(tasks), 1 / len(tasks)), size=n_boot).astype(float)
-    weights = _task_weights(counts)
-    alpha = (1 - ci) / 2
-    off = ~np.eye(len(tasks), dtype=bool)
+    weights = task_resample_weights(len(tasks), n_boot, np.random.default_rng(seed))
     rows = []
     for view in views:
         cube = value_cube(df, view, models, tasks)
-        means = _weighted_mean(cube, weights)
-        observed = [float(np.nanmean(cube[m][off])) for m in range(len(models))]
-        diffs = means[:, 0] - means[:, 1]
-        lo = np.nanquantile(means, alpha, axis=0)
-        hi = np.nanquantile(means, 1 - alpha, axis=0)
-        d_lo, d_hi = np.nanquantile(diffs, [alpha, 1 - alpha])
-        favours = models[0] if d_lo > 0 else models[1] if d_hi < 0 else "within noise"
-        rows.append({"view": view, "model_a": models[0], "model_b": models[1],
-                     "mean_a": observed[0], "low_a": float(lo[0]), "high_a": float(hi[0]),
-                     "mean_b": observed[1], "low_b": float(lo[1]), "high_b": float(hi[1]),
-                     "difference": observed[0] - observed[1], "difference_low": float(d_lo),
-                     "difference_high": float(d_hi),
-                     "median_a": float(np.nanmedian(cube[0][off])), "median_b": float(np.nanmedian(cube[1][off])),
-                     "n_cells": int(off.sum()), "n_tasks": len(tasks), "n_boot": n_boot, "favours": favours})
+        rows.append(comparison_row(view, cube, _weighted_mean(cube, weights), list(models), ci=ci))
     return pd.DataFrame(rows)
 
 
