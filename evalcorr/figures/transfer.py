@@ -167,19 +167,22 @@ VIEW_STYLE = {
 
 
 def view_grid(matrices: Mapping[str, pd.DataFrame], suptitle: str | None = None,
-              marks: Mapping[str, pd.DataFrame] | None = None):
+              marks: Mapping[str, pd.DataFrame] | None = None,
+              fmts: Mapping[str, Callable[[float], str]] | None = None):
     """The views of one model in a 2 x 2 grid (keys of :data:`VIEW_STYLE`).
 
     Accuracies share one sequential scale from 0 to 1; each improvement view is centred at 0.
-    ``marks`` maps a view to the cells to hatch (e.g. intervals that include 0).
+    ``marks`` maps a view to the cells to hatch (e.g. intervals that include 0); ``fmts`` a view to
+    how its cells are annotated (default :func:`compact`; :func:`points` and :func:`short` keep
+    larger matrices legible).
     """
     use_house_style()
-    marks = marks or {}
+    marks, fmts = marks or {}, fmts or {}
     fig, axes = subplots(2, 2, figsize=(PAGE_WIDTH, PAGE_WIDTH * 0.92), layout="constrained")
     for ax, (view, matrix) in zip(axes.flat, matrices.items()):
         title, diverging, bar = VIEW_STYLE[view]
         heatmap(matrix, ax, diverging=diverging, limit=None if diverging else 1.0, title=title,
-                colorbar_label=bar, fontsize=6.5, mark=marks.get(view), key=view)
+                colorbar_label=bar, fontsize=6.5, mark=marks.get(view), key=view, fmt=fmts.get(view))
     for ax in axes[0]:
         ax.set_xlabel("")
     for ax in axes[:, 1]:
@@ -190,31 +193,56 @@ def view_grid(matrices: Mapping[str, pd.DataFrame], suptitle: str | None = None,
 
 
 def scale_grid(matrices: Mapping[str, Mapping[str, pd.DataFrame]],
-               marks: Mapping[str, Mapping[str, pd.DataFrame]] | None = None):
+               marks: Mapping[str, Mapping[str, pd.DataFrame]] | None = None,
+               fmts: Mapping[str, Callable[[float], str]] | None = None):
     """Several models (rows) on several improvement scales (columns), one shared colour limit per scale.
 
-    ``matrices[model_title][view]``; ``marks`` has the same layout and holds the cells to hatch.
+    ``matrices[model_title][view]``; ``marks`` has the same layout and holds the cells to hatch;
+    ``fmts`` maps a view to how its cells are annotated (see :func:`view_grid`).
     """
     use_house_style()
-    marks = marks or {}
+    marks, fmts = marks or {}, fmts or {}
     titles = list(matrices)
     views = list(next(iter(matrices.values())))
     fig, axes = subplots(len(titles), len(views), figsize=(PAGE_WIDTH, PAGE_WIDTH * 0.46 * len(titles)),
                              layout="constrained", squeeze=False)
-    for c, view in enumerate(views):
+    limits = {}
+    for view in views:
         finite = np.concatenate([matrices[t][view].to_numpy(float).ravel() for t in titles])
         finite = finite[np.isfinite(finite)]
-        limit = float(np.abs(finite).max()) if finite.size else 1.0
-        for r, title in enumerate(titles):
+        limits[view] = float(np.abs(finite).max()) if finite.size else 1.0
+    # drawn (and recorded) row by row, so that the panels' order is the reading order of the grid
+    for r, title in enumerate(titles):
+        for c, view in enumerate(views):
             ax = axes[r, c]
             heading, _, bar = VIEW_STYLE[view]
-            heatmap(matrices[title][view], ax, diverging=True, limit=limit, title=f"{title}: {heading}",
-                    colorbar_label=bar, fontsize=6.5, mark=marks.get(title, {}).get(view), key=(title, view))
+            heatmap(matrices[title][view], ax, diverging=True, limit=limits[view], title=f"{title}: {heading}",
+                    colorbar_label=bar, fontsize=6.5, mark=marks.get(title, {}).get(view), key=(title, view),
+                    fmt=fmts.get(view))
             if r < len(titles) - 1:
                 ax.set_xlabel("")
             if c:
                 ax.set_ylabel("")
     return fig
+
+
+def points(value: float) -> str:
+    """A fraction in whole percentage points (or percent) for a small cell (``0.127 -> "13"``, ``-0.004 -> "0"``)."""
+    if not np.isfinite(value):
+        return ""
+    text = f"{100 * value:.0f}"
+    return "0" if text == "-0" else text
+
+
+def short(value: float) -> str:
+    """At most three characters: one decimal without the leading zero below 1 in size, whole numbers
+    from there (``0.63 -> ".6"``, ``-8.14 -> "-8"``, ``24.3 -> "24"``), for ratios and log-odds in small cells."""
+    if not np.isfinite(value):
+        return ""
+    if abs(value) >= 0.95:
+        text = f"{value:.0f}"
+        return "0" if text == "-0" else text
+    return compact(value, 1)
 
 
 def asymmetry_heatmap(asym: pd.DataFrame, ax=None, title: str | None = None):
@@ -328,10 +356,12 @@ def biplot(scores: pd.DataFrame, loadings: pd.DataFrame, ax=None, title: str | N
 
 def heatmap_row(matrices: Mapping[str, pd.DataFrame], *, diverging: bool = True,
                 colorbar_label: str | None = None, fmt: Callable[[float], str] | None = None,
-                fontsize: float = 6.5, height: float | None = None, **kwargs):
+                fontsize: float = 6.5, height: float | None = None,
+                marks: Mapping[str, pd.DataFrame] | None = None, **kwargs):
     """Several heatmaps side by side on one shared colour limit (e.g. Babbage and Davinci).
 
-    Keys are the panel titles; the y labels are drawn on the first panel only.
+    Keys are the panel titles; the y labels are drawn on the first panel only. ``marks`` maps a
+    title to the cells to hatch in that panel.
     """
     use_house_style()
     finite = np.concatenate([m.to_numpy(float).ravel() for m in matrices.values()])
@@ -343,7 +373,8 @@ def heatmap_row(matrices: Mapping[str, pd.DataFrame], *, diverging: bool = True,
     fig, axes = subplots(1, n, figsize=(PAGE_WIDTH, height), layout="constrained")
     for i, (ax, (title, matrix)) in enumerate(zip(np.atleast_1d(axes), matrices.items())):
         heatmap(matrix, ax, diverging=diverging, limit=limit, fmt=fmt, fontsize=fontsize, title=title,
-                colorbar_label=colorbar_label if i == n - 1 else None, **kwargs)
+                colorbar_label=colorbar_label if i == n - 1 else None, mark=(marks or {}).get(title),
+                key=title, **kwargs)
         if i:
             ax.set_ylabel("")
     return fig
