@@ -24,10 +24,10 @@ help:
 	@echo "make report   the report of your own score table: make report SCORES=FILE-OR-FOLDER [OUT=_report]"
 	@echo "make test     run the test suite"
 	@echo "make data     build the data cache from the mirror ($(or $(EVALCORR_DATA_DIR),upstream download))"
-	@echo "make bench    whole-process timings (medians) of data build, statistics and rendering, and how"
-	@echo "              cost grows with the table (about 15 min; writes docs/performance.md)"
+	@echo "make bench    whole-process timings (medians) of data build, statistics and rendering, how cost"
+	@echo "              grows with the table, and training throughput (about 15 min; writes docs/performance.md)"
 	@echo "make bench-quick  the same, one run per case and no 100,000-model tables (a few minutes)"
-	@echo "make experiment  train and score the controlled-transfer experiment (QUICK=1: reduced)"
+	@echo "make experiment  re-run the controlled experiment and check it against the committed results (QUICK=1: reduced, minutes)"
 
 venv: $(VENV)/.installed
 
@@ -57,14 +57,17 @@ report: venv
 test: $(VENV)/.installed-experiment
 	$(PY) -m pytest
 
-# the controlled-transfer experiment (needs the experiment extra); QUICK=1 runs the reduced version
+# The controlled-transfer experiment (needs the experiment extra): re-run the full configuration and
+# compare it with the committed results in data/controlled-transfer (resumes: finished runs are kept
+# in .experiment/; delete it to start afresh). QUICK=1 runs the reduced configuration (minutes).
+# `python -m evalcorr experiment` without --check writes new results into data/controlled-transfer.
 experiment: $(VENV)/.installed-experiment
-	$(PY) -m evalcorr.experiment $(if $(QUICK),--quick,)
+	$(PY) -m evalcorr experiment $(if $(QUICK),--quick,--check)
 
-bench: data
+bench: data $(VENV)/.installed-experiment
 	$(PY) bench/run.py
 
-bench-quick: data
+bench-quick: data $(VENV)/.installed-experiment
 	$(PY) bench/run.py --quick
 
 clean:

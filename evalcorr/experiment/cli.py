@@ -18,6 +18,12 @@ WORK_ROOT = Path(".experiment")
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m evalcorr.experiment",
                                 description="Train and score the controlled-transfer experiment.")
+    add_arguments(p)
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The experiment's options (also those of ``python -m evalcorr experiment``)."""
     p.add_argument("--quick", action="store_true", help="the reduced configuration (minutes, not the full run)")
     p.add_argument("--config", type=Path, help="a configuration YAML (overrides --quick)")
     p.add_argument("--out", type=Path, help=f"folder of the result tables (default {DEFAULT_OUT} for the "
@@ -30,7 +36,6 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, help="CPU threads for JAX (default: all cores); results repeat "
                    "exactly only with the thread count that made them")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    return p
 
 
 def _limit_threads(threads: int) -> None:
@@ -41,7 +46,11 @@ def _limit_threads(threads: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    return run(parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run (or ``--check``) the configuration the arguments name; the exit code."""
     if args.threads:
         _limit_threads(args.threads)
     try:

@@ -59,3 +59,35 @@ def test_ceiling_aware_views_and_intervals(tmp_path, capsys):
     assert (table["ci_low"] <= table["value"]).all()
     assert main(["transfer", "taskweb", "--intervals", "--out", "-"]) == 2
     assert "only transfer-scaling" in capsys.readouterr().err
+
+
+def test_controlled_transfer_averages_or_selects_seeds(tmp_path, capsys):
+    import evalcorr
+
+    out = tmp_path / "ct.csv"
+    assert main(["transfer", "controlled-transfer", "--model", "ct-l", "--view", "after", "--out", str(out)]) == 0
+    matrix = pd.read_csv(out, index_col=0)
+    rows = evalcorr.load_transfer("controlled-transfer", model="ct-l", stage="after_A_then_B")
+    cell = rows[(rows["train_task"] == "encode") & (rows["eval_task"] == "secret")]
+    assert len(cell) == 10 and matrix.at["encode", "secret"] == pytest.approx(cell["value"].mean())
+    assert main(["transfer", "controlled-transfer", "--model", "ct-l", "--view", "after", "--seed", "4",
+                 "--out", str(out)]) == 0
+    assert pd.read_csv(out, index_col=0).at["encode", "secret"] == pytest.approx(
+        cell.loc[cell["seed"] == 4, "value"].iloc[0])
+    assert main(["transfer", "controlled-transfer", "--model", "ct-l", "--seed", "42", "--out", "-"]) == 2
+    assert "seed=42 not found" in capsys.readouterr().err
+    assert main(["transfer", "transfer-scaling", "--model", "babbage-002", "--seed", "1", "--out", "-"]) == 2
+    assert "no seeds" in capsys.readouterr().err
+
+
+def test_controlled_transfer_intervals_over_seeds_and_items(tmp_path, capsys):
+    cells = tmp_path / "cells.csv"
+    assert main(["transfer", "controlled-transfer", "--model", "ct-s", "--view", "pp", "--intervals",
+                 "--out", str(cells)]) == 0
+    table = pd.read_csv(cells, keep_default_na=False)
+    assert len(table) == 100 and set(table["model"]) == {"ct-s"} and (table["n"] == 10).all()
+    assert (table["ci_low"] <= table["value"]).all() and (table["value"] <= table["ci_high"]).all()
+    assert main(["transfer", "controlled-transfer", "--model", "ct-xl", "--intervals", "--out", "-"]) == 2
+    assert "--model 'ct-xl' not found" in capsys.readouterr().err
+    assert main(["transfer", "controlled-transfer", "--intervals", "--seed", "1", "--out", "-"]) == 2
+    assert "drop --seed" in capsys.readouterr().err

@@ -139,3 +139,29 @@ def test_the_experiment_is_a_data_producer_only():
             "and not m.startswith('evalcorr.experiment')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_data_layer_and_the_statistics_read_a_fresh_run(mini):
+    """The engine's tables go through the project's parser, readers and statistics unchanged."""
+    from evalcorr.data.ground_truth import read_ground_truth
+    from evalcorr.data.item_outcomes import read_item_outcomes
+    from evalcorr.data.parsers import controlled_transfer
+    from evalcorr.data.schema import validate_transfer
+    from evalcorr.stats import seeded_transfer as st
+
+    root, _ = mini
+    tables = root / "tables"
+    files = {f"controlled-transfer/{name}": tables / name for name in ("transfer.csv.gz", "tasks.csv", "models.csv")}
+    tidy = controlled_transfer.parse(files)
+    from evalcorr.data.manifest import get_source
+
+    validate_transfer(tidy, "controlled-transfer", scales=get_source("controlled-transfer").scales)
+    assert tidy["seed"].notna().all() and set(tidy["seed"]) == set(range(MINI.seeds))
+    truth = read_ground_truth(tables / "tasks.csv")
+    assert truth["task"].tolist() == list(MINI.tasks)
+    cube = st.outcome_cube(read_item_outcomes(tables / "item_outcomes.csv.gz"), tasks=list(MINI.tasks))
+    cells = st.cell_table(st.bootstrap(cube, n_boot=200), "pp").set_index(["train_task", "eval_task"])
+    intervals = pd.read_csv(tables / "intervals.csv").set_index(["train_task", "eval_task"])
+    assert np.allclose(cells["value"], intervals.loc[cells.index, "mean_pp"], atol=1e-9)
+    # the copy control transfers, as the engine's own check says
+    assert cells.loc[("encode", "encode_copy"), "value"] >= cells.loc[("encode", "encode"), "value"] - 0.03
