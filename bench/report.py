@@ -31,13 +31,23 @@ def _cases_table(cases: list[dict]) -> list[str]:
     lines = ["| case | median s | CPU s | peak RSS MB | baseline s | ratio | beyond baseline s | target | met |",
              "|:--|--:|--:|--:|--:|--:|--:|:--|:--|"]
     for row in cases:
-        if "scaling" in row:
+        if "scaling" in row or "reports" in row:
             continue
         rss = _num(row["max_rss_mb"], 0) + (f" (tree {_num(row['tree_rss_mb'], 0)})" if row.get("tree_rss_mb") else "")
         met = "" if row["met"] is None else ("yes" if row["met"] else "**no**")
         lines.append(f"| {row['name']} | {_num(row['median_s'])} | {_num(row['cpu_s'])} | {rss} | "
                      f"{_num(row['baseline_s'])} | {_num(row['ratio'])} | {_num(row['beyond_s'])} | "
                      f"{_target(row)} | {met} |")
+    return lines
+
+
+def _reported_lines(cases: list[dict]) -> list[str]:
+    """Cases that report a number rather than a time (e.g. the training throughput ratio)."""
+    rows = [row for row in cases if "reports" in row]
+    if not rows:
+        return []
+    lines = ["", "| case | reports | median | min | max |", "|:--|:--|--:|--:|--:|"]
+    lines += [f"| {r['name']} | {r['reports']} | {r['median']:.3g} | {r['min']:.3g} | {r['max']:.3g} |" for r in rows]
     return lines
 
 
@@ -108,6 +118,7 @@ def write_report(info: dict, cases: list[dict], docs: Path) -> list[Path]:
         "## Cases",
         "",
         *_cases_table(cases),
+        *_reported_lines(cases),
     ]
     written = []
     for row in cases:

@@ -13,6 +13,10 @@ of tasks and number of models, a load process (the baseline), a run process and 
 same number of Gram-matrix products in NumPy); it reports the time per call beyond loading, its ratio
 to the floor's, and the exponent fitted over the numbers of models.
 
+A case with `reports: FIELD` measures something that is not a time: its command prints one JSON object
+as its last line of output, and the case reports the median of that field over the runs (the controlled
+experiment's training throughput as a ratio to a jitted matmul's FLOP/s).
+
 Results are printed, written to bench/results/latest.json, and (unless --no-docs) written into
 docs/performance.md with one plot (bench/report.py).
 """
@@ -177,6 +181,28 @@ def measure_scaling(case: dict, root: Path, runs: int, python: str, quick: bool)
     return {"name": case["name"], "runs": runs, "scaling": rows, "exponents": exponents(rows)}
 
 
+def reported_values(command: str, root: Path, runs: int, field: str) -> list[float]:
+    """The number `field` of the JSON object that `command` prints last, over `runs` runs."""
+    values = []
+    for _ in range(runs):
+        done = subprocess.run(command, shell=True, cwd=root, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise SystemExit(f"bench: `{command}` failed with exit {done.returncode}:\n{done.stderr[-2000:]}")
+        lines = done.stdout.strip().splitlines()
+        try:
+            values.append(float(json.loads(lines[-1])[field]))
+        except (IndexError, ValueError, KeyError, TypeError):
+            raise SystemExit(f"bench: `{command}` did not print a JSON object with {field!r} as its last line") from None
+    return values
+
+
+def measure_reported(case: dict, root: Path, runs: int) -> dict:
+    """A case that reports a number its command prints (`reports: FIELD`), not a time."""
+    values = reported_values(case["command"], root, runs, case["reports"])
+    return {"name": case["name"], "runs": runs, "command": case["command"], "reports": case["reports"],
+            "median": _median(values), "min": min(values), "max": max(values)}
+
+
 def exponents(rows: list[dict]) -> list[dict]:
     """Least-squares slope of log(time per call) on log(models), per function and number of tasks, for
     the statistic and for its floor (times at or below zero are left out)."""
@@ -196,6 +222,10 @@ def exponents(rows: list[dict]) -> list[dict]:
 
 
 def print_row(row: dict) -> None:
+    if "reports" in row:
+        print(f"{row['name']:<28} {row['runs']:>4}  {row['reports']} = {row['median']:.3g} "
+              f"(min {row['min']:.3g}, max {row['max']:.3g}; not a time)", flush=True)
+        return
     if "scaling" in row:
         print(f"\n{row['name']}: time per call beyond loading (s), its floor and the ratio")
         for r in row["scaling"]:
@@ -257,7 +287,10 @@ def main(argv: list[str] | None = None) -> int:
     for case in cases:
         runs = 1 if args.quick else (args.runs or case.get("runs", 5))
         print(f"{case['name']:<28} running {runs}x ...", end="\r", file=sys.stderr, flush=True)
-        row = measure_scaling(case, root, runs, python, args.quick) if "scaling" in case else measure_case(case, root, runs)
+        if "scaling" in case:
+            row = measure_scaling(case, root, runs, python, args.quick)
+        else:
+            row = measure_reported(case, root, runs) if "reports" in case else measure_case(case, root, runs)
         results.append(row)
         print_row(row)
     info |= {"machine_after": machine(), "bench_s": time.perf_counter() - started}
