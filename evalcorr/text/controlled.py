@@ -50,7 +50,7 @@ def sanity_sentence(summary: pd.DataFrame, checks: pd.DataFrame, model: str, dis
         elif check == "copy_transfers":
             detail = f"{k} of {n} directions; the lowest {percent(row['worst'], 1)}%"
         else:
-            detail = f"{k} of {n} tasks; the largest change {percent(row['worst'], 1)} points"
+            detail = f"{k} of {n} tasks; its largest improvement {percent(row['worst'], 1)} points"
         if k == n:
             passed.append(f"{good.format(bar=bar)} ({detail})")
         else:
@@ -170,14 +170,17 @@ def size_comparison_rows(head: pd.DataFrame, display: Mapping[str, str]) -> pd.D
     return table[["sizes", *table.columns[:-1]]]
 
 
-def size_verdict(head: pd.DataFrame, display: Mapping[str, str]) -> str:
-    """The headline verdict of one pair of sizes (:func:`evalcorr.text.verdicts.headline_sentence`),
-    led by the pair: "For ct-s against ct-l, neither ...". ``head`` holds the rows of one pair."""
+def size_verdicts(head: pd.DataFrame, display: Mapping[str, str]) -> str:
+    """The headline verdicts (:func:`evalcorr.text.verdicts.headline_sentence`) of every pair of sizes in
+    ``head`` (:func:`evalcorr.stats.seeded_transfer.size_comparison`), led by the pair, the last pair
+    first; pairs with the same smaller size and the same verdict share one sentence
+    ("For ct-s against ct-l and against ct-m, neither ...")."""
     from evalcorr.text.verdicts import headline_sentence
 
-    pairs = head[["model_a", "model_b"]].drop_duplicates()
-    if len(pairs) != 1:
-        raise ValueError("size_verdict takes the rows of one pair of sizes")
-    a, b = pairs.iloc[0]
-    sentence = headline_sentence(head, display)
-    return f"For {display.get(a, a)} against {display.get(b, b)}, {sentence[0].lower()}{sentence[1:]}"
+    pairs = head[["model_a", "model_b"]].drop_duplicates().iloc[::-1]
+    groups: dict[tuple[str, str], list[str]] = {}
+    for a, b in pairs.itertuples(index=False):
+        sentence = headline_sentence(head[(head["model_a"] == a) & (head["model_b"] == b)], display)
+        groups.setdefault((a, sentence), []).append(display.get(b, b))
+    return " ".join(f"For {display.get(a, a)} against {' and against '.join(others)}, {sentence[0].lower()}{sentence[1:]}"
+                    for (a, sentence), others in groups.items())

@@ -25,7 +25,7 @@ CHECKS = pd.DataFrame([{"model": "s", "check": "own_task_after_A", "threshold": 
 def test_sanity_sentence_passes_and_fails():
     text = tc.sanity_sentence(_summary(), CHECKS, "s", "the small size")
     assert text.startswith("At the small size every acceptance check passes: every task reaches 90% after training")
-    assert "the lowest 87.4%" in text and "the largest change -2.4 points" in text and "half" not in text
+    assert "the lowest 87.4%" in text and "its largest improvement -2.4 points" in text and "half" not in text
     failed = tc.sanity_sentence(_summary(own_passed=8), CHECKS, "s", "s")
     assert failed.startswith("At s a check fails: not every task reaches 90% after training on it (8 of 9 tasks")
     with pytest.raises(ValueError, match="no acceptance check"):
@@ -87,7 +87,12 @@ def test_size_rows_and_verdict():
     rows = tc.size_comparison_rows(head, SIZES)
     assert list(rows.columns) == ["sizes", "scale", "smaller", "larger", "smaller minus larger", "more transfer"]
     assert rows["sizes"].tolist() == ["small vs large"] * 2 and rows.loc[0, "smaller"] == "+1.0 [-2.0, +10.0]"
-    assert tc.size_verdict(head, SIZES) == ("For small against large, neither model transfers more beyond noise: on "
-                                            "every scale the 95% interval of the difference includes 0.")
-    with pytest.raises(ValueError, match="one pair"):
-        tc.size_verdict(pd.concat([head, head.assign(model_b="m")]), SIZES)
+    assert tc.size_verdicts(head, SIZES) == ("For small against large, neither model transfers more beyond noise: "
+                                             "on every scale the 95% interval of the difference includes 0.")
+    # a second pair with the same verdict shares the sentence; one with another verdict gets its own
+    middle = head.assign(model_b="m")
+    both = tc.size_verdicts(pd.concat([middle, head]), {**SIZES, "m": "middle"})
+    assert both.startswith("For small against large and against middle, neither model") and both.count("For ") == 1
+    wins = middle.assign(difference=0.08, difference_low=0.02, difference_high=0.12, favours="s")
+    apart = tc.size_verdicts(pd.concat([wins, head]), {**SIZES, "m": "middle"})
+    assert apart.count("For small against") == 2 and apart.index("against large") < apart.index("against middle")
