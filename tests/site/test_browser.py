@@ -201,3 +201,21 @@ def test_the_real_leaderboard_page(driver, tmp_path):
     assert int(scatter.get_attribute("data-points")) == row.n == _points(driver, scatter) > 1000
     _shot(driver, "leaderboard-click", tmp_path)
     assert errors_since(driver) == []
+
+
+def test_every_transfer_heatmap_of_the_report_prints_its_cells(driver):
+    # Captions say the cells are annotated: side by side a 10 x 10 heatmap is too narrow for its numbers,
+    # so the page lays such figures out one heatmap per row; every panel must print a number in each cell.
+    site = rendered_real_project()
+    for page_name in ("transfer", "controlled-experiment"):
+        page = visit(driver, site / "chapters" / f"{page_name}.html")
+        assert page.errors == [] and page.off_disk == []
+        heatmaps = driver.find_elements(By.CSS_SELECTOR, ".evalcorr-heatmap")
+        assert heatmaps, page_name
+        for heat in heatmaps:
+            # the cells the static figure annotates (non-empty labels), against the numbers drawn
+            labelled, printed = driver.execute_script(
+                "var d = arguments[0], t = d.data[0]; var n = 0;"
+                "t.text.forEach(function (r) { r.forEach(function (s) { if (s) n++; }); });"
+                "return [n, d.querySelectorAll('.heatmaplayer text').length];", heat)
+            assert printed >= labelled > 0, (page_name, heat.get_attribute("aria-label"))

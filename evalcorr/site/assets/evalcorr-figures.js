@@ -268,6 +268,13 @@
 
   /* ---------- transfer heatmaps ---------- */
 
+  // a heatmap's cells print their numbers from this size (px) up; smaller cells show them on hover only
+  var MIN_LABELLED_CELL = 17;
+  function longestLabel(labels) { return labels.reduce(function (a, b) { return Math.max(a, b.length); }, 0); }
+  function leftMargin(longest) { return Math.min(170, 40 + 5.5 * longest); }
+  // cell size (px) of a heatmap `width` wide with `cols` columns (room for the row labels and colour bar)
+  function cellSize(width, longest, cols) { return Math.max(12, Math.min(42, (Math.max(300, width) - leftMargin(longest) - 70) / cols)); }
+
   function transferHeatmaps(root, spec) {
     var grid = el("div", { class: "evalcorr-heatmaps", style: "display:grid;grid-template-columns:repeat(auto-fill,minmax(330px,1fr));gap:0.5rem" });
     root.appendChild(grid);
@@ -277,6 +284,14 @@
     // the page's layout is read once per figure: every read after a change re-lays the whole page out
     var full = grid.clientWidth || 680, columns = spec.panels.length === 1 ? 1 : Math.max(1, Math.floor((full + 8) / 338));
     var width = Math.floor((full - 8 * (columns - 1)) / columns);
+    // side by side, cells too small to print their numbers: one heatmap per row, at a readable cell size
+    var widest = spec.panels.reduce(function (a, p) { return Math.max(a, p.columns.length); }, 1);
+    var labels = spec.panels.reduce(function (a, p) { return Math.max(a, longestLabel(p.rows)); }, 0);
+    if (columns > 1 && cellSize(width, labels, widest) < MIN_LABELLED_CELL) {
+      columns = 1;
+      grid.style.gridTemplateColumns = "1fr";
+      width = Math.min(full, Math.round(leftMargin(labels) + 32 * widest + 70));
+    }
     return Promise.all(spec.panels.map(function (panel) { return heatmapPanel(grid, status, panel, width); }));
   }
 
@@ -320,15 +335,14 @@
     grid.appendChild(div);
     // cell size from the width; margins from the longest labels
     width = Math.max(300, width);
-    var longest = function (labels) { return labels.reduce(function (a, b) { return Math.max(a, b.length); }, 0); };
-    var left = Math.min(170, 40 + 5.5 * longest(panel.rows)), bottom = Math.min(130, 35 + 4.2 * longest(panel.columns));
-    var cell = Math.max(12, Math.min(42, (width - left - 70) / cols));
+    var left = leftMargin(longestLabel(panel.rows)), bottom = Math.min(130, 35 + 4.2 * longestLabel(panel.columns));
+    var cell = cellSize(width, longestLabel(panel.rows), cols);
     var plotWidth = Math.round(left + cell * cols + 70), plotHeight = Math.round(bottom + 35 + cell * rows);
     var traces = [{
       type: "heatmap", z: z, x: panel.columns, y: panel.rows, customdata: text, text: labels,
       hovertemplate: "%{customdata}<extra></extra>",
       colorscale: panel.colorscale, zmin: panel.vmin, zmax: panel.vmax, xgap: 1, ygap: 1,
-      texttemplate: cell >= 17 ? "%{text}" : "", textfont: { size: Math.max(7, Math.min(10, cell * 0.36)) },
+      texttemplate: cell >= MIN_LABELLED_CELL ? "%{text}" : "", textfont: { size: Math.max(7, Math.min(10, cell * 0.36)) },
       colorbar: { thickness: 9, len: 0.8, tickfont: { size: 8 } },
     }];
     var shapes = hatch.length ? [{ type: "path", xref: "x", yref: "y", path: hatch.join(""), layer: "above",
