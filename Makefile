@@ -27,7 +27,7 @@ help:
 	@echo "make bench    whole-process timings (medians) of data build, statistics and rendering, how cost"
 	@echo "              grows with the table, and training throughput (about 15 min; writes docs/performance.md)"
 	@echo "make bench-quick  the same, one run per case and no 100,000-model tables (a few minutes)"
-	@echo "make experiment  re-run the controlled experiment and check it against the committed results (QUICK=1: reduced, minutes)"
+	@echo "make experiment  re-run the controlled experiment (transfer matrices, then a population of models) and check it against the committed results (QUICK=1: reduced, minutes)"
 
 venv: $(VENV)/.installed
 
@@ -57,10 +57,10 @@ report: venv
 test: $(VENV)/.installed-experiment
 	$(PY) -m pytest
 
-# The controlled-transfer experiment (needs the experiment extra): re-run the full configuration and
-# compare it with the committed results in data/controlled-transfer (resumes: finished runs are kept
+# The controlled experiment, transfer stage then population stage (needs the experiment extra): re-run the full configuration and
+# compare it with the committed results in data/controlled-transfer and data/controlled-population (resumes: finished runs are kept
 # in .experiment/; delete it to start afresh). QUICK=1 runs the reduced configuration (minutes).
-# `python -m evalcorr experiment` without --check writes new results into data/controlled-transfer.
+# `python -m evalcorr experiment` without --check writes new results into those folders.
 experiment: $(VENV)/.installed-experiment
 	$(PY) -m evalcorr experiment $(if $(QUICK),--quick,--check)
 

@@ -7,8 +7,10 @@ Modules, one job each: :mod:`~evalcorr.experiment.tasks` (alphabet, primitives, 
 :mod:`~evalcorr.experiment.model` (the transformer), :mod:`~evalcorr.experiment.train` (vmapped,
 jitted training and evaluation), :mod:`~evalcorr.experiment.protocol` (the stages of the transfer
 protocol), :mod:`~evalcorr.experiment.config` (configurations), :mod:`~evalcorr.experiment.store`
-(resumable run storage), :mod:`~evalcorr.experiment.sanity` (acceptance checks) and
-:mod:`~evalcorr.experiment.run` (the runner and its tables). Command line::
+(resumable run storage), :mod:`~evalcorr.experiment.sanity` (acceptance checks),
+:mod:`~evalcorr.experiment.run` (the runner and its tables), and
+:mod:`~evalcorr.experiment.population` (a population of fine-tunes of the base models, a leaderboard
+whose truth is known). Command line::
 
-    python -m evalcorr.experiment [--quick] [--config FILE] [--out DIR] [--check]
+    python -m evalcorr.experiment [--quick] [--config FILE] [--out DIR] [--check] [--stage transfer|population|all]
 """

@@ -12,12 +12,15 @@ import sys
 from pathlib import Path
 
 DEFAULT_OUT = Path("data/controlled-transfer")
+POPULATION_OUT = Path("data/controlled-population")
 WORK_ROOT = Path(".experiment")
+STAGES = ("transfer", "population")
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m evalcorr.experiment",
-                                description="Train and score the controlled-transfer experiment.")
+                                description="Train and score the controlled experiment: the transfer "
+                                "matrices, then a population of fine-tuned models.")
     add_arguments(p)
     return p
 
@@ -36,6 +39,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, help="CPU threads for JAX (default: all cores); results repeat "
                    "exactly only with the thread count that made them")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--stage", choices=(*STAGES, "all"), default="all",
+                   help="the transfer experiment, the population of trained models (which fine-tunes the "
+                   "transfer run's base models, training them first if missing), or both (default)")
+    p.add_argument("--population-out", type=Path, help=f"folder of the population's tables (default "
+                   f"{POPULATION_OUT} for the full run, {WORK_ROOT}/population-<config>/tables otherwise)")
 
 
 def _limit_threads(threads: int) -> None:
@@ -63,14 +71,40 @@ def run(args: argparse.Namespace) -> int:
     cfg = C.load(args.config) if args.config else C.preset("quick" if args.quick else "full")
     out = args.out or (DEFAULT_OUT if cfg.name == "full" else WORK_ROOT / cfg.name / "tables")
     progress = not args.no_progress
-    if args.check:
-        scratch = WORK_ROOT / cfg.name / "check"
-        run_experiment(cfg, scratch / "tables", scratch / "runs", progress)
-        ok, report = compare_tables(scratch / "tables", out, args.tolerance)
+    code = 0
+    if args.stage in ("transfer", "all"):
+        if args.check:
+            scratch = WORK_ROOT / cfg.name / "check"
+            run_experiment(cfg, scratch / "tables", scratch / "runs", progress)
+            ok, report = compare_tables(scratch / "tables", out, args.tolerance)
+            print(report)
+            code = max(code, 0 if ok else 1)
+        else:
+            tables = run_experiment(cfg, out, args.work or WORK_ROOT / cfg.name / "runs", progress)
+            from evalcorr.experiment.sanity import summary
+            print(summary(tables["sanity"]).to_string(index=False))
+            print(f"tables written to {out}")
+    if args.stage in ("population", "all"):
+        code = max(code, _population(args, cfg, progress))
+    return code
+
+
+def _population(args: argparse.Namespace, transfer, progress: bool) -> int:
+    """The population stage: fine-tunes of the transfer configuration's base models, scored."""
+    from evalcorr.experiment import population as P
+    if transfer.name not in P.PRESETS:
+        print(f"no population is defined for the transfer configuration {transfer.name!r}; "
+              f"populations exist for {sorted(P.PRESETS)}", file=sys.stderr)
+        return 2
+    cfg = P.preset(transfer.name)
+    out = args.population_out or (POPULATION_OUT if cfg.name == "full" else WORK_ROOT / f"population-{cfg.name}" / "tables")
+    folder = WORK_ROOT / f"population-{cfg.name}"
+    if args.check:  # from scratch, sharing the base models of the transfer stage's check
+        P.run_population(cfg, folder / "check" / "tables", folder / "check" / "runs",
+                         WORK_ROOT / transfer.name / "check" / "runs", progress)
+        ok, report = P.compare_population(folder / "check" / "tables", out, args.tolerance)
         print(report)
         return 0 if ok else 1
-    tables = run_experiment(cfg, out, args.work or WORK_ROOT / cfg.name / "runs", progress)
-    from evalcorr.experiment.sanity import summary
-    print(summary(tables["sanity"]).to_string(index=False))
-    print(f"tables written to {out}")
+    P.run_population(cfg, out, folder / "runs", args.work or WORK_ROOT / transfer.name / "runs", progress)
+    print(f"population tables written to {out}")
     return 0

@@ -84,11 +84,18 @@ PRESETS: dict[str, ExperimentConfig] = {
         pretrain=TrainSpec(200, 32, 3e-3, warmup=20, schedule="cosine"),
         finetune_a=TrainSpec(200, 32, 3e-3, warmup=10),
         finetune_b=TrainSpec(10, 10, 1e-3), runs_per_group=6, chunk_steps=100),
+    # the base models of the miniature population (evalcorr.experiment.population, its tests): two
+    # primitives planted in four tasks (cipher: encode and its copy; numerals: pairmax and nummax)
+    "mini-population": ExperimentConfig(
+        name="mini-population", tasks=("encode", "encode_copy", "pairmax", "nummax"),
+        sizes=(ModelSize("ct-xs", 32, 1, 2),), seeds=2, pretrain_worlds=1,
+        n_eval_items=200, n_pool_items=300,
+        pretrain=TrainSpec(400, 32, 3e-3, warmup=20, schedule="cosine"), chunk_steps=100),
 }
 
 
 def preset(name: str) -> ExperimentConfig:
-    """A named configuration: ``full``, ``quick`` or ``mini`` (the test suite's)."""
+    """A named configuration: ``full``, ``quick``, or ``mini`` and ``mini-population`` (the test suite's)."""
     try:
         return PRESETS[name]
     except KeyError:
