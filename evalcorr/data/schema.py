@@ -38,6 +38,7 @@ SCORES_COLUMNS: dict[str, str] = {
     "architecture": "cat?",
     "precision": "cat?",
     "base_family": "cat?",
+    "base_model": "cat?",        # the base model a fine-tune starts from (its lineage), where a source says
     "model_type": "cat?",
     "pretrain_tokens_t": "float?",
     "flops_1e21": "float?",

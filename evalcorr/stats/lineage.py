@@ -12,6 +12,8 @@ draws. Three rules group them from what the data hold, each returning a Series m
   are left ungrouped.
 - ``"near-duplicates"``: the groups of :func:`evalcorr.stats.robustness.deduplicate_models` (scores
   within a tolerance on every shared task). Finest: only re-uploads and near-copies.
+- ``"base-model"``: the base model the source itself declares for each model (the ``base_model``
+  metadata column; the controlled population records it for every fine-tune). Exact where it exists.
 
 :func:`lineage_groups` applies one rule; :func:`group_summary` says how the models fall into groups.
 The cluster bootstrap (:func:`evalcorr.stats.resampling.bootstrap_correlations` with ``groups``)
@@ -31,7 +33,7 @@ from evalcorr.errors import EvalcorrError
 from evalcorr.stats.robustness import (
     DUPLICATE_TOLERANCE, PARAM_BUCKETS, architecture_size_labels, deduplicate_models, model_metadata)
 
-LINEAGE_RULES = ("architecture-size", "base-name", "near-duplicates")
+LINEAGE_RULES = ("architecture-size", "base-name", "near-duplicates", "base-model")
 
 # Base models recognisable in model ids, most specific first (the first match wins). Patterns are
 # matched against the lower-cased id; a derived model usually keeps its base's name (Llama-3.1-8B-...,
@@ -106,7 +108,7 @@ def lineage_groups(metadata: pd.DataFrame, wide: pd.DataFrame | None = None, rul
     wide : DataFrame, optional
         models x tasks; its models are the ones labelled (default: the metadata's). Required by
         ``"near-duplicates"``, which compares score vectors.
-    rule : {"architecture-size", "base-name", "near-duplicates"}
+    rule : {"architecture-size", "base-name", "near-duplicates", "base-model"}
     tolerance : float
         for ``"near-duplicates"``.
 
@@ -130,6 +132,11 @@ def lineage_groups(metadata: pd.DataFrame, wide: pd.DataFrame | None = None, rul
             raise EvalcorrError("lineage rule 'base-name' needs params_b in `metadata` for the size bucket")
         bucket = pd.cut(meta["params_b"].astype(float), PARAM_BUCKETS, right=False).astype("string")
         labels = (base + " | " + bucket).where(base.notna() & meta["params_b"].notna())
+    elif rule == "base-model":
+        if "base_model" not in meta or meta["base_model"].isna().all():
+            raise EvalcorrError("lineage rule 'base-model' needs the base_model metadata column, which this "
+                                "source does not fill; use another rule")
+        labels = meta["base_model"]
     else:
         if wide is None:
             raise EvalcorrError("lineage rule 'near-duplicates' compares score vectors: pass the models x tasks "

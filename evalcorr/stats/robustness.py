@@ -54,13 +54,13 @@ PARAM_BUCKETS = (0, 1, 2, 4, 8, 16, 32, 64, 128, np.inf)
 SUBSET_RULES = ("all", "type", "size", "dedup", "base-family", "identical", "near-duplicates")
 DUPLICATE_TOLERANCE = 0.01
 UNKNOWN_ARCHITECTURES = {"", "?", "unknown", "nan", "none"}
-METADATA_FIELDS = ("params_b", "architecture", "base_family", "model_type")
+METADATA_FIELDS = ("params_b", "architecture", "base_family", "base_model", "model_type")
 
 
 def model_metadata(scores: pd.DataFrame) -> pd.DataFrame:
     """One row of model metadata per model (index ``model``) from tidy scores.
 
-    Keeps the metadata columns that exist (params_b, architecture, base_family, model_type); a
+    Keeps the metadata columns that exist (params_b, architecture, base_family, base_model, model_type); a
     non-positive params_b and placeholder architectures ('?', 'Unknown', '') become missing.
     """
     if "model" not in scores.columns:

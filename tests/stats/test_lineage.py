@@ -56,3 +56,13 @@ def test_rules_say_what_they_need(metadata):
         lineage_groups(metadata, rule="family")
     with pytest.raises(EvalcorrError, match="wide"):
         lineage_groups(metadata, rule="near-duplicates")
+
+
+def test_base_model_groups_follow_the_declared_base(metadata):
+    declared = metadata.assign(base_model=["ct-m/s1", "ct-m/s1", None, "ct-l/s0", "ct-m/s1"])
+    groups = lineage_groups(declared, rule="base-model")
+    assert groups.tolist() == ["ct-m/s1", "ct-m/s1", pd.NA, "ct-l/s0", "ct-m/s1"]
+    scores = declared.reset_index().assign(task="t", score=0.5)          # tidy scores carry it too
+    assert lineage_groups(scores, rule="base-model").tolist() == groups.tolist()
+    with pytest.raises(EvalcorrError, match="base_model"):
+        lineage_groups(metadata, rule="base-model")
