@@ -1,0 +1,414 @@
+"""How far the report's methods recover a task structure that is known by construction.
+
+On a real leaderboard nobody knows which tasks share a skill. In the controlled experiment the
+ground truth is a task x primitive table (``uses``: tasks x primitives, 1 where a task is built from a
+primitive; :func:`uses_table` reads it from a ground-truth table). This module scores what a method
+found against it:
+
+- :func:`pair_auc`: do pairs that share a primitive correlate more than pairs that do not? The
+  probability that a random sharing pair's r exceeds a random non-sharing pair's (0.5 = chance,
+  1 = every sharing pair above every other; ties count half), the Mann-Whitney form of the AUC;
+- :func:`cluster_ari`: the adjusted Rand index of a hierarchical clustering cut into as many clusters
+  as there are primitives, against the primitive of each single-primitive task (0 = chance);
+- :func:`loading_congruence`: Tucker's congruence of factor (or component) loadings with the
+  primitive columns, factors matched to primitives by the Hungarian algorithm and sign-aligned;
+- :func:`category_means`: the mean r of each kind of pair (shared primitive, same surface only,
+  neither), whose "same surface only" minus "neither" gap is the block that co-training alone makes;
+- :func:`signature_recovery`: whether each task's benchmark signature picks the probe tokens of its
+  own primitives.
+
+Chance levels differ between scores (a general factor has a positive congruence with any 0/1 column),
+so :func:`permutation_null` relabels the tasks of the truth at random and reports where the observed
+score falls. :func:`cluster_bootstrap` gives intervals for any statistic of a models x tasks table by
+resampling whole lineages (base models), and :func:`replicate_coverage` checks naive and lineage-aware
+intervals against a truth estimated from independent replicate leaderboards. :func:`factor_drivers`
+says how much of the common factor model size and training compute explain.
+
+>>> import pandas as pd
+>>> uses = pd.DataFrame({"p": [1, 1, 0, 0], "q": [0, 0, 1, 1]}, index=list("abcd"))
+>>> corr = pd.DataFrame([[1, .8, .1, .2], [.8, 1, .0, .1], [.1, .0, 1, .7], [.2, .1, .7, 1]],
+...                     index=list("abcd"), columns=list("abcd"))
+>>> pair_auc(corr, uses), cluster_ari(corr, uses)
+(1.0, 1.0)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+
+from evalcorr.errors import EvalcorrError
+from evalcorr.stats.clustering import cluster_labels
+from evalcorr.stats.correlation import correlation_matrix
+from evalcorr.stats.factors import tucker_congruence
+from evalcorr.stats.pca import principal_components
+from evalcorr.stats.resampling import group_codes, percentile_interval, resample_counts
+
+
+class RecoveryError(EvalcorrError, ValueError):
+    """Input that a recovery score cannot use (tasks missing from the truth, no pair of a kind, ...)."""
+
+
+# --------------------------------------------------------------------------------------------------
+# The truth as a tasks x primitives table
+
+
+def uses_table(truth: pd.DataFrame, tasks=None) -> pd.DataFrame:
+    """tasks x primitives (0/1) of a ground-truth table (:func:`evalcorr.load_ground_truth`), in the
+    order of ``tasks`` (default: the table's tasks that are not controls)."""
+    from evalcorr.data.ground_truth import primitive_columns
+
+    table = truth.set_index("task")
+    tasks = list(table.index[table["control"] == ""]) if tasks is None else list(tasks)
+    missing = [t for t in tasks if t not in table.index]
+    if missing:
+        raise RecoveryError(f"task(s) {missing} are not in the ground-truth table")
+    return table.loc[tasks, primitive_columns(truth)].astype(int)
+
+
+def _aligned(corr: pd.DataFrame, uses: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
+    missing = [t for t in corr.index if t not in uses.index]
+    if missing:
+        raise RecoveryError(f"task(s) {missing} of the matrix are not in the truth table")
+    return corr.to_numpy(float), uses.loc[list(corr.index)]
+
+
+def shared_pairs(uses: pd.DataFrame) -> pd.DataFrame:
+    """tasks x tasks: True where two distinct tasks share at least one primitive."""
+    values = uses.to_numpy(int)
+    shared = (values @ values.T) > 0
+    np.fill_diagonal(shared, False)
+    return pd.DataFrame(shared, index=uses.index, columns=uses.index)
+
+
+def single_primitive(uses: pd.DataFrame) -> pd.Series:
+    """The primitive of each task that uses exactly one (tasks with several belong to no single group)."""
+    single = uses.sum(axis=1) == 1
+    return uses[single].idxmax(axis=1).rename("primitive")
+
+
+# --------------------------------------------------------------------------------------------------
+# Scores of a task x task matrix
+
+
+def pair_auc(corr: pd.DataFrame, uses: pd.DataFrame) -> float:
+    """P(r of a pair sharing a primitive > r of a pair sharing none), ties counted half.
+
+    >>> uses = pd.DataFrame({"p": [1, 1, 0]}, index=list("abc"))
+    >>> corr = pd.DataFrame([[1, .5, .2], [.5, 1, .6], [.2, .6, 1]], index=list("abc"), columns=list("abc"))
+    >>> pair_auc(corr, uses)      # the sharing pair (a, b) beats (a, c) but not (b, c)
+    0.5
+    """
+    values, uses = _aligned(corr, uses)
+    upper = np.triu(np.ones(values.shape, dtype=bool), 1) & np.isfinite(values)
+    shared = shared_pairs(uses).to_numpy()
+    inside, outside = values[upper & shared], values[upper & ~shared]
+    if len(inside) == 0 or len(outside) == 0:
+        raise RecoveryError("pair_auc needs pairs that share a primitive and pairs that share none")
+    greater = (inside[:, None] > outside[None, :]).mean()
+    ties = (inside[:, None] == outside[None, :]).mean()
+    return float(greater + 0.5 * ties)
+
+
+def adjusted_rand(a, b) -> float:
+    """Adjusted Rand index of two labellings of the same items (Hubert and Arabie 1985).
+
+    >>> adjusted_rand([0, 0, 1, 1], ["x", "x", "y", "y"]), round(adjusted_rand([0, 0, 1, 1], [0, 1, 0, 1]), 6)
+    (1.0, -0.5)
+    """
+    _, ia = np.unique(np.asarray(a), return_inverse=True)
+    _, ib = np.unique(np.asarray(b), return_inverse=True)
+    table = np.zeros((ia.max() + 1, ib.max() + 1))
+    np.add.at(table, (ia, ib), 1)
+    pairs = lambda x: (x * (x - 1) / 2).sum()
+    index, rows, cols, total = pairs(table), pairs(table.sum(1)), pairs(table.sum(0)), pairs(np.array([len(ia)]))
+    expected = rows * cols / total if total else 0.0
+    maximum = (rows + cols) / 2
+    if maximum == expected:          # both labellings put everything together (or apart): a perfect match
+        return 1.0
+    return float((index - expected) / (maximum - expected))
+
+
+def labels_ari(labels: pd.Series, uses: pd.DataFrame) -> float:
+    """ARI of a clustering (task -> cluster) against the primitives of the single-primitive tasks."""
+    groups = single_primitive(uses)
+    return adjusted_rand(groups.to_numpy(), labels.loc[groups.index].to_numpy())
+
+
+def cluster_ari(corr: pd.DataFrame, uses: pd.DataFrame, k: int | None = None, method: str = "average") -> float:
+    """ARI of the ``k``-cluster cut (default: one cluster per primitive) against the primitives of the
+    single-primitive tasks; the clustering itself uses every task of ``corr``."""
+    _, uses = _aligned(corr, uses)
+    k = uses.shape[1] if k is None else int(k)
+    return labels_ari(cluster_labels(corr, k, method), uses)
+
+
+def category_means(corr: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series) -> pd.Series:
+    """Mean r of the unordered pairs of each kind (NaN where a kind has no pair):
+
+    ``shared primitive`` (any surface), ``same surface only`` (no shared primitive, same surface
+    format), ``neither``; and ``surface block`` = same surface only - neither, the block that a
+    shared surface (or training the tasks of a family together) makes without a shared skill.
+    """
+    values, uses = _aligned(corr, uses)
+    tasks = list(corr.index)
+    same = surface.loc[tasks].to_numpy()
+    same = same[:, None] == same[None, :]
+    shared = shared_pairs(uses).to_numpy()
+    upper = np.triu(np.ones(values.shape, dtype=bool), 1) & np.isfinite(values)
+    means = {
+        "shared primitive": values[upper & shared],
+        "same surface only": values[upper & ~shared & same],
+        "neither": values[upper & ~shared & ~same],
+    }
+    out = pd.Series({name: float(v.mean()) if len(v) else np.nan for name, v in means.items()})
+    out["surface block"] = out["same surface only"] - out["neither"]
+    return out
+
+
+def loading_congruence(loadings: pd.DataFrame, uses: pd.DataFrame) -> pd.DataFrame:
+    """Tucker congruence of each primitive column with the factor matched to it.
+
+    ``loadings`` is tasks x factors (any number); primitives and factors are matched one to one to
+    maximise the total absolute congruence (Hungarian algorithm), and a matched factor pointing the
+    other way is flipped. Where there are fewer factors than primitives, some primitives go unmatched
+    (congruence NaN).
+
+    Returns
+    -------
+    DataFrame: primitive, factor, congruence (in [-1, 1] before flipping; reported >= 0).
+    """
+    tasks = [t for t in loadings.index if t in uses.index]
+    if len(tasks) < len(loadings.index):
+        raise RecoveryError(f"task(s) {sorted(set(loadings.index) - set(tasks))} are not in the truth table")
+    truth = uses.loc[tasks].to_numpy(float)
+    phi = tucker_congruence(truth, loadings.loc[tasks].to_numpy(float))
+    rows, cols = linear_sum_assignment(-np.abs(phi))
+    matched = dict(zip(rows, cols))
+    out = []
+    for i, primitive in enumerate(uses.columns):
+        j = matched.get(i)
+        out.append({"primitive": primitive, "factor": None if j is None else str(loadings.columns[j]),
+                    "congruence": np.nan if j is None else float(abs(phi[i, j]))})
+    return pd.DataFrame(out)
+
+
+def mean_congruence(loadings: pd.DataFrame, uses: pd.DataFrame) -> float:
+    """Mean over primitives of :func:`loading_congruence` (an unmatched primitive counts 0)."""
+    return float(loading_congruence(loadings, uses)["congruence"].fillna(0.0).mean())
+
+
+# --------------------------------------------------------------------------------------------------
+# Chance level and intervals
+
+
+def permutation_null(score: Callable[[pd.DataFrame], float], uses: pd.DataFrame, n_perm: int = 999,
+                     seed: int = 0) -> dict:
+    """Where a score of the truth falls among the same score of task-shuffled truths.
+
+    ``score(uses)`` computes the score against a truth table; each permutation gives the rows of
+    ``uses`` to other tasks (the primitives keep their sizes and overlaps). Returns a dict: observed,
+    null_mean, null_q95 (95th percentile), p (one-sided, the observed counted among the
+    permutations), n_perm.
+    """
+    observed = float(score(uses))
+    rng = np.random.default_rng(seed)
+    null = np.empty(n_perm)
+    for b in range(n_perm):
+        null[b] = score(uses.set_axis(uses.index[rng.permutation(len(uses))], axis=0))
+    return {"observed": observed, "null_mean": float(np.nanmean(null)),
+            "null_q95": float(np.nanquantile(null, 0.95)),
+            "p": float((1 + np.sum(null >= observed - 1e-12)) / (n_perm + 1)), "n_perm": int(n_perm)}
+
+
+def cluster_bootstrap(wide: pd.DataFrame, groups: pd.Series | None,
+                      statistic: Callable[[pd.DataFrame], Mapping[str, float]], n_boot: int = 500,
+                      ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Percentile intervals of any statistics of a models x tasks table, resampling whole groups.
+
+    ``statistic(wide)`` returns {name: value}; each resample draws groups (base models) with
+    replacement and repeats their models' rows, renamed ``<model>#<copy>`` so that every row is a
+    model of its own (:func:`aligned_to_rows` finds a model's covariate under either name). With
+    ``groups=None`` every model is a group (the ordinary bootstrap). A resample in which a statistic
+    cannot be computed (an error, or NaN) leaves it out for that statistic.
+
+    Returns
+    -------
+    DataFrame: statistic, estimate, se, ci_low, ci_high, n_valid, n_groups.
+    """
+    codes, n_groups = group_codes(wide.index, groups if groups is not None else pd.Series(wide.index, wide.index))
+    estimate = dict(statistic(wide))
+    rng = np.random.default_rng(seed)
+    draws = {name: [] for name in estimate}
+    values = wide.to_numpy(float)
+    for _ in range(n_boot):
+        counts = resample_counts(codes, n_groups, 1, rng)[0]
+        rows = np.repeat(np.arange(len(wide)), counts)
+        copy = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
+        sample = pd.DataFrame(values[rows], columns=wide.columns,
+                              index=[f"{wide.index[r]}#{c}" for r, c in zip(rows, copy)])
+        try:
+            result = statistic(sample)
+        except (EvalcorrError, ValueError, np.linalg.LinAlgError):
+            continue
+        for name in draws:
+            draws[name].append(result.get(name, np.nan))
+    out = []
+    for name, value in estimate.items():
+        d = np.asarray(draws[name], dtype=float)
+        d = d[np.isfinite(d)]
+        low, high = percentile_interval(d, ci) if len(d) else (np.nan, np.nan)
+        out.append({"statistic": name, "estimate": float(value), "se": float(d.std(ddof=1)) if len(d) > 1 else np.nan,
+                    "ci_low": float(low), "ci_high": float(high), "n_valid": int(len(d)), "n_groups": int(n_groups)})
+    return pd.DataFrame(out)
+
+
+def aligned_to_rows(values: pd.Series, index: pd.Index) -> pd.Series:
+    """``values`` (model -> value) for the rows of ``index``, whose labels are models or the
+    ``<model>#<copy>`` names of a :func:`cluster_bootstrap` resample.
+
+    >>> aligned_to_rows(pd.Series({"m": 2.0}), pd.Index(["m", "m#0", "m#1"])).tolist()
+    [2.0, 2.0, 2.0]
+    """
+    models = [label if label in values.index else str(label).rsplit("#", 1)[0] for label in index]
+    return pd.Series(values.reindex(models).to_numpy(), index=index, name=values.name)
+
+
+def replicate_coverage(wide: pd.DataFrame, replicate: pd.Series, groups: pd.Series, families,
+                       n_boot: int = 1000, ci: float = 0.95, seed: int = 0, min_periods: int = 30) -> pd.DataFrame:
+    """Do naive and lineage-aware intervals of each pair's r cover the truth?
+
+    ``replicate`` labels each model with the replicate leaderboard it belongs to (leaderboards drawn
+    independently, from disjoint base models). For each leaderboard, the naive bootstrap (models
+    resampled) and the cluster bootstrap (``groups``: base models resampled) give an interval for
+    every pair r (:func:`evalcorr.stats.uncertainty.interval_comparison`); the truth for that
+    leaderboard is the pair r over all the *other* leaderboards' models pooled (independent of it),
+    whose own cluster-bootstrap standard error is reported as ``truth_se``.
+
+    Returns
+    -------
+    DataFrame: replicate, grouping, task_a, task_b, n, r, ci_low, ci_high, width, truth, truth_se, covered.
+    """
+    from evalcorr.stats.uncertainty import NAIVE, interval_comparison
+
+    labels = replicate.loc[wide.index]
+    rows = []
+    for k in sorted(labels.unique()):
+        mine = labels.index[labels == k]
+        rest = labels.index[labels != k]
+        result = interval_comparison(wide.loc[mine], families, {"base model": groups.loc[mine]}, n_boot=n_boot,
+                                     ci=ci, seed=seed, min_periods=min_periods)
+        truth = correlation_matrix(wide.loc[rest], min_periods=min_periods)
+        truth_se = interval_comparison(wide.loc[rest], families, {"base model": groups.loc[rest]}, n_boot=n_boot,
+                                       ci=ci, seed=seed, min_periods=min_periods).pairs
+        truth_se = truth_se[truth_se["grouping"] == "base model"].set_index(["task_a", "task_b"])["se"]
+        for _, p in result.pairs.iterrows():
+            t = float(truth.loc[p["task_a"], p["task_b"]])
+            rows.append({"replicate": k, "grouping": "models (naive)" if p["grouping"] == NAIVE else p["grouping"],
+                         "task_a": p["task_a"], "task_b": p["task_b"], "n": int(p["n"]), "r": float(p["r"]),
+                         "ci_low": float(p["ci_low"]), "ci_high": float(p["ci_high"]),
+                         "width": float(p["ci_high"] - p["ci_low"]), "truth": t,
+                         "truth_se": float(truth_se.loc[(p["task_a"], p["task_b"])]),
+                         "covered": bool(p["ci_low"] <= t <= p["ci_high"])})
+    return pd.DataFrame(rows)
+
+
+def coverage_summary(coverage: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per grouping: intervals, share covering the truth with a Wilson interval (counting every pair
+    and leaderboard as one trial; pairs of one leaderboard are not independent, so the interval is
+    optimistic), median width, and the median truth standard error."""
+    from evalcorr.stats.proportions import wilson_interval
+
+    out = []
+    for grouping, rows in coverage.groupby("grouping", sort=False):
+        k, n = int(rows["covered"].sum()), len(rows)
+        low, high = wilson_interval(k / n, n)
+        per_replicate = rows.groupby("replicate")["covered"].mean()
+        out.append({"grouping": grouping, "n_intervals": n, "n_covered": k, "coverage": k / n,
+                    "ci_low": float(low), "ci_high": float(high), "nominal": level,
+                    "min_replicate_coverage": float(per_replicate.min()),
+                    "max_replicate_coverage": float(per_replicate.max()),
+                    "median_width": float(rows["width"].median()),
+                    "median_truth_se": float(rows["truth_se"].median())})
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------------------------------
+# The common factor, and benchmark signatures
+
+
+def factor_drivers(wide: pd.DataFrame, covariates: pd.DataFrame) -> pd.DataFrame:
+    """How much of the first principal component model covariates explain.
+
+    ``covariates`` is models x named covariates (e.g. log10 parameters, log10 training steps); each
+    non-empty subset of them, in order of size, is regressed (OLS with intercept) on the PC1 scores of
+    the complete rows. Returns: predictors (joined with " + "), r2, n, and pc1_share (PC1's share of
+    the tasks' variance, the same on every row).
+    """
+    pca = principal_components(wide)
+    score = pca.scores["PC1"]
+    data = covariates.loc[score.index].astype(float)
+    names = list(data.columns)
+    out = []
+    from itertools import combinations
+
+    for size in range(1, len(names) + 1):
+        for subset in combinations(names, size):
+            x = np.column_stack([np.ones(len(score)), data[list(subset)].to_numpy()])
+            coef, *_ = np.linalg.lstsq(x, score.to_numpy(), rcond=None)
+            resid = score.to_numpy() - x @ coef
+            r2 = 1 - (resid ** 2).sum() / ((score - score.mean()) ** 2).sum()
+            out.append({"predictors": " + ".join(subset), "r2": float(r2), "n": int(len(score)),
+                        "pc1_share": float(pca.explained_variance_ratio.iloc[0])})
+    return pd.DataFrame(out)
+
+
+def signature_recovery(selected: Mapping[str, list[str]], uses: pd.DataFrame, token_primitive: pd.Series) -> pd.DataFrame:
+    """Does each task's signature pick the probe tokens of its own primitives?
+
+    ``selected`` maps task -> selected tokens (in order); ``token_primitive`` maps every candidate token
+    to the primitive whose answers it is (other tokens, e.g. ``format``, belong to none).
+
+    Returns
+    -------
+    DataFrame, one row per task: task, own (its primitives), selected, n_selected, n_own (selected
+    tokens of its own primitives), own_share, chance_share (share of all candidate tokens that are of
+    its own primitives), first_own (the first token is one of its own).
+    """
+    rows = []
+    for task, tokens in selected.items():
+        own = [p for p in uses.columns if uses.loc[task, p]]
+        hit = [token_primitive.get(t) in own for t in tokens]
+        rows.append({"task": task, "own": ", ".join(own), "selected": ", ".join(tokens), "n_selected": len(tokens),
+                     "n_own": int(sum(hit)), "own_share": float(np.mean(hit)) if tokens else np.nan,
+                     "chance_share": float(token_primitive.isin(own).mean()),
+                     "first_own": bool(hit[0]) if tokens else False})
+    return pd.DataFrame(rows)
+
+
+def signature_null(selected: Mapping[str, list[str]], uses: pd.DataFrame, token_primitive: pd.Series,
+                   n_perm: int = 9999, seed: int = 0) -> dict:
+    """Share of all selected tokens that are of their task's own primitives, against random token
+    labels (token -> primitive shuffled, each primitive keeping its number of tokens).
+
+    Returns a dict: observed, null_mean, null_q95, p (one-sided, the observed counted), n_perm.
+    """
+    tokens = list(token_primitive.index)
+    labels = token_primitive.to_numpy()
+    picks = [(np.array([tokens.index(t) for t in chosen], dtype=int),
+              np.array([p for p in uses.columns if uses.loc[task, p]])) for task, chosen in selected.items()]
+    total = sum(len(ix) for ix, _ in picks)
+    if total == 0:
+        raise RecoveryError("signature_null: no task selected any token")
+
+    def share(lab: np.ndarray) -> float:
+        return sum(int(np.isin(lab[ix], own).sum()) for ix, own in picks) / total
+
+    observed = share(labels)
+    rng = np.random.default_rng(seed)
+    null = np.array([share(rng.permutation(labels)) for _ in range(n_perm)])
+    return {"observed": observed, "null_mean": float(null.mean()), "null_q95": float(np.quantile(null, 0.95)),
+            "p": float((1 + np.sum(null >= observed - 1e-12)) / (n_perm + 1)), "n_perm": int(n_perm)}
