@@ -1,0 +1,228 @@
+"""Sentences about how far the methods recover a known structure, chosen from the numbers.
+
+Each function takes what :mod:`evalcorr.stats.recovery` or :mod:`evalcorr.stats.method_recovery`
+returned and picks its wording by the rule its docstring states.
+
+A recovery score *beats chance* when its permutation p-value is below 0.05 and the lower end of its
+95% interval lies above the chance mean (:func:`beats_chance`).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from evalcorr.text.lists import join_and
+from evalcorr.text.numbers import interval, percent
+
+ALPHA = 0.05
+
+
+def beats_chance(row) -> bool:
+    """True when ``p < 0.05`` and ``ci_low`` lies above ``null_mean`` (a row of a recovery table)."""
+    return bool(row["p"] < ALPHA and row["ci_low"] > row["null_mean"])
+
+
+def score_text(row) -> str:
+    """``0.81 (95% interval 0.60 to 0.85; chance 0.50)``."""
+    return (f"{row['estimate']:.2f} (95% interval {interval(row['ci_low'], row['ci_high'])}; "
+            f"chance {row['null_mean']:.2f})")
+
+
+def recovery_sentence(table: pd.DataFrame, method: str, score: str) -> str:
+    """One method's score and whether it beats chance (:func:`beats_chance`)."""
+    row = table.set_index(["method", "score"]).loc[(method, score)]
+    verdict = "above chance" if beats_chance(row) else "not distinguishable from chance"
+    return f"{score} {score_text(row)}, {verdict}"
+
+
+def methods_above_chance(table: pd.DataFrame, score: str) -> list[str]:
+    """The methods whose ``score`` beats chance, in table order."""
+    rows = table[table["score"] == score]
+    return [m for m, (_, row) in zip(rows["method"], rows.iterrows()) if beats_chance(row)]
+
+
+def above_chance_text(table: pd.DataFrame, score: str) -> str:
+    """``the partial correlations under PC1 and the general factor`` or ``no method``."""
+    methods = methods_above_chance(table, score)
+    return join_and(methods) if methods else "no method"
+
+
+def block_verdict(difference: dict) -> str:
+    """Whether co-training made a block among tasks that share no primitive.
+
+    ``difference`` is :func:`evalcorr.stats.method_recovery.paired_block_difference`. The block is
+    real when the 95% interval of the paired difference lies above 0, absent when it lies below or
+    spans 0 with an estimate under 0.05, and unresolved otherwise.
+    """
+    value = f"{difference['estimate']:+.2f} (95% interval {interval(difference['ci_low'], difference['ci_high'])})"
+    if difference["ci_low"] > 0:
+        return (f"training the tasks of a family together raises the surface block by {value}: co-training "
+                "alone makes tasks that share no skill correlate")
+    if difference["ci_high"] < 0 or abs(difference["estimate"]) < 0.05:
+        return f"co-training changes the surface block by {value}: it makes no block of its own here"
+    return f"co-training changes the surface block by {value}, which this population cannot tell from noise"
+
+
+def coverage_sentence(summary: pd.DataFrame) -> str:
+    """How often naive and base-model intervals covered the truth (a :func:`coverage_summary` table)."""
+    rows = summary.set_index("grouping")
+    parts = []
+    for grouping, row in rows.iterrows():
+        parts.append(f"{percent(row['coverage'])}% of the {grouping} intervals "
+                     f"(95% interval {percent(row['ci_low'])} to {percent(row['ci_high'])}%, median width "
+                     f"{row['median_width']:.2f})")
+    return join_and(parts)
+
+
+def coverage_verdict(summaries: dict, naive: str = "models (naive)", lineage: str = "base model") -> str:
+    """Which intervals keep their promise of 95%: one whose coverage interval reaches 0.95 keeps it."""
+    kept, missed = [], []
+    for regime, summary in summaries.items():
+        rows = summary.set_index("grouping")
+        for grouping in (naive, lineage):
+            row = rows.loc[grouping]
+            (kept if row["ci_high"] >= row["nominal"] else missed).append(f"{grouping} in the {regime} regime")
+    if not missed:
+        return "every kind of interval covered the truth about as often as it promised"
+    if not kept:
+        return "no kind of interval covered the truth as often as it promised"
+    return f"{join_and(kept)} covered the truth about as often as promised; {join_and(missed)} fell short"
+
+
+def drivers_sentence(drivers: pd.DataFrame) -> str:
+    """The PC1 share and how much of it parameters, steps and both explain (a :func:`factor_drivers` table)."""
+    r2 = drivers.set_index("predictors")["r2"]
+    names = list(r2.index)
+    both = max(names, key=len)
+    singles = [n for n in names if " + " not in n]
+    parts = [f"{n} alone {percent(r2[n])}%" for n in singles]
+    return (f"the first principal component carries {percent(drivers['pc1_share'].iloc[0])}% of the variance; "
+            f"{join_and(parts)} of its variance across models, and {both} together {percent(r2[both])}%")
+
+
+def signature_sentence(table: pd.DataFrame, null: dict) -> str:
+    """Share of selected tokens that belong to their task's own primitives, against chance."""
+    share, chance = null["observed"], null["null_mean"]
+    first = int(table["first_own"].sum())
+    verdict = ("more often than chance" if null["p"] < ALPHA else "no more often than chance would")
+    return (f"{percent(share)}% of the selected tokens belong to their task's own primitives (chance: "
+            f"{percent(chance)}%, permutation p = {null['p']:.3f}), {verdict}; the first token chosen is one "
+            f"of the task's own for {first} of the {len(table)} tasks")
+
+
+def latent_sentence(table: pd.DataFrame) -> str:
+    """For each decomposed matrix, its mean congruence with the primitives and whether it beats chance."""
+    parts = []
+    for name, rows in table.groupby("matrix", sort=False):
+        row = rows.iloc[0]
+        verdict = "above chance" if row["p"] < ALPHA else "at chance"
+        parts.append(f"{name} {row['mean']:.2f} (chance {row['null_mean']:.2f}, p = {row['p']:.2f}, {verdict})")
+    return join_and(parts)
+
+
+def best_method(table: pd.DataFrame, score: str = "pair AUC") -> str | None:
+    """The method with the highest ``score`` among those that beat chance (:func:`beats_chance`), or None."""
+    rows = table[table["score"] == score]
+    rows = rows[[beats_chance(row) for _, row in rows.iterrows()]]
+    return None if rows.empty else str(rows.loc[rows["estimate"].idxmax(), "method"])
+
+
+def plain_versus_partial(table: pd.DataFrame, score: str = "pair AUC", plain: str = "correlation") -> str:
+    """Whether the plain correlation matrix recovers the truth, and whether removing a common factor does.
+
+    Four cases, by :func:`beats_chance` of the plain matrix and of the ``partial:`` methods.
+    """
+    row = table.set_index(["method", "score"]).loc[(plain, score)]
+    partial = [m for m in methods_above_chance(table, score) if m.startswith("partial")]
+    named = join_and(m.removeprefix("partial: ") for m in partial)
+    head = f"the plain correlation matrix has a {score} of {score_text(row)}"
+    if beats_chance(row):
+        tail = (f"; the partial correlations under {named} beat chance too" if partial
+                else "; no partial correlation beats chance")
+        return f"{head}, above chance: it recovers the primitives without a control{tail}"
+    if partial:
+        return (f"{head}, not distinguishable from chance; the partial correlations under {named} beat chance: "
+                "removing a common factor is what lets the primitives show")
+    return f"{head}, not distinguishable from chance, and no partial correlation beats it either"
+
+
+def steps_sentence(effect: pd.DataFrame, labels=None) -> str:
+    """How scores move with fine-tuning steps (:func:`evalcorr.stats.method_recovery.steps_effect`):
+    the tasks whose Spearman rho with steps is positive with p < 0.05, and the range of their means."""
+    labels = labels or {}
+    up = effect[(effect["rho"] > 0) & (effect["p"] < ALPHA)]
+    flat = effect.drop(up.index)
+    first = effect["low_steps"].iloc[0], effect["high_steps"].iloc[0]
+    text = (f"more fine-tuning steps go with higher scores on {len(up)} of the {len(effect)} tasks (Spearman "
+            f"correlation with steps above 0, p < {ALPHA}; mean exact match from {first[0]:.0f} to {first[1]:.0f} "
+            f"steps: {', '.join(f'{labels.get(t, t)} {a:.2f} to {b:.2f}' for t, a, b in up[['task', 'mean_low', 'mean_high']].itertuples(index=False))})")
+    if len(flat):
+        text += f"; not on {join_and(labels.get(t, t) for t in flat['task'])}"
+    return text
+
+
+def drivers_verdict(drivers: pd.DataFrame, size: str = "log10 parameters",
+                    compute: str = "log10 fine-tuning steps") -> str:
+    """Which of size and compute explains more of the first principal component (the larger R²), and
+    whether the two together explain most of it (R² above one half)."""
+    r2 = drivers.set_index("predictors")["r2"]
+    both = r2[f"{size} + {compute}"]
+    leader = "compute (fine-tuning steps)" if r2[compute] > r2[size] else "size (parameters)"
+    most = "most" if both > 0.5 else "less than half"
+    return (f"the common factor follows {leader} more than the other, and the two together explain {most} of it "
+            f"(R² {both:.2f})")
+
+
+def mantel_verdict(agreement: pd.DataFrame, alpha: float = ALPHA) -> str:
+    """Per regime: for how many model sizes the population's correlations agree with the transfer
+    similarity (Mantel p < ``alpha``), with the range of r."""
+    parts = []
+    for regime, rows in agreement.groupby("population", sort=False):
+        k = int((rows["p"] < alpha).sum())
+        parts.append(f"{k} of {len(rows)} sizes in the {regime} regime (r from {rows['r'].min():.2f} to "
+                     f"{rows['r'].max():.2f})")
+    return f"the agreement is significant (p < {alpha}) for {join_and(parts)}"
+
+
+def budget_sentence(seconds: float, limit: float = 3600.0) -> str:
+    """``38 minutes of wall time, within the 60 minutes the design allows`` (or ``over``)."""
+    verdict = "within" if seconds <= limit else "over"
+    return f"{seconds / 60:.0f} minutes of wall time, {verdict} the {limit / 60:.0f} minutes the design allows"
+
+
+def run_note(run: dict) -> str:
+    """How the time of a population run (its ``run.yaml``) was counted: a run whose last process took
+    less wall time than the total was resumed, and the total adds the time of every finished unit."""
+    total, last = run["seconds_total"]["wall"], run["this_process_seconds"]
+    if last < total:
+        return (f"the run was interrupted and resumed, and these totals add up the time of every unit of work "
+                f"over its processes; the last process took {last / 60:.0f} minutes")
+    return "the run went through in one process"
+
+
+def contamination_verdict(difference: dict, recovery: dict, score: str = "pair AUC") -> str:
+    """The verdict on the original study's contamination hypothesis for this world.
+
+    The hypothesis: blocks of one eval family may come from training on the family's evals together
+    rather than from a shared skill. It *holds here* when co-training raises the surface block (paired
+    interval above 0), finds *no support* when the interval lies below 0 or the change is under 0.05,
+    and is *unresolved* otherwise. The sentence then says, for the method that recovers the primitives
+    best in the first regime (:func:`best_method`), whether it still does in the others.
+    """
+    if difference["ci_low"] > 0:
+        first = ("In this world the contamination hypothesis holds: training a family's tasks together alone "
+                 "makes them correlate although they share no skill.")
+    elif difference["ci_high"] < 0 or abs(difference["estimate"]) < 0.05:
+        first = ("In this world the contamination hypothesis finds no support: training a family's tasks "
+                 "together made no block of tasks that share no skill.")
+    else:
+        first = ("In this world the population cannot tell whether training a family's tasks together makes a "
+                 "block of its own.")
+    regimes = list(recovery)
+    method = best_method(recovery[regimes[0]], score)
+    if method is None:
+        return f"{first} No method recovers the primitives above chance in the {regimes[0]} regime."
+    rows = {r: t.set_index(["method", "score"]).loc[(method, score)] for r, t in recovery.items()}
+    detail = join_and(f"{rows[r]['estimate']:.2f} in the {r} regime ({'above chance' if beats_chance(rows[r]) else 'not distinguishable from chance'})"
+                      for r in regimes)
+    return f"{first} The method that recovers the primitives best ({method}) has a {score} of {detail}."
