@@ -37,6 +37,7 @@ MATRIX_METHODS: dict[str, str | None] = {
     "partial: general factor": "general-factor",
     "partial: log parameters": "log-params",
 }
+REGIMES = ("independent", "co-training")   # the population's mixture regimes, in reading order
 SCORES = {"pair AUC": "pairs sharing a primitive correlate more (0.5 = chance)",
           "cluster ARI": "clusters are the primitives (0 = chance)",
           "factor congruence": "factor loadings are the primitive columns (Tucker)"}
@@ -244,7 +245,8 @@ class PopulationStudy:
     uses : tasks x primitives truth; surface : task -> surface family (the eval family).
     regimes : regime -> its models x tasks.
     groups : model -> base model (lineage); replicate : model -> replicate leaderboard.
-    twins : co-training model -> its independent twin (same base, steps and data).
+    twins : model of the second regime (co-training) -> its twin in the first (independent; same base,
+        steps and data).
     params_b : model -> parameters in billions (the log-parameter control's covariate).
     """
 
@@ -272,7 +274,10 @@ def population_study(wide: pd.DataFrame, models: pd.DataFrame, truth: pd.DataFra
     meta = meta.loc[wide.index]
     uses = R.uses_table(truth, list(wide.columns))
     surface = truth.set_index("task").loc[list(wide.columns), "surface"].rename("family")
-    regimes = {r: wide.loc[meta.index[meta["regime"] == r]] for r in pd.unique(meta["regime"])}
+    # the regimes in the population's order (independent first: the twins map the second to the first)
+    present = list(pd.unique(meta["regime"]))
+    ordered = [r for r in REGIMES if r in present] + [r for r in present if r not in REGIMES]
+    regimes = {r: wide.loc[meta.index[meta["regime"] == r]] for r in ordered}
     key = ["leaderboard", "base", "steps", "data_seed"]
     first, second = list(regimes)[:2] if len(regimes) >= 2 else (None, None)
     twins = pd.Series(dtype=object)
