@@ -124,11 +124,12 @@ def coverage_plot(summaries: Mapping[str, pd.DataFrame], *, title: str | None = 
     """How often each kind of interval covers the truth, per regime, against the nominal level.
 
     ``summaries``: regime -> :func:`evalcorr.stats.recovery.coverage_summary` (grouping, coverage,
-    ci_low, ci_high, nominal, median_width).
+    ci_low, ci_high, nominal, attainable, median_width). A short black line on each bar marks the
+    attainable coverage (what a correct interval of that width reaches against the estimated truth).
     """
     use_house_style()
     for table in summaries.values():
-        _require(table, ["grouping", "coverage", "ci_low", "ci_high", "nominal", "median_width"], "summaries",
+        _require(table, ["grouping", "coverage", "ci_low", "ci_high", "nominal", "attainable", "median_width"], "summaries",
                  "evalcorr.stats.recovery.coverage_summary(...) per regime")
     fig, axes = subplots(1, 2, figsize=(PAGE_WIDTH, 2.6))
     groupings = list(pd.unique(next(iter(summaries.values()))["grouping"]))
@@ -142,6 +143,8 @@ def coverage_plot(summaries: Mapping[str, pd.DataFrame], *, title: str | None = 
             axes[0].bar(x, r["coverage"], width=width * 0.9, color=colours[grouping], label=grouping if i == 0 else None)
             axes[0].errorbar(x, r["coverage"], yerr=[[r["coverage"] - r["ci_low"]], [r["ci_high"] - r["coverage"]]],
                              color="black", elinewidth=0.8, capsize=2)
+            axes[0].hlines(r["attainable"], x - width * 0.45, x + width * 0.45, color="black", linewidth=1.6,
+                           label="attainable" if i == 0 and j == 0 else None)
             axes[1].bar(x, r["median_width"], width=width * 0.9, color=colours[grouping])
         record_panel(fig, table.assign(regime=regime), key=regime)
     nominal = float(next(iter(summaries.values()))["nominal"].iloc[0])

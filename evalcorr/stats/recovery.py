@@ -316,10 +316,31 @@ def replicate_coverage(wide: pd.DataFrame, replicate: pd.Series, groups: pd.Seri
     return pd.DataFrame(rows)
 
 
+def attainable_coverage(width, truth_se, level: float = 0.95) -> np.ndarray:
+    """The coverage a correct interval of this width reaches against a truth that is itself estimated.
+
+    A correct normal interval of half-width ``z * s`` (``s`` = width / 2z) is compared with a truth whose
+    own standard error is ``t``: the difference of the two estimates has standard deviation
+    ``sqrt(s^2 + t^2)``, so the interval covers it with probability ``2 Phi(z s / sqrt(s^2 + t^2)) - 1``,
+    below ``level`` whenever ``t > 0``.
+
+    >>> float(attainable_coverage(0.4, 0.0).round(3)), float(attainable_coverage(0.4, 0.102).round(3))
+    (0.95, 0.834)
+    """
+    from scipy.stats import norm
+
+    z = norm.ppf(0.5 + level / 2)
+    s = np.asarray(width, dtype=float) / (2 * z)
+    t = np.asarray(truth_se, dtype=float)
+    return 2 * norm.cdf(z * s / np.sqrt(s ** 2 + t ** 2)) - 1
+
+
 def coverage_summary(coverage: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Per grouping: intervals, share covering the truth with a Wilson interval (counting every pair
     and leaderboard as one trial; pairs of one leaderboard are not independent, so the interval is
-    optimistic), median width, and the median truth standard error."""
+    optimistic), median width, the median truth standard error, and ``attainable``: the mean coverage
+    that correct intervals of these widths would reach against a truth with that error
+    (:func:`attainable_coverage`), the level to hold them to instead of the nominal one."""
     from evalcorr.stats.proportions import wilson_interval
 
     out = []
@@ -329,6 +350,7 @@ def coverage_summary(coverage: pd.DataFrame, level: float = 0.95) -> pd.DataFram
         per_replicate = rows.groupby("replicate")["covered"].mean()
         out.append({"grouping": grouping, "n_intervals": n, "n_covered": k, "coverage": k / n,
                     "ci_low": float(low), "ci_high": float(high), "nominal": level,
+                    "attainable": float(attainable_coverage(rows["width"], rows["truth_se"], level).mean()),
                     "min_replicate_coverage": float(per_replicate.min()),
                     "max_replicate_coverage": float(per_replicate.max()),
                     "median_width": float(rows["width"].median()),

@@ -37,7 +37,7 @@ def test_block_plot_one_panel_per_control():
 
 def test_coverage_plot_and_scores_by_steps():
     summary = pd.DataFrame({"grouping": ["models (naive)", "base model"], "coverage": [0.6, 0.9],
-                            "ci_low": [0.5, 0.8], "ci_high": [0.7, 0.95], "nominal": [0.95, 0.95],
+                            "ci_low": [0.5, 0.8], "ci_high": [0.7, 0.95], "nominal": [0.95, 0.95], "attainable": [0.88, 0.9],
                             "median_width": [0.1, 0.3]})
     fig = F.coverage_plot({"independent": summary})
     assert figure_data(fig)["coverage"].tolist() == [0.6, 0.9]

@@ -208,3 +208,13 @@ def test_steps_effect_means_and_spearman():
     assert table.loc["up", "rho"] == pytest.approx(spearmanr(steps, wide["up"]).statistic)
     assert table.loc["flat", "p"] == pytest.approx(spearmanr(steps, wide["flat"]).pvalue)
     assert (table["low_steps"] == 25).all() and (table["high_steps"] == 200).all()
+
+
+def test_attainable_coverage_by_simulation():
+    """Correct 95% intervals checked against a noisy truth cover it as often as the closed form says."""
+    rng = np.random.default_rng(0)
+    s, t = 0.08, 0.06
+    estimate, truth = rng.normal(0, s, 200_000), rng.normal(0, t, 200_000)
+    covered = np.abs(estimate - truth) <= 1.959964 * s
+    assert R.attainable_coverage(2 * 1.959964 * s, t) == pytest.approx(covered.mean(), abs=0.005)
+    assert R.attainable_coverage(0.3, 0.0) == pytest.approx(0.95)
