@@ -41,7 +41,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.clustering import cluster_labels
+from evalcorr.stats.clustering import adjusted_rand_index, cluster_labels
 from evalcorr.stats.correlation import correlation_matrix
 from evalcorr.stats.factors import tucker_congruence
 from evalcorr.stats.pca import principal_components
@@ -113,29 +113,10 @@ def pair_auc(corr: pd.DataFrame, uses: pd.DataFrame) -> float:
     return float(greater + 0.5 * ties)
 
 
-def adjusted_rand(a, b) -> float:
-    """Adjusted Rand index of two labellings of the same items (Hubert and Arabie 1985).
-
-    >>> adjusted_rand([0, 0, 1, 1], ["x", "x", "y", "y"]), round(adjusted_rand([0, 0, 1, 1], [0, 1, 0, 1]), 6)
-    (1.0, -0.5)
-    """
-    _, ia = np.unique(np.asarray(a), return_inverse=True)
-    _, ib = np.unique(np.asarray(b), return_inverse=True)
-    table = np.zeros((ia.max() + 1, ib.max() + 1))
-    np.add.at(table, (ia, ib), 1)
-    pairs = lambda x: (x * (x - 1) / 2).sum()
-    index, rows, cols, total = pairs(table), pairs(table.sum(1)), pairs(table.sum(0)), pairs(np.array([len(ia)]))
-    expected = rows * cols / total if total else 0.0
-    maximum = (rows + cols) / 2
-    if maximum == expected:          # both labellings put everything together (or apart): a perfect match
-        return 1.0
-    return float((index - expected) / (maximum - expected))
-
-
 def labels_ari(labels: pd.Series, uses: pd.DataFrame) -> float:
     """ARI of a clustering (task -> cluster) against the primitives of the single-primitive tasks."""
     groups = single_primitive(uses)
-    return adjusted_rand(groups.to_numpy(), labels.loc[groups.index].to_numpy())
+    return adjusted_rand_index(groups.to_numpy(), labels.loc[groups.index].to_numpy())
 
 
 def cluster_ari(corr: pd.DataFrame, uses: pd.DataFrame, k: int | None = None, method: str = "average") -> float:
