@@ -166,7 +166,7 @@ def lineage_counts(n_models: int, n_bases: int, decay: float) -> np.ndarray:
     """Fine-tunes per base of one leaderboard: shares ``decay ** j``, largest-remainder rounding.
 
     >>> lineage_counts(100, 6, 0.7).tolist()
-    [34, 24, 17, 12, 8, 5]
+    [34, 24, 16, 12, 8, 6]
     """
     share = decay ** np.arange(n_bases)
     exact = n_models * share / share.sum()

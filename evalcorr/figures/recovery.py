@@ -183,7 +183,7 @@ def scores_by_steps(wide: pd.DataFrame, models: pd.DataFrame, *, steps: str = "s
     shift = {h: (i - (len(order) - 1) / 2) * 0.8 / len(order) for i, h in enumerate(order)}
     jitter = np.random.default_rng(seed).uniform(-0.25, 0.25, len(meta)) * 0.8 / len(order)
     x = meta[steps].map({v: i for i, v in enumerate(levels)}).to_numpy(float) + meta[hue].map(shift).to_numpy() + jitter
-    labels = labels or {}
+    labels = {} if labels is None else dict(labels)
     for ax, task in zip(axes.flat, tasks):
         for h in order:
             mine = (meta[hue] == h).to_numpy()

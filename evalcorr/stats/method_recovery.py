@@ -373,8 +373,9 @@ def transfer_agreement(correlations: Mapping[str, pd.DataFrame], similarities: M
     for name, corr in correlations.items():
         for size, sim in similarities.items():
             tasks = [t for t in corr.index if t in sim.index]
-            filled = sim.loc[tasks, tasks].copy()
-            np.fill_diagonal(filled.values, 1.0)
+            values = sim.loc[tasks, tasks].to_numpy(float, copy=True)
+            np.fill_diagonal(values, 1.0)        # the diagonal is left out of the Mantel pairs anyway
+            filled = pd.DataFrame(values, index=tasks, columns=tasks)
             result = mantel_test(corr.loc[tasks, tasks], filled, n_perm=n_perm, seed=seed)
             rows.append({"population": name, "transfer": size, "n_tasks": result["n_tasks"], "r": result["r"],
                          "p": result["p"]})

@@ -41,10 +41,27 @@ def methods_above_chance(table: pd.DataFrame, score: str) -> list[str]:
     return [m for m, (_, row) in zip(rows["method"], rows.iterrows()) if beats_chance(row)]
 
 
+def method_names(methods) -> str:
+    """Methods as prose: ``the plain correlations, the partial correlations under PC1 and general factor
+    and the 3-factor solution (one per primitive)``; ``no method`` for none.
+
+    >>> method_names(["correlation", "partial: PC1", "partial: general factor"])
+    'the plain correlations and the partial correlations under PC1 and general factor'
+    """
+    methods = list(methods)
+    partial = [m.removeprefix("partial: ") for m in methods if m.startswith("partial: ")]
+    parts = ["the plain correlations"] if "correlation" in methods else []
+    if partial:
+        parts.append(f"the partial correlations under {join_and(partial)}")
+    parts += [f"the {m.removeprefix('factors: ').replace(' (', '-factor solution (', 1)}" for m in methods
+              if m.startswith("factors: ")]
+    parts += [m for m in methods if m != "correlation" and not m.startswith(("partial: ", "factors: "))]
+    return join_and(parts) if parts else "no method"
+
+
 def above_chance_text(table: pd.DataFrame, score: str) -> str:
-    """``the partial correlations under PC1 and the general factor`` or ``no method``."""
-    methods = methods_above_chance(table, score)
-    return join_and(methods) if methods else "no method"
+    """The methods whose ``score`` beats chance, as prose (:func:`method_names`)."""
+    return method_names(methods_above_chance(table, score))
 
 
 def block_verdict(difference: dict) -> str:
@@ -76,20 +93,22 @@ def coverage_sentence(summary: pd.DataFrame) -> str:
 
 
 def coverage_verdict(summaries: dict, naive: str = "models (naive)", lineage: str = "base model") -> str:
-    """Which intervals keep their promise: one whose coverage interval reaches the attainable level (the
-    coverage a correct interval of its width reaches against the estimated truth) keeps it."""
-    kept, missed = [], []
-    for regime, summary in summaries.items():
-        rows = summary.set_index("grouping")
-        for grouping in (naive, lineage):
-            row = rows.loc[grouping]
-            (kept if row["ci_high"] >= row["attainable"] else missed).append(f"the {grouping} intervals in the {regime} regime")
-    if not missed:
-        return "every kind of interval covered the truth about as often as a correct one would"
-    if not kept:
-        return "no kind of interval covered the truth as often as a correct one would"
-    return (f"{join_and(kept)} covered the truth about as often as a correct interval would; "
-            f"{join_and(missed)} fell short")
+    """Which intervals keep their promise, per kind of interval: one whose coverage interval reaches the
+    attainable level (what a correct interval of its width reaches against the estimated truth) keeps it."""
+    parts = []
+    for grouping in (lineage, naive):
+        kept = [r for r, summary in summaries.items()
+                if (lambda row: row["ci_high"] >= row["attainable"])(summary.set_index("grouping").loc[grouping])]
+        missed = [r for r in summaries if r not in kept]
+        where = lambda regimes: "in every regime" if len(regimes) == len(summaries) else f"in the {join_and(regimes)} regime"
+        if not missed:
+            parts.append(f"the {grouping} intervals covered the truth about as often as a correct interval would {where(kept)}")
+        elif not kept:
+            parts.append(f"the {grouping} intervals fell short of a correct interval's coverage {where(missed)}")
+        else:
+            parts.append(f"the {grouping} intervals covered the truth about as often as a correct interval would "
+                         f"{where(kept)} and fell short {where(missed)}")
+    return "; ".join(parts)
 
 
 def drivers_sentence(drivers: pd.DataFrame) -> str:
@@ -137,7 +156,7 @@ def plain_versus_partial(table: pd.DataFrame, score: str = "pair AUC", plain: st
     """
     row = table.set_index(["method", "score"]).loc[(plain, score)]
     partial = [m for m in methods_above_chance(table, score) if m.startswith("partial")]
-    named = join_and(m.removeprefix("partial: ") for m in partial)
+    named = method_names(partial).removeprefix("the partial correlations under ")
     head = f"the plain correlation matrix has a {score} of {score_text(row)}"
     if beats_chance(row):
         tail = (f"; the partial correlations under {named} beat chance too" if partial
@@ -152,7 +171,7 @@ def plain_versus_partial(table: pd.DataFrame, score: str = "pair AUC", plain: st
 def steps_sentence(effect: pd.DataFrame, labels=None) -> str:
     """How scores move with fine-tuning steps (:func:`evalcorr.stats.method_recovery.steps_effect`):
     the tasks whose Spearman rho with steps is positive with p < 0.05, and the range of their means."""
-    labels = labels or {}
+    labels = {} if labels is None else dict(labels)
     up = effect[(effect["rho"] > 0) & (effect["p"] < ALPHA)]
     flat = effect.drop(up.index)
     first = effect["low_steps"].iloc[0], effect["high_steps"].iloc[0]

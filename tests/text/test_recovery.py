@@ -75,12 +75,19 @@ def test_budget_run_note_steps_and_mantel():
                                              "co-training regime (r from 0.10 to 0.20)")
 
 
-@pytest.mark.parametrize("high, expected", [(0.92, "every kind"), (0.5, "no kind")])
-def test_coverage_verdict(high, expected):
-    summary = pd.DataFrame({"grouping": ["models (naive)", "base model"], "ci_high": [high, high], "nominal": 0.95,
-                            "attainable": 0.9})
-    assert say.coverage_verdict({"independent": summary}).startswith(expected)
-    mixed = summary.assign(ci_high=[0.8, 0.93])
-    assert say.coverage_verdict({"independent": mixed}) == (
-        "the base model intervals in the independent regime covered the truth about as often as a correct interval "
-        "would; the models (naive) intervals in the independent regime fell short")
+def test_coverage_verdict_per_kind_of_interval():
+    def summary(naive_high, lineage_high):
+        return pd.DataFrame({"grouping": ["models (naive)", "base model"], "ci_high": [naive_high, lineage_high],
+                             "attainable": 0.9})
+    text = say.coverage_verdict({"independent": summary(0.8, 0.93), "co-training": summary(0.95, 0.92)})
+    assert text == ("the base model intervals covered the truth about as often as a correct interval would in every "
+                    "regime; the models (naive) intervals covered the truth about as often as a correct interval "
+                    "would in the co-training regime and fell short in the independent regime")
+    assert "fell short of a correct interval's coverage in every regime" in say.coverage_verdict(
+        {"independent": summary(0.8, 0.8)})
+
+
+def test_method_names():
+    assert say.method_names([]) == "no method"
+    assert say.method_names(["partial: PC1", "factors: 3 (one per primitive)"]) == (
+        "the partial correlations under PC1 and the 3-factor solution (one per primitive)")
