@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -179,7 +180,8 @@ def scores_by_steps(wide: pd.DataFrame, models: pd.DataFrame, *, steps: str = "s
     meta = models.loc[wide.index]
     order = list(meta.sort_values("params" if "params" in meta else hue)[hue].unique())
     levels = sorted(meta[steps].unique())
-    colours = {h: QUALITATIVE[i % len(QUALITATIVE)] for i, h in enumerate(order)}
+    # an ordered palette: sizes read from small (dark) to large (light)
+    colours = {h: matplotlib.colormaps["viridis"](v) for h, v in zip(order, np.linspace(0.05, 0.85, len(order)))}
     shift = {h: (i - (len(order) - 1) / 2) * 0.8 / len(order) for i, h in enumerate(order)}
     jitter = np.random.default_rng(seed).uniform(-0.25, 0.25, len(meta)) * 0.8 / len(order)
     x = meta[steps].map({v: i for i, v in enumerate(levels)}).to_numpy(float) + meta[hue].map(shift).to_numpy() + jitter
