@@ -14,7 +14,7 @@ COMMANDS = {
     "sources": ("evalcorr.cli.sources", "list every data source with its size, licence and cache state"),
     "corr": ("evalcorr.cli.corr", "write a task x task correlation matrix as CSV"),
     "transfer": ("evalcorr.cli.transfer", "write a transfer matrix as CSV"),
-    "experiment": ("evalcorr.cli.experiment", "train and score the controlled-transfer experiment (needs JAX)"),
+    "experiment": ("evalcorr.cli.experiment", "train and score the controlled experiment: transfer matrices and a population of models (needs JAX)"),
     "signatures": ("evalcorr.cli.signatures", "forward-selected predictors of one task as CSV"),
     "render": ("evalcorr.cli.render", "render the site and the PDF (Quarto, or the offline renderer)"),
     "report": ("evalcorr.cli.report", "render the report of your own score table (site and PDF)"),

@@ -1,4 +1,5 @@
-"""`python -m evalcorr experiment`: train and score the controlled-transfer experiment (needs JAX).
+"""`python -m evalcorr experiment`: train and score the controlled experiment (needs JAX): the transfer
+matrices, then the population of fine-tuned models (``--stage transfer|population|all``).
 
 The options are the experiment's own (:mod:`evalcorr.experiment.cli`)::
 
@@ -21,7 +22,7 @@ from pathlib import Path
 from evalcorr.data.locations import PROJECT_ROOT
 from evalcorr.experiment import cli as engine
 
-SOURCE = "controlled-transfer"
+SOURCES = ("controlled-transfer", "controlled-population")   # the results the stages write
 
 
 def configure(parser) -> None:
@@ -29,7 +30,7 @@ def configure(parser) -> None:
 
 
 def run(args) -> int:
-    for name in ("config", "out", "work"):   # the user's relative paths, before moving to the project root
+    for name in ("config", "out", "work", "population_out"):   # the user's relative paths, before moving to the project root
         if getattr(args, name) is not None:
             setattr(args, name, Path(getattr(args, name)).resolve())
     os.chdir(PROJECT_ROOT)
@@ -44,9 +45,10 @@ def _report_changes() -> None:
     from evalcorr.data.fetch import changed_files
     from evalcorr.data.manifest import get_source
 
-    changed = changed_files(get_source(SOURCE))
-    if changed:
-        print(f"{len(changed)} file(s) of data/{SOURCE}/ differ from data/manifest.yaml; to release these "
-              "results, record in the manifest:", file=sys.stderr)
-        for path, sha256, size in changed:
-            print(f"  {path}: sha256 {sha256}, size {size}", file=sys.stderr)
+    for source in SOURCES:
+        changed = changed_files(get_source(source))
+        if changed:
+            print(f"{len(changed)} file(s) of data/{source}/ differ from data/manifest.yaml; to release these "
+                  "results, record in the manifest:", file=sys.stderr)
+            for path, sha256, size in changed:
+                print(f"  {path}: sha256 {sha256}, size {size}", file=sys.stderr)

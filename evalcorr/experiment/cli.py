@@ -92,11 +92,14 @@ def run(args: argparse.Namespace) -> int:
 def _population(args: argparse.Namespace, transfer, progress: bool) -> int:
     """The population stage: fine-tunes of the transfer configuration's base models, scored."""
     from evalcorr.experiment import population as P
-    if transfer.name not in P.PRESETS:
-        print(f"no population is defined for the transfer configuration {transfer.name!r}; "
-              f"populations exist for {sorted(P.PRESETS)}", file=sys.stderr)
+    matches = [c for c in P.PRESETS.values() if c.transfer == transfer.name]
+    if not matches:
+        if args.stage == "all":      # this transfer configuration has no population: nothing to do
+            return 0
+        print(f"no population is defined for the transfer configuration {transfer.name!r}; populations "
+              f"exist for {sorted({c.transfer for c in P.PRESETS.values()})}", file=sys.stderr)
         return 2
-    cfg = P.preset(transfer.name)
+    cfg = matches[0]
     out = args.population_out or (POPULATION_OUT if cfg.name == "full" else WORK_ROOT / f"population-{cfg.name}" / "tables")
     folder = WORK_ROOT / f"population-{cfg.name}"
     if args.check:  # from scratch, sharing the base models of the transfer stage's check

@@ -36,3 +36,14 @@ def test_a_miniature_run_from_another_folder_writes_where_it_was_told(tmp_path):
     # the committed results were not touched, so nothing is reported against the manifest
     assert "differ from data/manifest.yaml" not in done.stderr
     assert not (tmp_path / "data").exists() and (PROJECT_ROOT / "data" / "manifest.yaml").is_file()
+
+
+def test_the_population_stage_needs_a_population_of_that_configuration(tmp_path):
+    pytest.importorskip("jax")
+    from evalcorr.experiment.config import preset, save
+
+    save(preset("mini"), tmp_path / "mini.yaml")
+    done = subprocess.run([sys.executable, "-m", "evalcorr", "experiment", "--config", "mini.yaml", "--stage",
+                           "population", "--work", "runs", "--no-progress"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 2 and "no population is defined for the transfer configuration 'mini'" in done.stderr

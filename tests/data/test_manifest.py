@@ -17,7 +17,7 @@ from evalcorr.data.manifest import (derived_files_table, get_source, load_manife
 ISSUE_IDS = ["open-llm-leaderboard-v2", "hf-open-llm-v2", "helm-mmlu", "helm-lite", "helm-classic", "sloth",
              "obsscaling", "ibm-benchbench", "livebench", "epoch-benchmark-stitching", "transfer-scaling",
              "massive-sft", "taskweb", "skill-it"]
-PROJECT_IDS = ["controlled-transfer"]
+PROJECT_IDS = ["controlled-transfer", "controlled-population"]
 MIRROR = default_mirror()
 
 
