@@ -205,5 +205,5 @@ def scores_by_steps(wide: pd.DataFrame, models: pd.DataFrame, *, steps: str = "s
     handles, names = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, [f"{hue}: {n}" if i == 0 else n for i, n in enumerate(names)], frameon=False, fontsize=7,
                loc="upper center", ncol=len(order), markerscale=3, borderaxespad=0.2)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))   # room for the legend above the panels
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.22 / fig.get_figheight()))   # room for the legend above the panels
     return fig

@@ -81,15 +81,12 @@ def block_verdict(difference: dict) -> str:
 
 
 def coverage_sentence(summary: pd.DataFrame) -> str:
-    """How often naive and base-model intervals covered the truth (a :func:`coverage_summary` table)."""
+    """How often each kind of interval covered the truth, beside the share a correct interval of its width
+    would reach (a :func:`coverage_summary` table; the Wilson intervals are in the figure)."""
     rows = summary.set_index("grouping")
-    parts = []
-    for grouping, row in rows.iterrows():
-        parts.append(f"{percent(row['coverage'])}% of the {grouping} intervals "
-                     f"(95% interval {percent(row['ci_low'])} to {percent(row['ci_high'])}%, median width "
-                     f"{row['median_width']:.2f}; a correct interval of that width would reach "
-                     f"{percent(row['attainable'])}%)")
-    return join_and(parts)
+    covered = join_and(f"{percent(row['coverage'])}% of the {grouping} intervals" for grouping, row in rows.iterrows())
+    attainable = join_and(f"{percent(row['attainable'])}%" for _, row in rows.iterrows())
+    return f"{covered} (correct intervals of the same widths would reach {attainable})"
 
 
 def coverage_verdict(summaries: dict, naive: str = "models (naive)", lineage: str = "base model") -> str:
@@ -137,7 +134,7 @@ def latent_sentence(table: pd.DataFrame) -> str:
     parts = []
     for name, rows in table.groupby("matrix", sort=False):
         row = rows.iloc[0]
-        verdict = "above chance" if row["p"] < ALPHA else "at chance"
+        verdict = "above chance" if row["p"] < ALPHA else "not distinguishable from chance"
         parts.append(f"{name} {row['mean']:.2f} (chance {row['null_mean']:.2f}, p = {row['p']:.2f}, {verdict})")
     return join_and(parts)
 
@@ -149,10 +146,12 @@ def best_method(table: pd.DataFrame, score: str = "pair AUC") -> str | None:
     return None if rows.empty else str(rows.loc[rows["estimate"].idxmax(), "method"])
 
 
-def plain_versus_partial(table: pd.DataFrame, score: str = "pair AUC", plain: str = "correlation") -> str:
+def plain_versus_partial(table: pd.DataFrame, score: str = "pair AUC", plain: str = "correlation",
+                         conclusion: bool = True) -> str:
     """Whether the plain correlation matrix recovers the truth, and whether removing a common factor does.
 
-    Four cases, by :func:`beats_chance` of the plain matrix and of the ``partial:`` methods.
+    Four cases, by :func:`beats_chance` of the plain matrix and of the ``partial:`` methods; with
+    ``conclusion=False`` the case where only the partial ones do is not spelled out (for a second regime).
     """
     row = table.set_index(["method", "score"]).loc[(plain, score)]
     partial = [m for m in methods_above_chance(table, score) if m.startswith("partial")]
@@ -163,24 +162,38 @@ def plain_versus_partial(table: pd.DataFrame, score: str = "pair AUC", plain: st
                 else "; no partial correlation beats chance")
         return f"{head}, above chance: it recovers the primitives without a control{tail}"
     if partial:
-        return (f"{head}, not distinguishable from chance; the partial correlations under {named} beat chance: "
-                "removing a common factor is what lets the primitives show")
+        return (f"{head}, not distinguishable from chance; the partial correlations under {named} beat chance"
+                + (": removing a common factor is what lets the primitives show" if conclusion else ""))
     return f"{head}, not distinguishable from chance, and no partial correlation beats it either"
 
 
 def steps_sentence(effect: pd.DataFrame, labels=None) -> str:
-    """How scores move with fine-tuning steps (:func:`evalcorr.stats.method_recovery.steps_effect`):
-    the tasks whose Spearman rho with steps is positive with p < 0.05, and the range of their means."""
+    """How scores move with fine-tuning steps (:func:`evalcorr.stats.method_recovery.steps_effect`): the
+    tasks whose Spearman rho with steps is positive with p < 0.05, and the range over tasks of the mean
+    score at the fewest and at the most steps."""
     labels = {} if labels is None else dict(labels)
     up = effect[(effect["rho"] > 0) & (effect["p"] < ALPHA)]
     flat = effect.drop(up.index)
-    first = effect["low_steps"].iloc[0], effect["high_steps"].iloc[0]
+    low, high = effect["low_steps"].iloc[0], effect["high_steps"].iloc[0]
     text = (f"more fine-tuning steps go with higher scores on {len(up)} of the {len(effect)} tasks (Spearman "
-            f"correlation with steps above 0, p < {ALPHA}; mean exact match from {first[0]:.0f} to {first[1]:.0f} "
-            f"steps: {', '.join(f'{labels.get(t, t)} {a:.2f} to {b:.2f}' for t, a, b in up[['task', 'mean_low', 'mean_high']].itertuples(index=False))})")
+            f"correlation with steps above 0, p < {ALPHA}); the tasks' mean exact match ranges from "
+            f"{effect['mean_low'].min():.2f} to {effect['mean_low'].max():.2f} after {low:.0f} steps and from "
+            f"{effect['mean_high'].min():.2f} to {effect['mean_high'].max():.2f} after {high:.0f}")
     if len(flat):
-        text += f"; not on {join_and(labels.get(t, t) for t in flat['task'])}"
+        text += f"; the scores do not rise with steps on {join_and(labels.get(t, t) for t in flat['task'])}"
     return text
+
+
+def regimes_above_chance(tables: dict, score: str, noun: str) -> str:
+    """Which methods' ``score`` beats chance in each regime: ``the clusters beat chance for no method in
+    any regime`` or per regime (:func:`method_names`)."""
+    found = {regime: methods_above_chance(table, score) for regime, table in tables.items()}
+    lists = list(found.values())
+    if all(methods == lists[0] for methods in lists):
+        if not lists[0]:
+            return f"{noun} beat chance for no method in any regime"
+        return f"{noun} beat chance for {method_names(lists[0])} in every regime"
+    return f"{noun} beat chance for " + join_and(f"{method_names(m)} in the {r} regime" for r, m in found.items())
 
 
 def drivers_verdict(drivers: pd.DataFrame, size: str = "log10 parameters",
@@ -247,4 +260,18 @@ def contamination_verdict(difference: dict, recovery: dict, score: str = "pair A
     rows = {r: t.set_index(["method", "score"]).loc[(method, score)] for r, t in recovery.items()}
     detail = join_and(f"{rows[r]['estimate']:.2f} in the {r} regime ({'above chance' if beats_chance(rows[r]) else 'not distinguishable from chance'})"
                       for r in regimes)
-    return f"{first} The method that recovers the primitives best ({method}) has a {score} of {detail}."
+    return f"{first} The method that recovers the primitives best ({method_names([method])}) has a {score} of {detail}."
+
+
+def recovery_display(tables: dict) -> pd.DataFrame:
+    """The recovery tables of several regimes side by side, for reading: method, score, then per regime
+    the estimate with its interval (``0.84 [0.74, 0.90]``), the chance mean and the permutation p."""
+    out = None
+    for regime, table in tables.items():
+        part = pd.DataFrame({
+            "method": table["method"], "score": table["score"],
+            regime: [f"{e:.2f} [{lo:.2f}, {hi:.2f}]" for e, lo, hi in table[["estimate", "ci_low", "ci_high"]].to_numpy()],
+            f"chance ({regime})": table["null_mean"].map(lambda v: f"{v:.2f}"),
+            f"p ({regime})": table["p"].map(lambda v: f"{v:.3f}")})
+        out = part if out is None else out.merge(part, on=["method", "score"], how="left", sort=False)
+    return out

@@ -41,7 +41,7 @@ def test_block_and_contamination_verdicts_follow_the_paired_interval():
     assert "cannot tell from noise" in say.block_verdict(unclear)
     text = say.contamination_verdict(made, recovery)
     assert text.startswith("In this world the contamination hypothesis holds")
-    assert "(partial: PC1)" in text and "0.80 in the independent regime (above chance)" in text
+    assert "(the partial correlations under PC1)" in text and "0.80 in the independent regime (above chance)" in text
     assert "0.55 in the co-training regime (not distinguishable from chance)" in text
     assert "finds no support" in say.contamination_verdict(none, recovery)
     assert "cannot tell" in say.contamination_verdict(unclear, recovery)
@@ -66,8 +66,9 @@ def test_budget_run_note_steps_and_mantel():
     assert say.run_note({"seconds_total": {"wall": 3000}, "this_process_seconds": 3050}) == "the run went through in one process"
     effect = pd.DataFrame({"task": ["a", "b"], "n": 10, "low_steps": 25, "high_steps": 200, "mean_low": [0.1, 0.5],
                            "mean_high": [0.6, 0.5], "rho": [0.7, 0.01], "p": [0.001, 0.9]})
-    text = say.steps_sentence(effect, {"a": "task A"})
-    assert "on 1 of the 2 tasks" in text and "task A 0.10 to 0.60" in text and text.endswith("not on b")
+    text = say.steps_sentence(effect, {"b": "task B"})
+    assert "on 1 of the 2 tasks" in text and "from 0.10 to 0.50 after 25 steps and from 0.50 to 0.60 after 200" in text
+    assert text.endswith("do not rise with steps on task B")
     agreement = pd.DataFrame({"population": ["independent"] * 2 + ["co-training"] * 2, "transfer": ["s", "l"] * 2,
                               "n_tasks": 8, "r": [0.5, 0.6, 0.1, 0.2], "p": [0.01, 0.02, 0.3, 0.04]})
     assert say.mantel_verdict(agreement) == ("the agreement is significant (p < 0.05) for 2 of 2 sizes in the "
@@ -91,3 +92,23 @@ def test_method_names():
     assert say.method_names([]) == "no method"
     assert say.method_names(["partial: PC1", "factors: 3 (one per primitive)"]) == (
         "the partial correlations under PC1 and the 3-factor solution (one per primitive)")
+
+
+def test_regimes_above_chance_and_the_display_table():
+    weak = _table(pc1=(0.55, 0.4, 0.7, 0.5, 0.3))
+    assert say.regimes_above_chance({"a": _table(), "b": _table()}, "pair AUC", "the pairs") == (
+        "the pairs beat chance for the partial correlations under PC1 in every regime")
+    assert say.regimes_above_chance({"a": weak, "b": weak}, "pair AUC", "the pairs") == (
+        "the pairs beat chance for no method in any regime")
+    assert say.regimes_above_chance({"a": _table(), "b": weak}, "pair AUC", "the pairs") == (
+        "the pairs beat chance for the partial correlations under PC1 in the a regime and no method in the b regime")
+    shown = say.recovery_display({"a": _table(), "b": weak})
+    assert list(shown.columns) == ["method", "score", "a", "chance (a)", "p (a)", "b", "chance (b)", "p (b)"]
+    assert shown.loc[1, "a"] == "0.80 [0.70, 0.90]" and shown.loc[1, "p (b)"] == "0.300"
+
+
+def test_coverage_sentence_gives_the_attainable_share():
+    summary = pd.DataFrame({"grouping": ["models (naive)", "base model"], "coverage": [0.79, 0.85],
+                            "attainable": [0.87, 0.86]})
+    assert say.coverage_sentence(summary) == ("79% of the models (naive) intervals and 85% of the base model intervals "
+                                              "(correct intervals of the same widths would reach 87% and 86%)")
