@@ -61,7 +61,7 @@ def parse(files):
         "benchmark": "Toy", "family": "Toy", "subfamily": "", "display": raw["task"].str.title(),
         "level": raw["level"], "metric": "acc", "score": raw["score"].astype("float64"), "scale": "fraction",
         "n_items": pd.array([100] * n, dtype="Int64"), "params_b": raw["params_b"].astype("float64"),
-        "architecture": na_text, "precision": na_text, "base_family": na_text, "model_type": na_text,
+        "architecture": na_text, "precision": na_text, "base_family": na_text, "base_model": na_text, "model_type": na_text,
         "pretrain_tokens_t": float("nan"), "flops_1e21": float("nan"),
     })
 '''

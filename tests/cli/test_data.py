@@ -91,8 +91,9 @@ def test_sources_command_runs_as_a_process():
     header, rule, *rows = done.stdout.splitlines()
     assert header.split() == ["id", "kind", "models", "tasks", "rows", "snapshot", "licence", "cached"]
     assert [row.split()[0] for row in rows][:2] == ["open-llm-leaderboard-v2", "hf-open-llm-v2"]
-    assert len(rows) == 15
-    assert rows[-1].split()[:2] == ["controlled-transfer", "transfer"]
+    assert len(rows) == 16
+    assert [row.split()[:2] for row in rows[-2:]] == [["controlled-transfer", "transfer"],
+                                                       ["controlled-population", "scores"]]
 
 
 BOOM_PARSER = '''
