@@ -56,7 +56,7 @@ def recovery_plot(tables: Mapping[str, pd.DataFrame], *, title: str | None = Non
     first = next(iter(tables.values()))
     scores = list(pd.unique(first["score"]))
     heights = [first["score"].eq(s).sum() for s in scores]
-    fig, axes = subplots(len(scores), 1, figsize=(PAGE_WIDTH, 0.34 * sum(heights) + 1.1 * len(scores)),
+    fig, axes = subplots(len(scores), 1, figsize=(PAGE_WIDTH, 0.24 * sum(heights) + 0.9 * len(scores)),
                          squeeze=False, gridspec_kw={"height_ratios": heights})
     colours = {regime: QUALITATIVE[i] for i, regime in enumerate(tables)}
     offsets = np.linspace(-0.15, 0.15, len(tables)) if len(tables) > 1 else [0.0]
@@ -156,10 +156,11 @@ def coverage_plot(summaries: Mapping[str, pd.DataFrame], *, title: str | None = 
     axes[1].set_ylabel("median interval width")
     for ax in axes:
         ax.set_xticks(range(len(summaries)), list(summaries))
-    axes[0].legend(frameon=False, fontsize=7.5, loc="lower left")
+    fig.legend(*axes[0].get_legend_handles_labels(), frameon=False, fontsize=7.5, loc="upper center", ncol=3,
+               borderaxespad=0.2)
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+        fig.suptitle(title, y=0.93)
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))   # room for the legend above the panels
     return fig
 
 

@@ -264,14 +264,16 @@ def contamination_verdict(difference: dict, recovery: dict, score: str = "pair A
 
 
 def recovery_display(tables: dict) -> pd.DataFrame:
-    """The recovery tables of several regimes side by side, for reading: method, score, then per regime
-    the estimate with its interval (``0.84 [0.74, 0.90]``), the chance mean and the permutation p."""
-    out = None
-    for regime, table in tables.items():
-        part = pd.DataFrame({
-            "method": table["method"], "score": table["score"],
-            regime: [f"{e:.2f} [{lo:.2f}, {hi:.2f}]" for e, lo, hi in table[["estimate", "ci_low", "ci_high"]].to_numpy()],
-            f"chance ({regime})": table["null_mean"].map(lambda v: f"{v:.2f}"),
-            f"p ({regime})": table["p"].map(lambda v: f"{v:.3f}")})
-        out = part if out is None else out.merge(part, on=["method", "score"], how="left", sort=False)
-    return out
+    """The recovery tables of several regimes in one table for reading: method, score, regime, the
+    estimate with its interval (``0.84 [0.74, 0.90]``), the chance mean and the permutation p; the
+    regimes of one method and score on adjacent rows."""
+    parts = []
+    for order, (regime, table) in enumerate(tables.items()):
+        parts.append(pd.DataFrame({
+            "method": table["method"], "score": table["score"], "regime": regime,
+            "estimate [95% interval]": [f"{e:.2f} [{lo:.2f}, {hi:.2f}]"
+                                        for e, lo, hi in table[["estimate", "ci_low", "ci_high"]].to_numpy()],
+            "chance": table["null_mean"].map(lambda v: f"{v:.2f}"), "p": table["p"].map(lambda v: f"{v:.3f}"),
+            "_row": range(len(table)), "_regime": order}))
+    out = pd.concat(parts).sort_values(["_row", "_regime"], kind="stable")
+    return out.drop(columns=["_row", "_regime"]).reset_index(drop=True)

@@ -103,8 +103,9 @@ def test_regimes_above_chance_and_the_display_table():
     assert say.regimes_above_chance({"a": _table(), "b": weak}, "pair AUC", "the pairs") == (
         "the pairs beat chance for the partial correlations under PC1 in the a regime and no method in the b regime")
     shown = say.recovery_display({"a": _table(), "b": weak})
-    assert list(shown.columns) == ["method", "score", "a", "chance (a)", "p (a)", "b", "chance (b)", "p (b)"]
-    assert shown.loc[1, "a"] == "0.80 [0.70, 0.90]" and shown.loc[1, "p (b)"] == "0.300"
+    assert list(shown.columns) == ["method", "score", "regime", "estimate [95% interval]", "chance", "p"]
+    assert shown["regime"].tolist() == ["a", "b", "a", "b"] and shown["method"].tolist()[2:] == ["partial: PC1"] * 2
+    assert shown.loc[2, "estimate [95% interval]"] == "0.80 [0.70, 0.90]" and shown.loc[3, "p"] == "0.300"
 
 
 def test_coverage_sentence_gives_the_attainable_share():
