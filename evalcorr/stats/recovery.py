@@ -69,25 +69,39 @@ def uses_table(truth: pd.DataFrame, tasks=None) -> pd.DataFrame:
     return table.loc[tasks, primitive_columns(truth)].astype(int)
 
 
-def _aligned(corr: pd.DataFrame, uses: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
-    missing = [t for t in corr.index if t not in uses.index]
-    if missing:
-        raise RecoveryError(f"task(s) {missing} of the matrix are not in the truth table")
-    return corr.to_numpy(float), uses.loc[list(corr.index)]
+# The scores below work on NumPy arrays after one label lookup: a permutation null calls them
+# thousands of times, and pandas label indexing would be most of their cost.
+
+def _positions(index: pd.Index, labels, what: str) -> np.ndarray:
+    """Positions of ``labels`` in ``index``; an error names the labels that are missing."""
+    where = pd.Index(index).get_indexer(labels)
+    if (where < 0).any():
+        missing = [t for t, i in zip(labels, where) if i < 0]
+        raise RecoveryError(f"task(s) {missing} of the {what} are not in the truth table")
+    return where
+
+
+def _aligned(corr: pd.DataFrame, uses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The matrix as an array and the truth's 0/1 rows in the matrix's task order."""
+    return corr.to_numpy(float), uses.to_numpy(int)[_positions(uses.index, corr.index, "matrix")]
+
+
+def _shared(truth: np.ndarray) -> np.ndarray:
+    shared = (truth @ truth.T) > 0
+    np.fill_diagonal(shared, False)
+    return shared
 
 
 def shared_pairs(uses: pd.DataFrame) -> pd.DataFrame:
     """tasks x tasks: True where two distinct tasks share at least one primitive."""
-    values = uses.to_numpy(int)
-    shared = (values @ values.T) > 0
-    np.fill_diagonal(shared, False)
-    return pd.DataFrame(shared, index=uses.index, columns=uses.index)
+    return pd.DataFrame(_shared(uses.to_numpy(int)), index=uses.index, columns=uses.index)
 
 
 def single_primitive(uses: pd.DataFrame) -> pd.Series:
     """The primitive of each task that uses exactly one (tasks with several belong to no single group)."""
-    single = uses.sum(axis=1) == 1
-    return uses[single].idxmax(axis=1).rename("primitive")
+    values = uses.to_numpy()
+    single = values.sum(axis=1) == 1
+    return pd.Series(uses.columns[values[single].argmax(axis=1)], index=uses.index[single], name="primitive")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -102,9 +116,9 @@ def pair_auc(corr: pd.DataFrame, uses: pd.DataFrame) -> float:
     >>> pair_auc(corr, uses)      # the sharing pair (a, b) beats (a, c) but not (b, c)
     0.5
     """
-    values, uses = _aligned(corr, uses)
+    values, truth = _aligned(corr, uses)
     upper = np.triu(np.ones(values.shape, dtype=bool), 1) & np.isfinite(values)
-    shared = shared_pairs(uses).to_numpy()
+    shared = _shared(truth)
     inside, outside = values[upper & shared], values[upper & ~shared]
     if len(inside) == 0 or len(outside) == 0:
         raise RecoveryError("pair_auc needs pairs that share a primitive and pairs that share none")
@@ -115,14 +129,17 @@ def pair_auc(corr: pd.DataFrame, uses: pd.DataFrame) -> float:
 
 def labels_ari(labels: pd.Series, uses: pd.DataFrame) -> float:
     """ARI of a clustering (task -> cluster) against the primitives of the single-primitive tasks."""
-    groups = single_primitive(uses)
-    return adjusted_rand_index(groups.to_numpy(), labels.loc[groups.index].to_numpy())
+    values = uses.to_numpy()
+    single = values.sum(axis=1) == 1
+    clusters = labels.to_numpy()[_positions(labels.index, uses.index[single], "truth table")]
+    return adjusted_rand_index(values[single].argmax(axis=1), clusters)
 
 
 def cluster_ari(corr: pd.DataFrame, uses: pd.DataFrame, k: int | None = None, method: str = "average") -> float:
     """ARI of the ``k``-cluster cut (default: one cluster per primitive) against the primitives of the
     single-primitive tasks; the clustering itself uses every task of ``corr``."""
-    _, uses = _aligned(corr, uses)
+    _positions(uses.index, corr.index, "matrix")
+    uses = uses.loc[list(corr.index)]
     k = uses.shape[1] if k is None else int(k)
     return labels_ari(cluster_labels(corr, k, method), uses)
 
@@ -134,11 +151,11 @@ def category_means(corr: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series) -
     format), ``neither``; and ``surface block`` = same surface only - neither, the block that a
     shared surface (or training the tasks of a family together) makes without a shared skill.
     """
-    values, uses = _aligned(corr, uses)
+    values, truth = _aligned(corr, uses)
     tasks = list(corr.index)
     same = surface.loc[tasks].to_numpy()
     same = same[:, None] == same[None, :]
-    shared = shared_pairs(uses).to_numpy()
+    shared = _shared(truth)
     upper = np.triu(np.ones(values.shape, dtype=bool), 1) & np.isfinite(values)
     means = {
         "shared primitive": values[upper & shared],
@@ -162,12 +179,7 @@ def loading_congruence(loadings: pd.DataFrame, uses: pd.DataFrame) -> pd.DataFra
     -------
     DataFrame: primitive, factor, congruence (in [-1, 1] before flipping; reported >= 0).
     """
-    tasks = [t for t in loadings.index if t in uses.index]
-    if len(tasks) < len(loadings.index):
-        raise RecoveryError(f"task(s) {sorted(set(loadings.index) - set(tasks))} are not in the truth table")
-    truth = uses.loc[tasks].to_numpy(float)
-    phi = tucker_congruence(truth, loadings.loc[tasks].to_numpy(float))
-    rows, cols = linear_sum_assignment(-np.abs(phi))
+    phi, rows, cols = _matched_congruence(loadings, uses)
     matched = dict(zip(rows, cols))
     out = []
     for i, primitive in enumerate(uses.columns):
@@ -179,7 +191,17 @@ def loading_congruence(loadings: pd.DataFrame, uses: pd.DataFrame) -> pd.DataFra
 
 def mean_congruence(loadings: pd.DataFrame, uses: pd.DataFrame) -> float:
     """Mean over primitives of :func:`loading_congruence` (an unmatched primitive counts 0)."""
-    return float(loading_congruence(loadings, uses)["congruence"].fillna(0.0).mean())
+    phi, rows, cols = _matched_congruence(loadings, uses)
+    return float(np.abs(phi[rows, cols]).sum() / uses.shape[1])
+
+
+def _matched_congruence(loadings: pd.DataFrame, uses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Congruence of every primitive column with every factor (primitives x factors), and the one-to-one
+    matching of primitives (rows) to factors (cols) that maximises the total absolute congruence."""
+    truth = uses.to_numpy(float)[_positions(uses.index, loadings.index, "loadings")]
+    phi = tucker_congruence(truth, loadings.to_numpy(float))
+    rows, cols = linear_sum_assignment(-np.abs(phi))
+    return phi, rows, cols
 
 
 # --------------------------------------------------------------------------------------------------
@@ -225,12 +247,13 @@ def cluster_bootstrap(wide: pd.DataFrame, groups: pd.Series | None,
     rng = np.random.default_rng(seed)
     draws = {name: [] for name in estimate}
     values = wide.to_numpy(float)
+    names = np.asarray(wide.index.astype(str), dtype=object)    # labels read once, not per resample
     for _ in range(n_boot):
         counts = resample_counts(codes, n_groups, 1, rng)[0]
         rows = np.repeat(np.arange(len(wide)), counts)
         copy = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
         sample = pd.DataFrame(values[rows], columns=wide.columns,
-                              index=[f"{wide.index[r]}#{c}" for r, c in zip(rows, copy)])
+                              index=[f"{names[r]}#{c}" for r, c in zip(rows, copy)])
         try:
             result = statistic(sample)
         except (EvalcorrError, ValueError, np.linalg.LinAlgError):
