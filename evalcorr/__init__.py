@@ -15,7 +15,7 @@ loaded lazily so that ``import evalcorr`` stays cheap:
 
 from importlib import import_module
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _PUBLIC = {
     "load_scores": "evalcorr.data.loaders",
