@@ -203,7 +203,7 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
                           cells_executed=page.cells_executed, seconds=seconds, warnings=page.warnings)
     if cache:
         cache.store(name, key, outputs=outputs, figures=page.figures,
-                    cells_executed=page.cells_executed, warnings=page.warnings,
+                    cells_executed=page.cells_executed, warnings=page.warnings, seconds=seconds,
                     resources=file_stamps(linked_files(result.markdown, qmd_path.parent), project_root))
     return result
 

@@ -23,7 +23,7 @@ from evalcorr.render.citations import bib_keys, check_citations, report_citation
 from evalcorr.render.crossref import is_crossref
 from evalcorr.render.filters import html_figures, images, subfigures
 from evalcorr.render.html import page_html
-from evalcorr.render.pagecache import CACHE_DIRNAME
+from evalcorr.render.pagecache import CACHE_DIRNAME, PageCache
 from evalcorr.render.pandoc import PandocCache, element, find_all, markdown_to_ast
 from evalcorr.render.project import Page, Project
 from evalcorr.render.resources import copy_page_resources
@@ -42,9 +42,12 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     cache_dir = project.root / CACHE_DIRNAME
     pandoc_cache = PandocCache(cache_dir / "pandoc")
     jobs = render_jobs()
+    page_cache = PageCache.for_project(project.root)
+    order = longest_first([page_cache.last_seconds(Path(page.source).as_posix()) for page in project.pages])
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_execute_and_parse, page, project, site_dir, execute, log, pandoc_cache)
-                   for page in project.pages]
+        submitted = {i: pool.submit(_execute_and_parse, project.pages[i], project, site_dir, execute, log,
+                                    pandoc_cache) for i in order}
+        futures = [submitted[i] for i in range(len(project.pages))]     # read back in book order
         parsed = []
         try:
             for index, future in enumerate(futures, start=1):
@@ -100,6 +103,19 @@ def render_jobs() -> int:
     if not value.isdigit() or int(value) < 1:
         raise RenderError(f"EVALCORR_RENDER_JOBS={value!r}: give a whole number of pages to execute at once (>= 1)")
     return int(value)
+
+
+def longest_first(last_seconds: list[float]) -> list[int]:
+    """The order in which to start the pages: longest last execution first, ties in book order.
+
+    With a few kernels at once, a long page started last would run alone at the end; started first,
+    the short pages fill the other kernels meanwhile (longest-processing-time scheduling). A page never
+    executed (0 s) keeps its book place after the others, so a cold render runs in book order.
+
+    >>> longest_first([1.0, 42.0, 0.0, 11.0])
+    [1, 3, 0, 2]
+    """
+    return sorted(range(len(last_seconds)), key=lambda i: -last_seconds[i])
 
 
 def _execute_and_parse(page: Page, project: Project, site_dir: Path, execute, log, pandoc_cache=None):

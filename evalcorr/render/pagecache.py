@@ -151,8 +151,16 @@ class PageCache:
                           cells_executed=stored.get("cells_executed", 0),
                           warnings=stored.get("warnings", []))
 
+    def last_seconds(self, page: str) -> float:
+        """How long the last execution of ``page`` took, whatever its key (0.0 when nothing is stored)."""
+        try:
+            stored = json.loads((self._entry_dir(page) / "entry.json").read_text(encoding="utf-8"))
+            return float(stored.get("seconds", 0.0))
+        except (OSError, json.JSONDecodeError, TypeError, ValueError):
+            return 0.0
+
     def store(self, page: str, key: str, *, outputs: list[str], figures, cells_executed: int = 0,
-              warnings=(), resources: dict[str, str] | None = None) -> None:
+              warnings=(), resources: dict[str, str] | None = None, seconds: float = 0.0) -> None:
         """Store a page's outputs and figure files under ``key``, replacing its previous entry."""
         self.directory.mkdir(parents=True, exist_ok=True)
         entry_dir = self._entry_dir(page)
@@ -164,7 +172,7 @@ class PageCache:
             (tmp / "entry.json").write_text(json.dumps({
                 "format": ENTRY_FORMAT, "key": key, "page": page, "outputs": list(outputs),
                 "figures": [Path(f).name for f in figures], "cells_executed": cells_executed,
-                "warnings": list(warnings), "resources": dict(resources or {}),
+                "warnings": list(warnings), "resources": dict(resources or {}), "seconds": round(float(seconds), 2),
             }, indent=1), encoding="utf-8")
             shutil.rmtree(entry_dir, ignore_errors=True)
             try:

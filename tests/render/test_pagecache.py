@@ -175,3 +175,12 @@ def test_store_replaces_the_entry_and_load_checks_the_key(tmp_path):
     entry = cache.load("index.qmd", "k2", tmp_path / "out")
     assert entry.outputs == ["two", ""] and entry.figures == [] and entry.cells_executed == 1
     assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["index.qmd"]  # no temp dirs left
+
+
+def test_last_seconds_is_kept_whatever_the_key(tmp_path):
+    cache = PageCache(tmp_path / "cache")
+    assert cache.last_seconds("chapters/a.qmd") == 0.0        # never executed
+    cache.store("chapters/a.qmd", "key-1", outputs=["x"], figures=[], seconds=41.7)
+    assert cache.last_seconds("chapters/a.qmd") == 41.7
+    assert cache.load("chapters/a.qmd", "key-2", tmp_path / "figs") is None   # a changed page misses...
+    assert cache.last_seconds("chapters/a.qmd") == 41.7                      # ...but its time is known
