@@ -102,6 +102,15 @@ def preset(name: str) -> ExperimentConfig:
         raise ValueError(f"unknown configuration {name!r}; choose one of {sorted(PRESETS)}") from None
 
 
+def known_keys(data: dict, cls, what: str) -> dict:
+    """`data` when each of its keys is a field of the dataclass `cls`; an error naming the others if not."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValueError(f"unknown {what} key(s) {unknown}; known: {sorted(known)}")
+    return data
+
+
 def to_yaml(config: ExperimentConfig) -> str:
     data = asdict(config)
     data["tasks"] = list(config.tasks)
@@ -111,11 +120,7 @@ def to_yaml(config: ExperimentConfig) -> str:
 
 def from_yaml(text: str) -> ExperimentConfig:
     """Parse a configuration; unknown keys are an error, missing keys take the defaults."""
-    data = yaml.safe_load(text)
-    known = {f.name for f in fields(ExperimentConfig)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"unknown configuration key(s) {unknown}; known: {sorted(known)}")
+    data = known_keys(yaml.safe_load(text), ExperimentConfig, "configuration")
     for key in ("pretrain", "finetune_a", "finetune_b"):
         if key in data:
             data[key] = TrainSpec(**data[key])

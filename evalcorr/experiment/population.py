@@ -41,7 +41,7 @@ import os
 import resource
 import sys
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -133,11 +133,7 @@ def to_yaml(config: PopulationConfig) -> str:
 
 def from_yaml(text: str) -> PopulationConfig:
     """Parse a population configuration; unknown keys are an error."""
-    data = yaml.safe_load(text)
-    known = {f.name for f in fields(PopulationConfig)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ValueError(f"unknown population configuration key(s) {unknown}; known: {sorted(known)}")
+    data = C.known_keys(yaml.safe_load(text), PopulationConfig, "population configuration")
     data["tasks"] = tuple(data["tasks"])
     data["steps"] = tuple(data.get("steps", PopulationConfig.steps))
     data["extra_sizes"] = tuple(ModelSize(**s) for s in data.get("extra_sizes", ()))

@@ -24,6 +24,7 @@ directory is a build artefact (ignored by git, removed by ``make clean``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -95,12 +96,7 @@ class PageCache:
     def key(self, page_text: str, *, defaults=None, extra: str = "") -> str:
         """The content hash of a page under the current sources, data cache and defaults."""
         h = hashlib.sha256()
-
-        def add(label: str, value: bytes | str) -> None:
-            value = value.encode("utf-8") if isinstance(value, str) else value
-            h.update(f"{label}:{len(value)}:".encode())
-            h.update(value)
-
+        add = functools.partial(hash_field, h)
         add("format", str(ENTRY_FORMAT))
         add("page", page_text)
         add("defaults", json.dumps(defaults or {}, sort_keys=True, default=str))
@@ -186,6 +182,14 @@ class PageCache:
     def _entry_dir(self, page: str) -> Path:
         slug = page.replace("\\", "/").replace("/", "__")
         return self.directory / slug
+
+
+def hash_field(h, label: str, value: bytes | str) -> None:
+    """Add one labelled field to the hash `h`, length-prefixed so that neighbouring fields cannot run
+    together (``a`` + ``bc`` hashes apart from ``ab`` + ``c``)."""
+    value = value.encode("utf-8") if isinstance(value, str) else value
+    h.update(f"{label}:{len(value)}:".encode())
+    h.update(value)
 
 
 def data_cache_stamps(directory) -> list[str]:

@@ -2,9 +2,9 @@
 
 A render of the offline renderer depends on:
 
-- everything an executed page depends on (:class:`evalcorr.render.pagecache.PageCache`: the
-  evalcorr sources, the data cache's stamps, the committed data tables, Python and library versions);
-- every other file of the evalcorr package (the renderer's templates and assets);
+- everything an executed page depends on (:class:`evalcorr.render.pagecache.PageCache`: every file
+  of the evalcorr package, sources, the renderer's templates and assets alike, the data cache's
+  stamps, the committed data tables, Python and library versions);
 - the project's ``_quarto.yml``, every page, the bibliography, the citation style and CITATION.cff;
 - the versions of pandoc and Typst.
 
@@ -18,13 +18,13 @@ site, or a copied file of the project, edited or removed by hand is rendered aga
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from importlib import metadata
 from pathlib import Path
 
-import evalcorr
-from evalcorr.render.pagecache import PageCache
+from evalcorr.render.pagecache import PageCache, hash_field
 from evalcorr.render.project import CONFIG, Project
 
 STAMP = ".evalcorr-inputs.json"
@@ -36,18 +36,11 @@ _TOOLS = ("pypandoc_binary", "typst")
 def inputs_digest(project: Project) -> str:
     """sha256 of everything the offline render of `project` reads (see the module docstring)."""
     h = hashlib.sha256()
-
-    def add(label: str, value: bytes | str) -> None:
-        value = value.encode("utf-8") if isinstance(value, str) else value
-        h.update(f"{label}:{len(value)}:".encode())
-        h.update(value)
-
+    add = functools.partial(hash_field, h)
     add("format", str(STAMP_FORMAT))
+    # The page cache's key already covers every file of the evalcorr package (sources, templates and
+    # assets), the data cache, the committed data tables and the library versions.
     add("pages", PageCache.for_project(project.root).key("", defaults=project.execute, extra="site"))
-    package = Path(evalcorr.__file__).parent
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            add(f"package/{path.relative_to(package).as_posix()}", path.read_bytes())
     files = [project.root / CONFIG, *(project.root / page.source for page in project.pages),
              project.bibliography, project.csl, project.root / "CITATION.cff"]
     for path in files:
