@@ -47,10 +47,16 @@ def linkage_matrix(corr: pd.DataFrame, method: str = "average") -> np.ndarray:
     method : {"average", "complete", "single", "weighted"}
         linkage rule (methods that need Euclidean input, such as Ward, are not offered for 1 - r).
     """
+    tree, distance = _tree(corr, method)
+    return hierarchy.optimal_leaf_ordering(tree, distance)
+
+
+def _tree(corr: pd.DataFrame, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """The linkage of the tasks on 1 - r (leaves in scipy's order) and the condensed distances."""
     if method not in LINKAGE_METHODS:
         raise EvalcorrError(f"unknown linkage method {method!r}; use one of {', '.join(LINKAGE_METHODS)}")
     distance = _distance(corr)
-    return hierarchy.optimal_leaf_ordering(hierarchy.linkage(distance, method=method), distance)
+    return hierarchy.linkage(distance, method=method), distance
 
 
 def cluster_order(corr: pd.DataFrame, method: str = "average") -> list[str]:
@@ -60,10 +66,14 @@ def cluster_order(corr: pd.DataFrame, method: str = "average") -> list[str]:
 
 
 def cluster_labels(corr: pd.DataFrame, k: int, method: str = "average") -> pd.Series:
-    """Cluster number (1..k) of each task when the tree is cut into ``k`` clusters."""
+    """Cluster number (1..k) of each task when the tree is cut into ``k`` clusters.
+
+    The clusters are those of :func:`linkage_matrix`'s tree; the leaf ordering, which only flips
+    branches, is skipped (it costs more than the clustering and cannot change a cut).
+    """
     if not 1 <= k <= len(corr):
         raise EvalcorrError(f"`k` must be between 1 and the number of tasks ({len(corr)}), got {k}")
-    labels = hierarchy.fcluster(linkage_matrix(corr, method), t=k, criterion="maxclust")
+    labels = hierarchy.fcluster(_tree(corr, method)[0], t=k, criterion="maxclust")
     return pd.Series(labels, index=corr.columns.copy(), name="cluster")
 
 

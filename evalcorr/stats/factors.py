@@ -26,7 +26,7 @@ from scipy.optimize import linear_sum_assignment
 from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.pca import complete_rows, principal_components
+from evalcorr.stats.pca import complete_rows, orient_columns, principal_components
 
 
 def scree(wide: pd.DataFrame, standardize: bool = True) -> pd.DataFrame:
@@ -251,14 +251,21 @@ def factor_loadings(wide: pd.DataFrame, n_factors: int, rotation: str | None = "
     if n_factors < 1:
         raise EvalcorrError(f"factor_loadings: `n_factors` must be >= 1, got {n_factors}")
     pca = principal_components(wide, n_components=n_factors)
-    raw = pca.loadings.to_numpy() * np.sqrt(pca.explained_variance.to_numpy())
-    rotated = varimax(raw)[0] if rotation == "varimax" and n_factors > 1 else raw
+    loadings = rotated_loadings(pca.loadings.to_numpy(), pca.explained_variance.to_numpy(), rotation)
+    return pd.DataFrame(loadings, index=pca.loadings.index, columns=[f"F{i + 1}" for i in range(n_factors)])
+
+
+def rotated_loadings(vectors: np.ndarray, eigenvalues: np.ndarray, rotation: str | None = "varimax") -> np.ndarray:
+    """:func:`factor_loadings` from the leading eigenvectors and eigenvalues of the correlation matrix:
+    the eigenvectors are oriented (:func:`evalcorr.stats.pca.orient_columns`), scaled to loadings,
+    rotated, ordered by the variance they carry and signed to sum positive."""
+    raw = orient_columns(vectors) * np.sqrt(eigenvalues)
+    rotated = varimax(raw)[0] if rotation == "varimax" and raw.shape[1] > 1 else raw
     order = np.argsort(-(rotated**2).sum(axis=0), kind="stable")
     rotated = rotated[:, order]
     signs = np.sign(rotated.sum(axis=0))
     signs[signs == 0] = 1.0
-    names = [f"F{i + 1}" for i in range(n_factors)]
-    return pd.DataFrame(rotated * signs, index=pca.loadings.index, columns=names)
+    return rotated * signs
 
 
 def factor_variance(loadings: pd.DataFrame) -> pd.Series:

@@ -49,13 +49,16 @@ def principal_axis(corr: np.ndarray, n_factors: int, max_iter: int = 1000, tol: 
     except np.linalg.LinAlgError:
         h = np.full(k, 0.5)
     h = np.clip(h, 0.0, 0.995)
+    reduced = r.copy()
+    diagonal = np.arange(k)
+    # A bootstrap runs this loop hundreds of times per resample: plain ufuncs (np.clip's wrapper costs
+    # as much as the arithmetic on a small matrix), the same numbers.
     for _ in range(max_iter):
-        reduced = r.copy()
-        np.fill_diagonal(reduced, h)
+        reduced[diagonal, diagonal] = h
         values, vectors = np.linalg.eigh(reduced)
         values, vectors = values[::-1][:n_factors], vectors[:, ::-1][:, :n_factors]
-        loadings = vectors * np.sqrt(np.clip(values, 0.0, None))
-        new = np.clip((loadings**2).sum(axis=1), 0.0, 0.995)
+        loadings = vectors * np.sqrt(np.maximum(values, 0.0))
+        new = np.minimum(np.maximum((loadings**2).sum(axis=1), 0.0), 0.995)
         if np.max(np.abs(new - h)) < tol:
             h = new
             break
@@ -160,6 +163,23 @@ def _second_order(phi: np.ndarray) -> np.ndarray:
     return gamma * (1.0 if gamma.sum() >= 0 else -1.0)
 
 
+def schmid_leiman_matrix(r: np.ndarray, n_factors: int) -> tuple[np.ndarray, ...]:
+    """The Schmid-Leiman solution of a correlation array, unchecked: (general, groups, pattern, phi, gamma)
+    (:func:`schmid_leiman_corr` checks its input and labels these; a bootstrap calls this directly)."""
+    unrotated = principal_axis(r, n_factors)
+    start = varimax(unrotated)[0] if n_factors > 1 else unrotated
+    pattern, phi = oblimin(start)
+    # Orient each factor so its pattern sums positive (flipping a factor flips its correlations too).
+    signs = np.where(pattern.sum(axis=0) >= 0, 1.0, -1.0)
+    pattern, phi = pattern * signs, phi * np.outer(signs, signs)
+    order = np.argsort(-(pattern**2).sum(axis=0), kind="stable")
+    pattern, phi = pattern[:, order], phi[np.ix_(order, order)]
+    gamma = _second_order(phi)
+    general = pattern @ gamma
+    groups = pattern * np.sqrt(np.clip(1.0 - gamma**2, 0.0, None))
+    return general, groups, pattern, phi, gamma
+
+
 # Many small decompositions: BLAS threads only add synchronisation (see factors.parallel_analysis).
 @threadpool_limits.wrap(limits=1, user_api="blas")
 def schmid_leiman_corr(corr: pd.DataFrame, n_factors: int, n_models: int = 0) -> SchmidLeiman:
@@ -182,17 +202,7 @@ def schmid_leiman_corr(corr: pd.DataFrame, n_factors: int, n_models: int = 0) ->
     k = len(r)
     if not (isinstance(n_factors, (int, np.integer)) and 1 <= n_factors < k):
         raise EvalcorrError(f"`n_factors` must be an integer between 1 and {k - 1} (the tasks less one), got {n_factors!r}")
-    unrotated = principal_axis(r, int(n_factors))
-    start = varimax(unrotated)[0] if n_factors > 1 else unrotated
-    pattern, phi = oblimin(start)
-    # Orient each factor so its pattern sums positive (flipping a factor flips its correlations too).
-    signs = np.where(pattern.sum(axis=0) >= 0, 1.0, -1.0)
-    pattern, phi = pattern * signs, phi * np.outer(signs, signs)
-    order = np.argsort(-(pattern**2).sum(axis=0), kind="stable")
-    pattern, phi = pattern[:, order], phi[np.ix_(order, order)]
-    gamma = _second_order(phi)
-    general = pattern @ gamma
-    groups = pattern * np.sqrt(np.clip(1.0 - gamma**2, 0.0, None))
+    general, groups, pattern, phi, gamma = schmid_leiman_matrix(r, int(n_factors))
     names = [f"F{i + 1}" for i in range(n_factors)]
     loadings = pd.DataFrame(np.column_stack([general, groups]), index=corr.index.copy(),
                             columns=["general", *[f"G{i + 1}" for i in range(n_factors)]])

@@ -26,7 +26,7 @@ from evalcorr.stats import recovery as R
 from evalcorr.stats.clustering import cluster_labels
 from evalcorr.stats.correlation import correlation_matrix
 from evalcorr.stats.factors import factor_loadings, parallel_analysis
-from evalcorr.stats.partial import partial_correlation_matrix
+from evalcorr.stats.weighted import ResampledMoments
 
 # label -> control of evalcorr.stats.partial (None: the plain correlation matrix)
 MATRIX_METHODS: dict[str, str | None] = {
@@ -44,39 +44,62 @@ SCORES = {"pair AUC": "pairs sharing a primitive correlate more (0.5 = chance)",
 
 
 def matrices(wide: pd.DataFrame, surface: pd.Series, covariate: pd.Series | None = None,
-             n_factors: int = 1, min_periods: int = 30) -> dict[str, pd.DataFrame]:
+             n_factors: int = 1, min_periods: int = 30, counts: np.ndarray | None = None) -> dict[str, pd.DataFrame]:
     """Every matrix method's task x task matrix (``log parameters`` only with a covariate that varies);
     the general factor is the Schmid-Leiman one of ``n_factors`` group factors (fixed, so that a
-    bootstrap resample does not re-run the parallel analysis)."""
+    bootstrap resample does not re-run the parallel analysis).
+
+    The table must be complete (the population is). The matrices are those of
+    :func:`evalcorr.stats.partial.partial_correlation_matrix`, computed from the table's moments
+    (:class:`evalcorr.stats.weighted.ResampledMoments`) so that a resample is given by ``counts``, each
+    model's multiplicity (default: once each), without building its table.
+    """
+    moments = _moments(wide, surface, covariate, min_periods, counts)
     out = {}
-    rows = None if covariate is None else R.aligned_to_rows(covariate, wide.index)
     for label, control in MATRIX_METHODS.items():
-        if control == "log-params" and (rows is None or rows.nunique() < 2):
+        if control == "log-params" and (moments.covariate is None or pd.Series(moments.covariate).nunique() < 2):
             continue
         if control == "general-factor":
             control = f"general-factor:{max(int(n_factors), 1)}"
-        out[label] = partial_correlation_matrix(wide, control=control, covariate=rows,
-                                                families=surface, min_periods=min_periods)
+        out[label] = pd.DataFrame(moments.partial(control), index=wide.columns, columns=wide.columns)
     return out
+
+
+def _moments(wide, surface, covariate, min_periods, counts) -> ResampledMoments:
+    if covariate is not None:
+        params = pd.to_numeric(covariate, errors="coerce").reindex(wide.index).to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            covariate = np.where(params > 0, np.log10(params), np.nan)
+    return ResampledMoments(wide.to_numpy(float), np.ones(len(wide)) if counts is None else counts,
+                            families=surface.reindex(wide.columns).to_numpy(), covariate=covariate,
+                            min_periods=min_periods)
 
 
 def method_scores(wide: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series, covariate: pd.Series | None = None,
-                  n_factors: int | None = None, min_periods: int = 30) -> dict[tuple[str, str], float]:
+                  n_factors: int | None = None, min_periods: int = 30,
+                  counts: np.ndarray | None = None) -> dict[tuple[str, str], float]:
     """{(method, score): value} for every method: AUC and ARI of each matrix, congruence of the factors.
 
     ``n_factors`` is the parallel-analysis count to add a second factor solution for (None: only the
-    solution with one factor per primitive).
+    solution with one factor per primitive). ``counts``: a resample, as for :func:`matrices`.
     """
     out = {}
-    for label, matrix in matrices(wide, surface, covariate, n_factors or 1, min_periods).items():
+    for label, matrix in matrices(wide, surface, covariate, n_factors or 1, min_periods, counts).items():
         out[(label, "pair AUC")] = R.pair_auc(matrix, uses)
         out[(label, "cluster ARI")] = R.cluster_ari(matrix, uses)
+    moments = _moments(wide, surface, None, min_periods, counts)
+    for label, k in _factor_solutions(uses, n_factors).items():
+        loadings = pd.DataFrame(moments.factor_loadings(k), index=wide.columns)
+        out[(label, "factor congruence")] = R.mean_congruence(loadings, uses)
+    return out
+
+
+def _factor_solutions(uses: pd.DataFrame, n_factors: int | None) -> dict[str, int]:
+    """label -> number of factors: one per primitive, and the parallel-analysis count when it differs."""
     ks = {f"factors: {uses.shape[1]} (one per primitive)": uses.shape[1]}
     if n_factors is not None and n_factors != uses.shape[1] and n_factors >= 1:
         ks[f"factors: {n_factors} (parallel analysis)"] = n_factors
-    for label, k in ks.items():
-        out[(label, "factor congruence")] = R.mean_congruence(factor_loadings(wide, k), uses)
-    return out
+    return ks
 
 
 def _null(wide, uses, surface, covariate, n_factors, n_perm, seed, min_periods) -> dict[tuple[str, str], dict]:
@@ -84,15 +107,11 @@ def _null(wide, uses, surface, covariate, n_factors, n_perm, seed, min_periods) 
     out = {}
     for label, matrix in matrices(wide, surface, covariate, n_factors or 1, min_periods).items():
         clusters = cluster_labels(matrix, uses.shape[1])
-        out[(label, "pair AUC")] = R.permutation_null(lambda u, m=matrix: R.pair_auc(m, u), uses, n_perm, seed)
-        out[(label, "cluster ARI")] = R.permutation_null(lambda u, c=clusters: R.labels_ari(c, u), uses, n_perm, seed)
-    ks = {f"factors: {uses.shape[1]} (one per primitive)": uses.shape[1]}
-    if n_factors is not None and n_factors != uses.shape[1] and n_factors >= 1:
-        ks[f"factors: {n_factors} (parallel analysis)"] = n_factors
-    for label, k in ks.items():
-        loadings = factor_loadings(wide, k)
-        out[(label, "factor congruence")] = R.permutation_null(lambda u, L=loadings: R.mean_congruence(L, u),
-                                                               uses, n_perm, seed)
+        out[(label, "pair AUC")] = R.permutation_null_rows(R.pair_auc_scorer(matrix, uses), uses, n_perm, seed)
+        out[(label, "cluster ARI")] = R.permutation_null_rows(R.labels_ari_scorer(clusters, uses), uses, n_perm, seed)
+    for label, k in _factor_solutions(uses, n_factors).items():
+        out[(label, "factor congruence")] = R.permutation_null_rows(
+            R.mean_congruence_scorer(factor_loadings(wide, k), uses), uses, n_perm, seed)
     return out
 
 
@@ -115,9 +134,9 @@ def recovery_table(wide: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series, g
     n_factors_parallel (the parallel-analysis count used).
     """
     k = parallel_analysis(wide, seed=seed).n_factors
-    statistic = lambda w: {f"{m}|{s}": v for (m, s), v in method_scores(w, uses, surface, covariate, k,
-                                                                         min_periods).items()}
-    boot = R.cluster_bootstrap(wide, groups, statistic, n_boot=n_boot, seed=seed).set_index("statistic")
+    statistic = lambda w, counts: {f"{m}|{s}": v for (m, s), v in method_scores(w, uses, surface, covariate, k,
+                                                                                 min_periods, counts).items()}
+    boot = R.cluster_bootstrap(wide, groups, statistic, n_boot=n_boot, seed=seed, counts=True).set_index("statistic")
     null = _null(wide, uses, surface, covariate, k, n_perm, seed, min_periods)
     rows = []
     for (method, score), result in null.items():
@@ -154,14 +173,15 @@ def block_by_regime(wides: Mapping[str, pd.DataFrame], uses: pd.DataFrame, surfa
     controls = {"none": None, "PC1": "pc1"} if controls is None else dict(controls)
     rows = []
     for regime, wide in wides.items():
-        def statistic(w):
+        def statistic(w, counts):
+            moments = _moments(w, surface, None, min_periods, counts)
             out = {}
             for label, control in controls.items():
-                matrix = partial_correlation_matrix(w, control=control, families=surface, min_periods=min_periods)
+                matrix = pd.DataFrame(moments.partial(control), index=w.columns, columns=w.columns)
                 for category, value in R.category_means(matrix, uses, surface).items():
                     out[f"{label}|{category}"] = value
             return out
-        boot = R.cluster_bootstrap(wide, groups, statistic, n_boot=n_boot, seed=seed)
+        boot = R.cluster_bootstrap(wide, groups, statistic, n_boot=n_boot, seed=seed, counts=True)
         for _, row in boot.iterrows():
             control, category = row["statistic"].split("|")
             rows.append({"regime": regime, "control": control, "category": category, "estimate": row["estimate"],
@@ -184,15 +204,19 @@ def paired_block_difference(wides: Mapping[str, pd.DataFrame], pairs: pd.Series,
     twin = pairs.loc[b.index]
     joined = pd.concat([a.loc[twin.to_numpy()].set_axis(b.index).add_prefix("A:"), b.add_prefix("B:")], axis=1)
 
-    def statistic(w):
+    halves = {prefix: joined[[prefix + t for t in part.columns]].set_axis(part.columns, axis=1)
+              for prefix, part in (("A:", a), ("B:", b))}
+
+    def statistic(_, counts):           # the resample is `counts` over the rows of `joined`
         block = {}
-        for prefix in ("A:", "B:"):
-            part = w[[c for c in w.columns if c.startswith(prefix)]].rename(columns=lambda c: c[2:])
-            matrix = partial_correlation_matrix(part, control=control, families=surface, min_periods=min_periods)
+        for prefix, part in halves.items():
+            moments = _moments(part, surface, None, min_periods, counts)
+            matrix = pd.DataFrame(moments.partial(control), index=part.columns, columns=part.columns)
             block[prefix] = R.category_means(matrix, uses, surface)["surface block"]
         return {"difference": block["B:"] - block["A:"]}
 
-    result = R.cluster_bootstrap(joined, groups.loc[b.index], statistic, n_boot=n_boot, seed=seed).iloc[0]
+    result = R.cluster_bootstrap(joined, groups.loc[b.index], statistic, n_boot=n_boot, seed=seed,
+                                 counts=True).iloc[0]
     return {"first": first, "second": second, "estimate": float(result["estimate"]),
             "ci_low": float(result["ci_low"]), "ci_high": float(result["ci_high"]), "n_boot": int(result["n_valid"])}
 
@@ -333,7 +357,7 @@ def latent_recovery(transfer: Mapping[str, pd.DataFrame], uses: pd.DataFrame, n_
         rotated, _ = varimax(loadings.to_numpy())
         rotated = pd.DataFrame(rotated, index=loadings.index, columns=[f"RC{i + 1}" for i in range(k)])
         table = R.loading_congruence(rotated, uses.loc[tasks])
-        null = R.permutation_null(lambda u: R.mean_congruence(rotated, u), uses.loc[tasks], n_perm, seed)
+        null = R.permutation_null_rows(R.mean_congruence_scorer(rotated, uses.loc[tasks]), uses.loc[tasks], n_perm, seed)
         for _, row in table.iterrows():
             rows.append({"matrix": name, "k": k, "variance_share": float(pca.explained_variance_ratio.iloc[:k].sum()),
                          **row.to_dict(), "mean": null["observed"], "null_mean": null["null_mean"],
@@ -351,7 +375,7 @@ def population_factors(wides: Mapping[str, pd.DataFrame], uses: pd.DataFrame, n_
     for name, wide in wides.items():
         loadings = factor_loadings(wide, k)
         table = R.loading_congruence(loadings, uses)
-        null = R.permutation_null(lambda u: R.mean_congruence(loadings, u), uses, n_perm, seed)
+        null = R.permutation_null_rows(R.mean_congruence_scorer(loadings, uses), uses, n_perm, seed)
         share = float((loadings ** 2).to_numpy().sum() / wide.shape[1])
         for _, row in table.iterrows():
             rows.append({"matrix": name, "k": k, "variance_share": share, **row.to_dict(),

@@ -97,7 +97,7 @@ def complete_case_core(wide: pd.DataFrame, min_share: float = 0.5, rows_per_task
     return [task for task, kept in zip(wide.columns, keep) if kept]
 
 
-def _orient(vectors: np.ndarray) -> np.ndarray:
+def orient_columns(vectors: np.ndarray) -> np.ndarray:
     """Flip each column so its sum is positive (ties: its largest absolute entry positive)."""
     sums = vectors.sum(axis=0)
     peak = vectors[np.abs(vectors).argmax(axis=0), np.arange(vectors.shape[1])]
@@ -160,7 +160,7 @@ def principal_components(wide: pd.DataFrame, n_components: int | None = None,
     # SVD of the centred data: right singular vectors are the eigenvectors of the covariance.
     _, singular, vt = np.linalg.svd(z, full_matrices=False)
     eigenvalues = singular**2 / (n - 1)
-    vectors = _orient(vt.T[:, :n_components])
+    vectors = orient_columns(vt.T[:, :n_components])
     names = [f"PC{i + 1}" for i in range(n_components)]
 
     loadings = pd.DataFrame(vectors, index=data.columns, columns=names)

@@ -72,12 +72,14 @@ def uses_table(truth: pd.DataFrame, tasks=None) -> pd.DataFrame:
 # The scores below work on NumPy arrays after one label lookup: a permutation null calls them
 # thousands of times, and pandas label indexing would be most of their cost.
 
-def _positions(index: pd.Index, labels, what: str) -> np.ndarray:
+def _positions(index: pd.Index, labels, what: str, within: str = "the truth table") -> np.ndarray:
     """Positions of ``labels`` in ``index``; an error names the labels that are missing."""
-    where = pd.Index(index).get_indexer(labels)
+    # a dict of a few task names: pandas' indexer on an Arrow string index costs 100 times more
+    position = {label: i for i, label in enumerate(index.tolist())}
+    where = np.array([position.get(label, -1) for label in labels], dtype=int)
     if (where < 0).any():
         missing = [t for t, i in zip(labels, where) if i < 0]
-        raise RecoveryError(f"task(s) {missing} of the {what} are not in the truth table")
+        raise RecoveryError(f"task(s) {missing} of the {what} are not in {within}")
     return where
 
 
@@ -116,15 +118,25 @@ def pair_auc(corr: pd.DataFrame, uses: pd.DataFrame) -> float:
     >>> pair_auc(corr, uses)      # the sharing pair (a, b) beats (a, c) but not (b, c)
     0.5
     """
-    values, truth = _aligned(corr, uses)
+    return pair_auc_scorer(corr, uses)(uses.to_numpy(int))
+
+
+def pair_auc_scorer(corr: pd.DataFrame, uses: pd.DataFrame) -> Callable[[np.ndarray], float]:
+    """:func:`pair_auc` of ``corr`` as a function of a truth array (the rows of ``uses``, in its task
+    order, or a relabelling of them): the matrix is read once, each truth costs microseconds."""
+    where = _positions(uses.index, corr.index, "matrix")
+    values = corr.to_numpy(float)
     upper = np.triu(np.ones(values.shape, dtype=bool), 1) & np.isfinite(values)
-    shared = _shared(truth)
-    inside, outside = values[upper & shared], values[upper & ~shared]
-    if len(inside) == 0 or len(outside) == 0:
-        raise RecoveryError("pair_auc needs pairs that share a primitive and pairs that share none")
-    greater = (inside[:, None] > outside[None, :]).mean()
-    ties = (inside[:, None] == outside[None, :]).mean()
-    return float(greater + 0.5 * ties)
+
+    def score(truth: np.ndarray) -> float:
+        shared = _shared(truth[where])
+        inside, outside = values[upper & shared], values[upper & ~shared]
+        if len(inside) == 0 or len(outside) == 0:
+            raise RecoveryError("pair_auc needs pairs that share a primitive and pairs that share none")
+        greater = (inside[:, None] > outside[None, :]).mean()
+        ties = (inside[:, None] == outside[None, :]).mean()
+        return float(greater + 0.5 * ties)
+    return score
 
 
 def labels_ari(labels: pd.Series, uses: pd.DataFrame) -> float:
@@ -133,6 +145,17 @@ def labels_ari(labels: pd.Series, uses: pd.DataFrame) -> float:
     single = values.sum(axis=1) == 1
     clusters = labels.to_numpy()[_positions(labels.index, uses.index[single], "truth table")]
     return adjusted_rand_index(values[single].argmax(axis=1), clusters)
+
+
+def labels_ari_scorer(labels: pd.Series, uses: pd.DataFrame) -> Callable[[np.ndarray], float]:
+    """:func:`labels_ari` as a function of a truth array in the task order of ``uses`` (``labels``
+    must cover every task of ``uses``: a relabelled truth may make any of them single-primitive)."""
+    clusters = labels.to_numpy()[_positions(labels.index, uses.index, "truth table")]
+
+    def score(truth: np.ndarray) -> float:
+        single = truth.sum(axis=1) == 1
+        return adjusted_rand_index(truth[single].argmax(axis=1), clusters[single])
+    return score
 
 
 def cluster_ari(corr: pd.DataFrame, uses: pd.DataFrame, k: int | None = None, method: str = "average") -> float:
@@ -152,8 +175,7 @@ def category_means(corr: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series) -
     shared surface (or training the tasks of a family together) makes without a shared skill.
     """
     values, truth = _aligned(corr, uses)
-    tasks = list(corr.index)
-    same = surface.loc[tasks].to_numpy()
+    same = surface.to_numpy()[_positions(surface.index, corr.index, "matrix", "the surface families")]
     same = same[:, None] == same[None, :]
     shared = _shared(truth)
     upper = np.triu(np.ones(values.shape, dtype=bool), 1) & np.isfinite(values)
@@ -162,9 +184,9 @@ def category_means(corr: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series) -
         "same surface only": values[upper & ~shared & same],
         "neither": values[upper & ~shared & ~same],
     }
-    out = pd.Series({name: float(v.mean()) if len(v) else np.nan for name, v in means.items()})
+    out = {name: float(v.mean()) if len(v) else np.nan for name, v in means.items()}
     out["surface block"] = out["same surface only"] - out["neither"]
-    return out
+    return pd.Series(out)
 
 
 def loading_congruence(loadings: pd.DataFrame, uses: pd.DataFrame) -> pd.DataFrame:
@@ -191,15 +213,29 @@ def loading_congruence(loadings: pd.DataFrame, uses: pd.DataFrame) -> pd.DataFra
 
 def mean_congruence(loadings: pd.DataFrame, uses: pd.DataFrame) -> float:
     """Mean over primitives of :func:`loading_congruence` (an unmatched primitive counts 0)."""
-    phi, rows, cols = _matched_congruence(loadings, uses)
-    return float(np.abs(phi[rows, cols]).sum() / uses.shape[1])
+    return mean_congruence_scorer(loadings, uses)(uses.to_numpy(float))
+
+
+def mean_congruence_scorer(loadings: pd.DataFrame, uses: pd.DataFrame) -> Callable[[np.ndarray], float]:
+    """:func:`mean_congruence` of ``loadings`` as a function of a truth array in the task order of ``uses``."""
+    where = _positions(uses.index, loadings.index, "loadings")
+    values = loadings.to_numpy(float)
+
+    def score(truth: np.ndarray) -> float:
+        phi, rows, cols = _match(np.asarray(truth, dtype=float)[where], values)
+        return float(np.abs(phi[rows, cols]).sum() / truth.shape[1])
+    return score
 
 
 def _matched_congruence(loadings: pd.DataFrame, uses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Congruence of every primitive column with every factor (primitives x factors), and the one-to-one
     matching of primitives (rows) to factors (cols) that maximises the total absolute congruence."""
     truth = uses.to_numpy(float)[_positions(uses.index, loadings.index, "loadings")]
-    phi = tucker_congruence(truth, loadings.to_numpy(float))
+    return _match(truth, loadings.to_numpy(float))
+
+
+def _match(truth: np.ndarray, loadings: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    phi = tucker_congruence(truth, loadings)
     rows, cols = linear_sum_assignment(-np.abs(phi))
     return phi, rows, cols
 
@@ -215,47 +251,68 @@ def permutation_null(score: Callable[[pd.DataFrame], float], uses: pd.DataFrame,
     ``score(uses)`` computes the score against a truth table; each permutation gives the rows of
     ``uses`` to other tasks (the primitives keep their sizes and overlaps). Returns a dict: observed,
     null_mean, null_q95 (95th percentile), p (one-sided, the observed counted among the
-    permutations), n_perm.
+    permutations), n_perm. :func:`permutation_null_rows` is the same null for a score of a truth array.
     """
-    observed = float(score(uses))
+    return permutation_null_rows(lambda rows: score(pd.DataFrame(rows, index=uses.index, columns=uses.columns)),
+                                 uses, n_perm, seed)
+
+
+def permutation_null_rows(score: Callable[[np.ndarray], float], uses: pd.DataFrame, n_perm: int = 999,
+                          seed: int = 0) -> dict:
+    """:func:`permutation_null` for a score of the truth as an array (tasks x primitives in the task
+    order of ``uses``), such as the ``*_scorer`` functions give: no table is built per permutation.
+    The permutations are the same as :func:`permutation_null`'s for the same seed."""
+    truth = uses.to_numpy()
+    observed = float(score(truth))
     rng = np.random.default_rng(seed)
     null = np.empty(n_perm)
     for b in range(n_perm):
-        null[b] = score(uses.set_axis(uses.index[rng.permutation(len(uses))], axis=0))
-    return {"observed": observed, "null_mean": float(np.nanmean(null)),
+        # task uses.index[perm[i]] takes row i, so task j takes row argsort(perm)[j]
+        null[b] = score(truth[np.argsort(rng.permutation(len(truth)))])
+    return null_summary(observed, null)
+
+
+def null_summary(observed: float, null: np.ndarray) -> dict:
+    """observed, null_mean, null_q95, p (one-sided, the observed counted among the n_perm draws), n_perm."""
+    return {"observed": float(observed), "null_mean": float(np.nanmean(null)),
             "null_q95": float(np.nanquantile(null, 0.95)),
-            "p": float((1 + np.sum(null >= observed - 1e-12)) / (n_perm + 1)), "n_perm": int(n_perm)}
+            "p": float((1 + np.sum(null >= observed - 1e-12)) / (len(null) + 1)), "n_perm": int(len(null))}
 
 
 def cluster_bootstrap(wide: pd.DataFrame, groups: pd.Series | None,
-                      statistic: Callable[[pd.DataFrame], Mapping[str, float]], n_boot: int = 500,
-                      ci: float = 0.95, seed: int = 0) -> pd.DataFrame:
+                      statistic: Callable[..., Mapping[str, float]], n_boot: int = 500,
+                      ci: float = 0.95, seed: int = 0, counts: bool = False) -> pd.DataFrame:
     """Percentile intervals of any statistics of a models x tasks table, resampling whole groups.
 
     ``statistic(wide)`` returns {name: value}; each resample draws groups (base models) with
     replacement and repeats their models' rows, renamed ``<model>#<copy>`` so that every row is a
     model of its own (:func:`aligned_to_rows` finds a model's covariate under either name). With
-    ``groups=None`` every model is a group (the ordinary bootstrap). A resample in which a statistic
-    cannot be computed (an error, or NaN) leaves it out for that statistic.
+    ``counts=True`` no table is built: ``statistic(wide, counts)`` gets the table and each model's
+    multiplicity in the resample (ones for the estimate), as :class:`evalcorr.stats.weighted.ResampledMoments`
+    takes it; the resamples are the same. With ``groups=None`` every model is a group (the ordinary
+    bootstrap). A resample in which a statistic cannot be computed (an error, or NaN) leaves it out
+    for that statistic.
 
     Returns
     -------
     DataFrame: statistic, estimate, se, ci_low, ci_high, n_valid, n_groups.
     """
     codes, n_groups = group_codes(wide.index, groups if groups is not None else pd.Series(wide.index, wide.index))
-    estimate = dict(statistic(wide))
+    estimate = dict(statistic(wide, np.ones(len(wide), dtype=int)) if counts else statistic(wide))
     rng = np.random.default_rng(seed)
     draws = {name: [] for name in estimate}
     values = wide.to_numpy(float)
     names = np.asarray(wide.index.astype(str), dtype=object)    # labels read once, not per resample
     for _ in range(n_boot):
-        counts = resample_counts(codes, n_groups, 1, rng)[0]
-        rows = np.repeat(np.arange(len(wide)), counts)
-        copy = np.arange(len(rows)) - np.repeat(np.cumsum(counts) - counts, counts)
-        sample = pd.DataFrame(values[rows], columns=wide.columns,
-                              index=[f"{names[r]}#{c}" for r, c in zip(rows, copy)])
+        multiplicity = resample_counts(codes, n_groups, 1, rng)[0]
         try:
-            result = statistic(sample)
+            if counts:
+                result = statistic(wide, multiplicity)
+            else:
+                rows = np.repeat(np.arange(len(wide)), multiplicity)
+                copy = np.arange(len(rows)) - np.repeat(np.cumsum(multiplicity) - multiplicity, multiplicity)
+                result = statistic(pd.DataFrame(values[rows], columns=wide.columns,
+                                                index=[f"{names[r]}#{c}" for r, c in zip(rows, copy)]))
         except (EvalcorrError, ValueError, np.linalg.LinAlgError):
             continue
         for name in draws:
@@ -436,5 +493,4 @@ def signature_null(selected: Mapping[str, list[str]], uses: pd.DataFrame, token_
     observed = share(labels)
     rng = np.random.default_rng(seed)
     null = np.array([share(rng.permutation(labels)) for _ in range(n_perm)])
-    return {"observed": observed, "null_mean": float(null.mean()), "null_q95": float(np.quantile(null, 0.95)),
-            "p": float((1 + np.sum(null >= observed - 1e-12)) / (n_perm + 1)), "n_perm": int(n_perm)}
+    return null_summary(observed, null)
