@@ -106,6 +106,9 @@ class ResampledMoments:
             labels, codes, sizes = np.unique(self.families, return_inverse=True, return_counts=True)
             return 1.0 / (len(labels) * sizes[codes])
         if kind == "general-factor" and argument.isdigit():
+            if not 1 <= int(argument) < len(self.corr):
+                raise EvalcorrError(f"control {control!r}: the number of factors must be between 1 and "
+                                    f"{len(self.corr) - 1} (the tasks less one)")
             general = schmid_leiman_matrix(self.corr, int(argument))[0]
             return np.linalg.solve(self.corr, general)
         raise EvalcorrError(f"control {control!r} is not computed from moments; use one of "

@@ -73,6 +73,8 @@ def test_refusals():
     moments = ResampledMoments(wide.to_numpy(), np.ones(60))
     with pytest.raises(EvalcorrError, match="not computed from moments"):
         moments.partial("task:t1")
+    with pytest.raises(EvalcorrError, match="between 1 and 6"):
+        moments.partial("general-factor:7")
     with pytest.raises(EvalcorrError, match="needs `families`"):
         moments.partial("family-means")
     with pytest.raises(EvalcorrError, match="needs `covariate`"):
