@@ -101,3 +101,15 @@ def test_adjusted_rand_index_of_trivial_partitions():
     assert adjusted_rand_index([0, 1, 2, 3], [0, 0, 0, 0]) == 0.0
     with pytest.raises(EvalcorrError, match="3 and 2 items"):
         adjusted_rand_index([0, 1, 2], [0, 1])
+
+
+def test_cluster_labels_cut_the_leaf_ordered_tree():
+    """The cut skips the optimal leaf ordering, which only flips branches: the same partition."""
+    from evalcorr.stats.clustering import linkage_matrix
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        x = rng.normal(size=(40, 9)) @ rng.normal(size=(9, 9))
+        corr = pd.DataFrame(np.corrcoef(x.T), index=list("abcdefghi"), columns=list("abcdefghi"))
+        for k in (2, 3, 5):
+            ordered = hierarchy.fcluster(linkage_matrix(corr), t=k, criterion="maxclust")
+            assert adjusted_rand_index(cluster_labels(corr, k).to_numpy(), ordered) == 1.0

@@ -209,3 +209,40 @@ def test_attainable_coverage_by_simulation():
     covered = np.abs(estimate - truth) <= 1.959964 * s
     assert R.attainable_coverage(2 * 1.959964 * s, t) == pytest.approx(covered.mean(), abs=0.005)
     assert R.attainable_coverage(0.3, 0.0) == pytest.approx(0.95)
+
+
+def _relabelled_null(score, uses, n_perm, seed):
+    """The null by definition: each permutation hands the truth rows to other task labels."""
+    rng = np.random.default_rng(seed)
+    return np.array([score(uses.set_axis(uses.index[rng.permutation(len(uses))], axis=0)) for _ in range(n_perm)])
+
+
+@pytest.mark.parametrize("kind", ["auc", "ari", "congruence"])
+def test_scorers_on_truth_arrays_give_the_relabelled_null(kind):
+    corr = _random_corr(7)
+    if kind == "auc":
+        table_score, scorer = (lambda u: R.pair_auc(corr, u)), R.pair_auc_scorer(corr, USES)
+    elif kind == "ari":
+        from evalcorr.stats.clustering import cluster_labels
+        labels = cluster_labels(corr, 3)
+        table_score, scorer = (lambda u: R.labels_ari(labels, u)), R.labels_ari_scorer(labels, USES)
+    else:
+        loadings = pd.DataFrame(np.linalg.eigh(corr.to_numpy())[1][:, -2:], index=TASKS, columns=["F1", "F2"])
+        table_score, scorer = (lambda u: R.mean_congruence(loadings, u)), R.mean_congruence_scorer(loadings, USES)
+    expected = _relabelled_null(table_score, USES, 300, 5)
+    result = R.permutation_null_rows(scorer, USES, n_perm=300, seed=5)
+    assert result["observed"] == pytest.approx(table_score(USES), abs=1e-15)
+    assert result["null_mean"] == pytest.approx(expected.mean(), abs=1e-12)
+    assert result["p"] == pytest.approx((1 + np.sum(expected >= result["observed"] - 1e-12)) / 301)
+    assert R.permutation_null(table_score, USES, n_perm=300, seed=5) == result
+
+
+def test_cluster_bootstrap_by_counts_is_the_bootstrap_of_rows():
+    """A weighted mean of the table under the counts is the mean of the repeated rows, resample by resample."""
+    rng = np.random.default_rng(2)
+    wide = pd.DataFrame({"x": rng.normal(size=30)}, index=[f"m{i}" for i in range(30)])
+    groups = pd.Series([f"g{i // 3}" for i in range(30)], index=wide.index)
+    rows = R.cluster_bootstrap(wide, groups, lambda w: {"mean": float(w["x"].mean())}, n_boot=200, seed=4)
+    counts = R.cluster_bootstrap(wide, groups, lambda w, c: {"mean": float(np.average(w["x"], weights=c))},
+                                 n_boot=200, seed=4, counts=True)
+    pd.testing.assert_frame_equal(rows, counts, rtol=1e-12)
