@@ -54,18 +54,10 @@ def matrices(wide: pd.DataFrame, surface: pd.Series, covariate: pd.Series | None
     (:class:`evalcorr.stats.weighted.ResampledMoments`) so that a resample is given by ``counts``, each
     model's multiplicity (default: once each), without building its table.
     """
-    moments = _moments(wide, surface, covariate, min_periods, counts)
-    out = {}
-    for label, control in MATRIX_METHODS.items():
-        if control == "log-params" and (moments.covariate is None or pd.Series(moments.covariate).nunique() < 2):
-            continue
-        if control == "general-factor":
-            control = f"general-factor:{max(int(n_factors), 1)}"
-        out[label] = pd.DataFrame(moments.partial(control), index=wide.columns, columns=wide.columns)
-    return out
+    return _matrices(_table_moments(wide, surface, covariate, min_periods, counts), wide.columns, n_factors)
 
 
-def _moments(wide, surface, covariate, min_periods, counts) -> ResampledMoments:
+def _table_moments(wide, surface, covariate, min_periods, counts) -> ResampledMoments:
     if covariate is not None:
         params = pd.to_numeric(covariate, errors="coerce").reindex(wide.index).to_numpy(float)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -73,6 +65,26 @@ def _moments(wide, surface, covariate, min_periods, counts) -> ResampledMoments:
     return ResampledMoments(wide.to_numpy(float), np.ones(len(wide)) if counts is None else counts,
                             families=surface.reindex(wide.columns).to_numpy(), covariate=covariate,
                             min_periods=min_periods)
+
+
+def _matrices(moments: ResampledMoments, tasks: pd.Index, n_factors: int) -> dict[str, pd.DataFrame]:
+    out = {}
+    for label, control in MATRIX_METHODS.items():
+        if control == "log-params" and (moments.covariate is None or pd.Series(moments.covariate).nunique() < 2):
+            continue
+        if control == "general-factor":
+            control = f"general-factor:{max(int(n_factors), 1)}"
+        out[label] = pd.DataFrame(moments.partial(control), index=tasks, columns=tasks)
+    return out
+
+
+def _loadings(moments: ResampledMoments, tasks: pd.Index, uses: pd.DataFrame,
+              n_factors: int | None) -> dict[str, pd.DataFrame]:
+    """label -> varimax loadings: one factor per primitive, and the parallel-analysis count when it differs."""
+    ks = {f"factors: {uses.shape[1]} (one per primitive)": uses.shape[1]}
+    if n_factors is not None and n_factors != uses.shape[1] and n_factors >= 1:
+        ks[f"factors: {n_factors} (parallel analysis)"] = n_factors
+    return {label: pd.DataFrame(moments.factor_loadings(k), index=tasks) for label, k in ks.items()}
 
 
 def method_scores(wide: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series, covariate: pd.Series | None = None,
@@ -83,35 +95,27 @@ def method_scores(wide: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series, co
     ``n_factors`` is the parallel-analysis count to add a second factor solution for (None: only the
     solution with one factor per primitive). ``counts``: a resample, as for :func:`matrices`.
     """
+    moments = _table_moments(wide, surface, covariate, min_periods, counts)
     out = {}
-    for label, matrix in matrices(wide, surface, covariate, n_factors or 1, min_periods, counts).items():
+    for label, matrix in _matrices(moments, wide.columns, n_factors or 1).items():
         out[(label, "pair AUC")] = R.pair_auc(matrix, uses)
         out[(label, "cluster ARI")] = R.cluster_ari(matrix, uses)
-    moments = _moments(wide, surface, None, min_periods, counts)
-    for label, k in _factor_solutions(uses, n_factors).items():
-        loadings = pd.DataFrame(moments.factor_loadings(k), index=wide.columns)
+    for label, loadings in _loadings(moments, wide.columns, uses, n_factors).items():
         out[(label, "factor congruence")] = R.mean_congruence(loadings, uses)
     return out
 
 
-def _factor_solutions(uses: pd.DataFrame, n_factors: int | None) -> dict[str, int]:
-    """label -> number of factors: one per primitive, and the parallel-analysis count when it differs."""
-    ks = {f"factors: {uses.shape[1]} (one per primitive)": uses.shape[1]}
-    if n_factors is not None and n_factors != uses.shape[1] and n_factors >= 1:
-        ks[f"factors: {n_factors} (parallel analysis)"] = n_factors
-    return ks
-
-
 def _null(wide, uses, surface, covariate, n_factors, n_perm, seed, min_periods) -> dict[tuple[str, str], dict]:
     """Chance level of every score: the same matrices and loadings against task-permuted truths."""
+    moments = _table_moments(wide, surface, covariate, min_periods, None)
     out = {}
-    for label, matrix in matrices(wide, surface, covariate, n_factors or 1, min_periods).items():
+    for label, matrix in _matrices(moments, wide.columns, n_factors or 1).items():
         clusters = cluster_labels(matrix, uses.shape[1])
         out[(label, "pair AUC")] = R.permutation_null_rows(R.pair_auc_scorer(matrix, uses), uses, n_perm, seed)
         out[(label, "cluster ARI")] = R.permutation_null_rows(R.labels_ari_scorer(clusters, uses), uses, n_perm, seed)
-    for label, k in _factor_solutions(uses, n_factors).items():
-        out[(label, "factor congruence")] = R.permutation_null_rows(
-            R.mean_congruence_scorer(factor_loadings(wide, k), uses), uses, n_perm, seed)
+    for label, loadings in _loadings(moments, wide.columns, uses, n_factors).items():
+        out[(label, "factor congruence")] = R.permutation_null_rows(R.mean_congruence_scorer(loadings, uses), uses,
+                                                                    n_perm, seed)
     return out
 
 
@@ -174,7 +178,7 @@ def block_by_regime(wides: Mapping[str, pd.DataFrame], uses: pd.DataFrame, surfa
     rows = []
     for regime, wide in wides.items():
         def statistic(w, counts):
-            moments = _moments(w, surface, None, min_periods, counts)
+            moments = _table_moments(w, surface, None, min_periods, counts)
             out = {}
             for label, control in controls.items():
                 matrix = pd.DataFrame(moments.partial(control), index=w.columns, columns=w.columns)
@@ -210,7 +214,7 @@ def paired_block_difference(wides: Mapping[str, pd.DataFrame], pairs: pd.Series,
     def statistic(_, counts):           # the resample is `counts` over the rows of `joined`
         block = {}
         for prefix, part in halves.items():
-            moments = _moments(part, surface, None, min_periods, counts)
+            moments = _table_moments(part, surface, None, min_periods, counts)
             matrix = pd.DataFrame(moments.partial(control), index=part.columns, columns=part.columns)
             block[prefix] = R.category_means(matrix, uses, surface)["surface block"]
         return {"difference": block["B:"] - block["A:"]}

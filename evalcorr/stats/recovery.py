@@ -301,8 +301,9 @@ def cluster_bootstrap(wide: pd.DataFrame, groups: pd.Series | None,
     estimate = dict(statistic(wide, np.ones(len(wide), dtype=int)) if counts else statistic(wide))
     rng = np.random.default_rng(seed)
     draws = {name: [] for name in estimate}
-    values = wide.to_numpy(float)
-    names = np.asarray(wide.index.astype(str), dtype=object)    # labels read once, not per resample
+    if not counts:
+        values = wide.to_numpy(float)
+        names = np.asarray(wide.index.astype(str), dtype=object)    # labels read once, not per resample
     for _ in range(n_boot):
         multiplicity = resample_counts(codes, n_groups, 1, rng)[0]
         try:
