@@ -13,10 +13,15 @@ metadata, no software tag in PNG metadata, a fixed SVG id salt, and no output hi
 setup runs while the kernel boots (ipykernel ``exec_files``) and again, guarded so it is a no-op, as the
 page's first cell, so a setup error is reported like any cell error.
 
-Starting a kernel and importing matplotlib, pandas and evalcorr takes a few seconds. With
-``prestart=True`` :func:`acquire_kernel` boots the kernel for the *next* page in the background while the
-current page runs; at most one spare exists, it is used only by a page with the same directory and set-up,
-and it is shut down at exit.
+Starting a kernel and importing matplotlib, pandas, SciPy and evalcorr costs about 1.5 s of CPU per page.
+Kernels are therefore forked from a fork server (:mod:`evalcorr.render.forkserver`, started on the first
+kernel start, stopped at exit) that has done those imports once; each is still a new process with a
+plain ipykernel, its own directory, environment and set-up, and nothing of any other page
+(tests/render/test_forkserver.py compares what a forked and a new kernel process see).
+``EVALCORR_FORK_KERNELS=0``, or a platform without ``fork``, starts every kernel as a new process.
+With ``prestart=True`` :func:`acquire_kernel` also boots the kernel for the *next* page in the background
+while the current page runs; at most one spare exists, it is used only by a page with the same directory
+and set-up, and it is shut down at exit.
 """
 
 from __future__ import annotations
@@ -25,12 +30,16 @@ import atexit
 import os
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
+
+from evalcorr.render import forkserver
+from evalcorr.render.forkserver import ForkServer
 
 # Quarto's figure options live in a module of their own (reading _quarto.yml needs no Jupyter).
 from evalcorr.render.figure_options import FIG_FORMATS, FIGURE_KEYS, QUARTO_HTML_FIGURE, FigureOptions  # noqa: F401
@@ -114,16 +123,47 @@ def start_kernel(cwd, setup: str) -> PageKernel:
     return PageKernel(km=km, sockets=sockets, cwd=Path(cwd).resolve(), setup=setup)
 
 
+# Stable hashing for reproducible set/dict-of-str iteration; no debugger start-up warnings.
+# One BLAS thread per kernel: pages already run in parallel, threaded BLAS oversubscribes the cores
+# (seen 10x slower under load), and a fixed thread count keeps float sums reproducible.
+KERNEL_ENV = {"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+              "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+_server: ForkServer | None = None
+_server_lock = threading.Lock()
+
+
+def fork_server() -> ForkServer | None:
+    """The fork server kernels start from (started on first use), or None where kernels are not forked:
+    ``EVALCORR_FORK_KERNELS=0``, or a platform without ``fork``."""
+    global _server
+    if os.environ.get("EVALCORR_FORK_KERNELS", "1") == "0" or not forkserver.supported():
+        return None
+    with _server_lock:          # pages start their kernels from several threads
+        if _server is None or not _server.alive():
+            if _server is not None:
+                _server.close()
+            _server = ForkServer(KERNEL_ENV).start()
+        return _server
+
+
+def stop_fork_server() -> None:
+    """Stop the fork server and its kernels, if it runs (also registered to run at exit)."""
+    global _server
+    with _server_lock:
+        server, _server = _server, None
+    if server is not None:
+        server.close()
+
+
+atexit.register(stop_fork_server)
+
+
 class VenvKernelSpecs(KernelSpecManager):
-    """Kernel specs that always start ipykernel with this interpreter (the project's venv python)."""
+    """Kernel specs that start ipykernel with this interpreter (the project's venv python): forked from
+    the fork server (:mod:`evalcorr.render.forkserver`), or as a new process without one."""
 
     def get_kernel_spec(self, kernel_name):
-        return KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-            display_name="evalcorr (venv python)", language="python",
-            # Stable hashing for reproducible set/dict-of-str iteration; no debugger start-up warnings.
-            # One BLAS thread per kernel: pages already run in parallel, threaded BLAS oversubscribes the
-            # cores (seen 10x slower under load), and a fixed thread count keeps float sums reproducible.
-            env={"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-                 "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"},
-        )
+        server = fork_server()
+        argv = server.argv() if server else [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        return KernelSpec(argv=argv, display_name="evalcorr (venv python)", language="python", env=dict(KERNEL_ENV))

@@ -83,7 +83,8 @@ def test_discard_spare(started, tmp_path):
     kernels.discard_spare()  # nothing left: no error
 
 
-def test_kernel_spec_uses_this_interpreter_and_a_fixed_hash_seed():
+def test_kernel_spec_uses_this_interpreter_and_a_fixed_hash_seed(monkeypatch):
+    monkeypatch.setenv("EVALCORR_FORK_KERNELS", "0")     # forked kernels: tests/render/test_forkserver.py
     spec = kernels.VenvKernelSpecs().get_kernel_spec("anything")
     assert spec.argv[:3] == [sys.executable, "-m", "ipykernel_launcher"]
     assert spec.env["PYTHONHASHSEED"] == "0"

@@ -1,0 +1,301 @@
+"""Page kernels forked from one process that has already imported what the pages import.
+
+A page's kernel spends most of its start importing IPython, pandas, matplotlib, SciPy and evalcorr
+(about 1.5 s of CPU each, on every page). The fork server imports them once; each kernel is then a
+``fork`` of it that runs a plain ipykernel, as ``python -m ipykernel_launcher`` would, in the page's
+directory with the kernel spec's environment. Nothing runs in the server but imports: every kernel
+starts from the same state, with no page's variables, caches or matplotlib figures.
+
+Three processes take part:
+
+``serve`` (the fork server)
+    started once per render by :class:`ForkServer`; imports :data:`PRELOAD`, then listens on a Unix
+    socket. It exits when its standard input closes (the renderer ended, however it ended) and takes its
+    kernels with it.
+``launch`` (the kernel's stand-in, ``python -m evalcorr.render.forkserver launch ...``)
+    what the kernel spec runs, so that jupyter_client manages it like any kernel process. It imports
+    only the standard library, hands the server its arguments, working directory, environment and
+    standard streams, forwards the signals it gets (interrupt, terminate) to the forked kernel and
+    exits with the kernel's exit status.
+the kernel
+    the server's child. When its stand-in dies (jupyter_client kills it on shutdown) the server kills
+    the kernel.
+
+What stays as in a fresh process: the working directory, environment variables, ``sys.argv``, the
+standard streams and the kernel's own set-up (its matplotlib backend, exec_files). What cannot
+differ from a fresh process by construction: the hash seed and BLAS thread counts, which a process reads
+when it starts; the server is started with the kernel spec's values of them (``PYTHONHASHSEED=0``, one
+BLAS thread), and :func:`launch` refuses a kernel whose environment asks for others.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import traceback
+
+# Imported by the server before any fork. matplotlib_inline's backend is *not* among them: importing it
+# hooks matplotlib into the running IPython shell, which only exists in the kernel.
+PRELOAD = ("IPython", "ipykernel.kernelapp", "numpy", "pandas", "pyarrow.parquet", "matplotlib.pyplot",
+           "scipy.stats", "scipy.optimize", "scipy.cluster.hierarchy")
+# evalcorr's layers that pages import from (every module of each).
+PRELOAD_PACKAGES = ("evalcorr.data", "evalcorr.stats", "evalcorr.figures", "evalcorr.text", "evalcorr.site")
+# Read by the interpreter or native libraries when the process starts: a kernel must ask for what the
+# server was started with.
+FIXED_AT_START = ("PYTHONHASHSEED", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+
+
+def supported() -> bool:
+    """Forking needs ``os.fork`` and Unix sockets that carry file descriptors (Linux, macOS)."""
+    return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
+
+
+class ForkServer:
+    """A running fork server: ``argv(...)`` is the command line of a kernel forked from it.
+
+    ``env`` must hold the values of :data:`FIXED_AT_START` the kernels use. Start it with
+    :meth:`start` (returns once the imports are done); :meth:`close` stops it and its kernels.
+    """
+
+    def __init__(self, env: dict[str, str]):
+        self.env = {k: env[k] for k in FIXED_AT_START if k in env}
+        self.directory = tempfile.TemporaryDirectory(prefix="evalcorr-forks-", ignore_cleanup_errors=True)
+        self.address = os.path.join(self.directory.name, "server")
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> ForkServer:
+        env = {**os.environ, **self.env, "MPLBACKEND": os.environ.get("MPLBACKEND", INLINE_BACKEND)}
+        self.process = subprocess.Popen([sys.executable, "-m", "evalcorr.render.forkserver", "serve", self.address],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        ready = self.process.stdout.readline().decode().strip()
+        if ready != "ready":
+            self.close()
+            raise RuntimeError(f"the kernel fork server did not start (exit code {self.process.poll()}); "
+                               "its error is above")
+        return self
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def argv(self) -> list[str]:
+        """The kernel spec's command line (``{connection_file}`` filled in by jupyter_client)."""
+        return [sys.executable, "-m", "evalcorr.render.forkserver", "launch", self.address, "--",
+                "-f", "{connection_file}"]
+
+    def close(self) -> None:
+        if self.process is not None:
+            if self.process.poll() is None:
+                self.process.stdin.close()          # the server's signal to stop, and to stop its kernels
+                try:
+                    self.process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
+            self.process.stdout.close()
+            self.process = None
+        self.directory.cleanup()
+
+
+# --------------------------------------------------------------------------------------------------
+# The server
+
+
+def _preload() -> None:
+    import importlib
+    import pkgutil
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+    for name in PRELOAD_PACKAGES:
+        package = importlib.import_module(name)
+        for module in pkgutil.walk_packages(package.__path__, name + "."):
+            importlib.import_module(module.name)
+
+
+SERVER_DIRECTORY = os.getcwd()
+
+
+def serve(address: str) -> None:
+    """Import :data:`PRELOAD`, then fork a kernel for each request until standard input closes."""
+    _preload()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen()
+    wakeup_read, wakeup_write = os.pipe()
+    os.set_blocking(wakeup_write, False)
+    signal.set_wakeup_fd(wakeup_write)
+    signal.signal(signal.SIGCHLD, lambda *_: None)   # wakes the selector; children are reaped below
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ, "listener")
+    selector.register(sys.stdin, selectors.EVENT_READ, "parent")
+    selector.register(wakeup_read, selectors.EVENT_READ, "child exited")
+    kernels: dict[int, socket.socket] = {}       # pid -> its stand-in's connection
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    try:
+        while True:
+            for key, _ in selector.select():
+                if key.data == "parent":
+                    return
+                if key.data == "child exited":
+                    os.read(wakeup_read, 512)
+                    _reap(kernels, selector)
+                elif key.data == "listener":
+                    conn, _ = listener.accept()
+                    pid = _fork_kernel(conn, listener, selector, kernels)
+                    if pid:
+                        kernels[pid] = conn
+                        selector.register(conn, selectors.EVENT_READ, pid)
+                else:                               # a stand-in closed its connection: it died
+                    pid = key.data
+                    selector.unregister(key.fileobj)
+                    _kill(pid)
+    finally:
+        for pid in list(kernels):
+            _kill(pid)
+
+
+def _fork_kernel(conn: socket.socket, listener, selector, kernels) -> int:
+    """Read a request from ``conn`` and fork its kernel; the kernel's pid (0 if the request was bad)."""
+    message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+    try:
+        request = json.loads(message)
+        differs = [k for k in FIXED_AT_START if request["env"].get(k) != os.environ.get(k)]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        request, differs = None, []
+    if request is None or differs:
+        asked = ", ".join(f"{k}={request['env'].get(k)}" for k in differs) if differs else ""
+        started = ", ".join(f"{k}={os.environ.get(k)}" for k in differs)
+        reason = (f"the kernel asks for {asked}, the server was started with {started}" if differs
+                  else "the request is not valid")
+        conn.sendall(f"error {reason}\n".encode())
+        conn.close()
+        for fd in fds:
+            os.close(fd)
+        return 0
+    pid = os.fork()
+    if pid == 0:                                    # the kernel
+        code = 1
+        try:
+            signal.set_wakeup_fd(-1)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            selector.close()
+            listener.close()
+            for other in kernels.values():
+                other.close()
+            conn.close()
+            for target, fd in zip((0, 1, 2), fds):
+                os.dup2(fd, target)
+                os.close(fd)
+            os.chdir(request["cwd"])
+            os.environ.clear()
+            os.environ.update(request["env"])
+            _launch_ipykernel(request["args"])
+            code = 0
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    for fd in fds:
+        os.close(fd)
+    conn.sendall(f"pid {pid}\n".encode())
+    return pid
+
+
+def _launch_ipykernel(args: list[str]) -> None:
+    """Run ipykernel as ``python -m ipykernel_launcher ARGS`` runs it in a new process."""
+    import importlib.util
+
+    from ipykernel.kernelapp import IPKernelApp
+
+    # The launcher takes the script's directory off sys.path (the shell puts '' back).
+    if sys.path and sys.path[0] in ("", os.getcwd(), SERVER_DIRECTORY):
+        del sys.path[0]
+    # ipykernel reads JPY_PARENT_PID when it is imported, which was in the server: pass it on.
+    parent = os.environ.get("JPY_PARENT_PID")
+    args = [*args, f"--IPKernelApp.parent_handle={int(parent)}"] if parent and parent.isdigit() else list(args)
+    sys.argv = [importlib.util.find_spec("ipykernel_launcher").origin, *args]
+    IPKernelApp.launch_instance(argv=args)
+
+
+def _reap(kernels: dict[int, socket.socket], selector) -> None:
+    """Collect exited kernels and send each one's exit status to its stand-in."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        conn = kernels.pop(pid, None)
+        if conn is not None:
+            try:
+                selector.unregister(conn)
+            except (KeyError, ValueError):
+                pass
+            try:
+                conn.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
+            except OSError:
+                pass
+            conn.close()
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+# --------------------------------------------------------------------------------------------------
+# The kernel's stand-in
+
+
+def launch(address: str, args: list[str]) -> int:
+    """Have the server at ``address`` fork a kernel with ``args``; forward signals; its exit status."""
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(address)
+    request = {"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}
+    socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
+    reader = conn.makefile("r")
+    kind, _, value = reader.readline().strip().partition(" ")
+    if kind != "pid":
+        sys.stderr.write(f"evalcorr kernel fork server: {value or 'no answer'}\n")
+        return 1
+    pid = int(value)
+
+    def forward(signum, _frame):
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(signum, forward)
+    line = reader.readline()            # "exit <code>" when the kernel ends
+    return int(line.split()[1]) if line.startswith("exit ") else 1
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["serve"] and len(argv) == 2:
+        serve(argv[1])
+        return 0
+    if argv[:1] == ["launch"] and len(argv) >= 3 and argv[2] == "--":
+        return launch(argv[1], argv[3:])
+    sys.stderr.write("usage: python -m evalcorr.render.forkserver serve ADDRESS | launch ADDRESS -- ARGS...\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,185 @@
+"""Tests of evalcorr.render.forkserver: a forked kernel is a fresh kernel, and no kernel outlives its owner.
+
+Each test starts real processes: a fork server (about a second of imports) and ipykernels.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from jupyter_client.blocking import BlockingKernelClient
+from jupyter_core.utils import run_sync
+
+from evalcorr.render import forkserver, kernels
+
+pytestmark = pytest.mark.skipif(not forkserver.supported(), reason="no fork on this platform")
+
+# What a page could see of the process it runs in.
+PROBE = """
+import json, os, sys, matplotlib
+print(json.dumps({
+    "cwd": os.getcwd(), "path": sys.path, "argv0": os.path.basename(sys.argv[0]),
+    "hashseed": os.environ.get("PYTHONHASHSEED"), "hash": hash("evalcorr"),
+    "blas": os.environ.get("OPENBLAS_NUM_THREADS"), "parent": os.environ.get("JPY_PARENT_PID"),
+    "backend": matplotlib.get_backend(), "figures": len(__import__("matplotlib.pyplot").pyplot.get_fignums()),
+    "user_names": sorted(k for k in globals() if not k.startswith("_") and k not in
+                         {"In", "Out", "exit", "quit", "open", "get_ipython", "json", "os", "sys", "matplotlib"}),
+}))
+"""
+FIGURE = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nNone"
+
+
+def _client(kernel):
+    client = BlockingKernelClient(connection_file=kernel.km.connection_file)
+    client.load_connection_file()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    return client
+
+
+def _run(client, code, timeout=60):
+    """(reply content, [(msg_type, content)] of the outputs) of one execution."""
+    outputs = []
+    reply = client.execute_interactive(code, timeout=timeout,
+                                       output_hook=lambda m: outputs.append((m["msg_type"], m["content"])))
+    return reply["content"], outputs
+
+
+def _probe(kernel):
+    client = _client(kernel)
+    try:
+        _, outputs = _run(client, PROBE)
+        text = "".join(c["text"] for kind, c in outputs if kind == "stream" and c["name"] == "stdout")
+        _, figure = _run(client, FIGURE)
+        return json.loads(text), [sorted(c["data"]) for kind, c in figure if kind == "display_data"]
+    finally:
+        client.stop_channels()
+        kernel.close()
+
+
+@pytest.fixture()
+def fresh_server(monkeypatch):
+    """A fork server of this test's own, stopped after it."""
+    monkeypatch.setattr(kernels, "_server", None)
+    monkeypatch.delenv("EVALCORR_FORK_KERNELS", raising=False)
+    yield
+    kernels.stop_fork_server()
+
+
+def test_a_forked_kernel_sees_what_a_new_kernel_process_sees(fresh_server, tmp_path, monkeypatch):
+    setup = "import matplotlib\n"
+    forked = _probe(kernels.start_kernel(tmp_path, setup))
+    assert kernels._server is not None and kernels._server.alive()
+    monkeypatch.setenv("EVALCORR_FORK_KERNELS", "0")
+    plain = _probe(kernels.start_kernel(tmp_path, setup))
+    (seen, figures), (seen_plain, figures_plain) = forked, plain
+    assert seen["cwd"] == str(tmp_path.resolve()) and seen["hashseed"] == "0" and seen["blas"] == "1"
+    assert seen["backend"] == "module://matplotlib_inline.backend_inline" and seen["figures"] == 0
+    assert seen["user_names"] == [] and "" in seen["path"] and seen["path"][0] != ""
+    assert seen["parent"] == str(os.getpid())
+    # a figure left open at the end of a cell is displayed once, as in any kernel
+    assert figures == [["image/png", "text/plain"]]
+    assert (seen, figures) == (seen_plain, figures_plain)
+
+
+def _kernel_pid(kernel):
+    client = _client(kernel)
+    try:
+        _, outputs = _run(client, "import os; print(os.getpid())")
+        return int("".join(c["text"] for kind, c in outputs if kind == "stream"))
+    finally:
+        client.stop_channels()
+
+
+def _gone(pid, within=10.0):
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_killing_the_kernel_process_jupyter_manages_kills_the_forked_kernel(fresh_server, tmp_path):
+    kernel = kernels.start_kernel(tmp_path, "pass\n")
+    try:
+        pid = _kernel_pid(kernel)
+        stand_in = kernel.km.provisioner.process
+        assert stand_in.pid != pid
+        os.kill(stand_in.pid, signal.SIGKILL)
+        assert _gone(pid)
+    finally:
+        kernel.close()
+
+
+def test_an_interrupt_reaches_the_forked_kernel(fresh_server, tmp_path):
+    kernel = kernels.start_kernel(tmp_path, "pass\n")
+    client = _client(kernel)
+    try:
+        msg_id = client.execute("import time; time.sleep(60)")
+        time.sleep(1.0)
+        run_sync(kernel.km.interrupt_kernel)()
+        reply = client.get_shell_msg(timeout=20)
+        assert reply["parent_header"]["msg_id"] == msg_id and reply["content"]["ename"] == "KeyboardInterrupt"
+    finally:
+        client.stop_channels()
+        kernel.close()
+
+
+def test_a_shut_down_kernel_ends_and_its_stand_in_exits_with_it(fresh_server, tmp_path):
+    kernel = kernels.start_kernel(tmp_path, "pass\n")
+    pid = _kernel_pid(kernel)
+    stand_in = kernel.km.provisioner.process
+    client = _client(kernel)
+    client.shutdown()
+    client.stop_channels()
+    assert _gone(pid)
+    assert stand_in.wait(timeout=10) == 0
+    kernel.close()
+
+
+def test_stopping_the_server_stops_its_kernels(fresh_server, tmp_path):
+    kernel = kernels.start_kernel(tmp_path, "pass\n")
+    pid = _kernel_pid(kernel)
+    kernels.stop_fork_server()
+    assert _gone(pid)
+    kernel.close()
+
+
+def test_a_kernel_that_asks_for_another_hash_seed_is_refused(fresh_server, tmp_path):
+    server = kernels.fork_server()
+    env = {**os.environ, "PYTHONHASHSEED": "7"}
+    done = subprocess.run([sys.executable, "-m", "evalcorr.render.forkserver", "launch", server.address, "--",
+                           "-f", str(tmp_path / "kernel.json")], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "PYTHONHASHSEED=7" in done.stderr and "PYTHONHASHSEED=0" in done.stderr
+
+
+def test_without_fork_kernels_are_new_processes(monkeypatch):
+    monkeypatch.setenv("EVALCORR_FORK_KERNELS", "0")
+    monkeypatch.setattr(kernels, "_server", None)
+    spec = kernels.VenvKernelSpecs().get_kernel_spec(kernels.KERNEL_NAME)
+    assert spec.argv[:3] == [sys.executable, "-m", "ipykernel_launcher"] and kernels._server is None
+
+
+def test_the_server_exits_when_its_owner_closes_its_input(fresh_server):
+    server = kernels.fork_server()
+    process = server.process
+    process.stdin.close()
+    assert process.wait(timeout=10) == 0
+    assert not server.alive()
+    # the next kernel start notices and starts a new server
+    assert kernels.fork_server() is not server and kernels._server.alive()
+
+
+def test_usage_errors_name_the_two_commands():
+    done = subprocess.run([sys.executable, "-m", "evalcorr.render.forkserver", "nonsense"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and "serve ADDRESS" in done.stderr and "launch ADDRESS" in done.stderr
