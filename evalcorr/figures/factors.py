@@ -161,7 +161,7 @@ def loadings_heatmap(loadings: pd.DataFrame, families, *, title: str | None = No
     if annotate:
         for (i, j), value in np.ndenumerate(matrix):
             ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=fontsize - 0.5,
-                    color="white" if abs(value) > 0.6 else "black")
+                    color="white" if abs(value) > 0.6 else "black", in_layout=False)   # in its cell: not laid out
     ax.set_xticks(range(matrix.shape[1]), list(loadings.columns))
     ax.xaxis.tick_top()
     ax.set_yticks([])

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import colormaps
 from matplotlib.colors import Normalize
+from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from scipy.cluster import hierarchy
@@ -130,8 +131,9 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             if texts[i * values.shape[1] + j]:
+                # left out of the layout (it sits in its cell), which would measure every annotation
                 ax.text(j, i, texts[i * values.shape[1] + j], ha="center", va="center", fontsize=fontsize,
-                        color=_text_color(cmap(norm(values[i, j]))))
+                        color=_text_color(cmap(norm(values[i, j]))), in_layout=False)
     if title:
         ax.set_title(title)
     bar = ax.figure.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
@@ -150,9 +152,10 @@ def hatch_cells(ax, mask: np.ndarray, hatch: str = "///") -> None:
     The hatch line width is a global matplotlib setting read when the figure is drawn; the house
     style sets it thin (see :func:`evalcorr.figures.style.use_house_style`).
     """
-    for i, j in zip(*np.nonzero(mask)):
-        ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch=hatch, edgecolor=HATCH_COLOR,
-                               linewidth=0, zorder=2))
+    cells = [Rectangle((j - 0.5, i - 0.5), 1, 1) for i, j in zip(*np.nonzero(mask))]
+    if cells:   # one artist for all cells: drawn as the separate patches were, at a fraction of the cost
+        ax.add_collection(PatchCollection(cells, facecolor="none", hatch=hatch, edgecolor=HATCH_COLOR,
+                                          linewidth=0, zorder=2), autolim=False)
 
 
 # The views of a transfer-scaling model: title, diverging?, colour-bar label.

@@ -105,14 +105,15 @@ def test_small_multiples_share_one_clipped_scale(pp):
 
 
 def test_heatmap_hatches_the_marked_cells(pp):
-    from matplotlib.patches import Rectangle
-
     mark = pp.abs() < 0.05
     fig = heatmap(pp, mark=mark)
-    hatched = [p for p in fig.axes[0].patches if isinstance(p, Rectangle) and p.get_hatch()]
-    assert len(hatched) == int(mark.to_numpy().sum())
-    corners = {(round(p.get_x() + 0.5), round(p.get_y() + 0.5)) for p in hatched}
+    hatched = [c for c in fig.axes[0].collections if c.get_hatch()]
+    assert len(hatched) == 1                                    # one artist for every marked cell
+    cells = hatched[0].get_paths()
+    assert len(cells) == int(mark.to_numpy().sum())
+    corners = {tuple(np.round(path.vertices.min(axis=0) + 0.5).astype(int)) for path in cells}
     assert corners == {(j, i) for i, j in zip(*np.nonzero(mark.to_numpy()))}
+    assert all(np.allclose(np.ptp(path.vertices, axis=0), 1.0) for path in cells)   # whole cells
     assert _texts(fig.axes[0]).count(".12") == 2               # annotations stay
 
 
