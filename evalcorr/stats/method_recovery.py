@@ -177,14 +177,13 @@ def block_by_regime(wides: Mapping[str, pd.DataFrame], uses: pd.DataFrame, surfa
     controls = {"none": None, "PC1": "pc1"} if controls is None else dict(controls)
     rows = []
     for regime, wide in wides.items():
-        def statistic(w, counts):
-            moments = _table_moments(w, surface, None, min_periods, counts)
-            out = {}
-            for label, control in controls.items():
-                matrix = pd.DataFrame(moments.partial(control), index=w.columns, columns=w.columns)
-                for category, value in R.category_means(matrix, uses, surface).items():
-                    out[f"{label}|{category}"] = value
-            return out
+        means = R.pair_kinds(wide.columns, uses, surface)
+        values, families = wide.to_numpy(float), surface.reindex(wide.columns).to_numpy()
+
+        def statistic(_, counts):
+            moments = ResampledMoments(values, counts, families=families, min_periods=min_periods)
+            return {f"{label}|{category}": value for label, control in controls.items()
+                    for category, value in means(moments.partial(control)).items()}
         boot = R.cluster_bootstrap(wide, groups, statistic, n_boot=n_boot, seed=seed, counts=True)
         for _, row in boot.iterrows():
             control, category = row["statistic"].split("|")
@@ -208,15 +207,15 @@ def paired_block_difference(wides: Mapping[str, pd.DataFrame], pairs: pd.Series,
     twin = pairs.loc[b.index]
     joined = pd.concat([a.loc[twin.to_numpy()].set_axis(b.index).add_prefix("A:"), b.add_prefix("B:")], axis=1)
 
-    halves = {prefix: joined[[prefix + t for t in part.columns]].set_axis(part.columns, axis=1)
+    halves = {prefix: (joined[[prefix + t for t in part.columns]].to_numpy(float),
+                       surface.reindex(part.columns).to_numpy(), R.pair_kinds(part.columns, uses, surface))
               for prefix, part in (("A:", a), ("B:", b))}
 
     def statistic(_, counts):           # the resample is `counts` over the rows of `joined`
         block = {}
-        for prefix, part in halves.items():
-            moments = _table_moments(part, surface, None, min_periods, counts)
-            matrix = pd.DataFrame(moments.partial(control), index=part.columns, columns=part.columns)
-            block[prefix] = R.category_means(matrix, uses, surface)["surface block"]
+        for prefix, (values, families, means) in halves.items():
+            moments = ResampledMoments(values, counts, families=families, min_periods=min_periods)
+            block[prefix] = means(moments.partial(control))["surface block"]
         return {"difference": block["B:"] - block["A:"]}
 
     result = R.cluster_bootstrap(joined, groups.loc[b.index], statistic, n_boot=n_boot, seed=seed,

@@ -161,10 +161,10 @@ def labels_ari_scorer(labels: pd.Series, uses: pd.DataFrame) -> Callable[[np.nda
 def cluster_ari(corr: pd.DataFrame, uses: pd.DataFrame, k: int | None = None, method: str = "average") -> float:
     """ARI of the ``k``-cluster cut (default: one cluster per primitive) against the primitives of the
     single-primitive tasks; the clustering itself uses every task of ``corr``."""
-    _positions(uses.index, corr.index, "matrix")
-    uses = uses.loc[list(corr.index)]
-    k = uses.shape[1] if k is None else int(k)
-    return labels_ari(cluster_labels(corr, k, method), uses)
+    truth = uses.to_numpy(int)[_positions(uses.index, corr.index, "matrix")]     # in the matrix's order
+    clusters = cluster_labels(corr, uses.shape[1] if k is None else int(k), method).to_numpy()
+    single = truth.sum(axis=1) == 1
+    return adjusted_rand_index(truth[single].argmax(axis=1), clusters[single])
 
 
 def category_means(corr: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series) -> pd.Series:
@@ -174,19 +174,29 @@ def category_means(corr: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series) -
     format), ``neither``; and ``surface block`` = same surface only - neither, the block that a
     shared surface (or training the tasks of a family together) makes without a shared skill.
     """
-    values, truth = _aligned(corr, uses)
-    same = surface.to_numpy()[_positions(surface.index, corr.index, "matrix", "the surface families")]
+    return pd.Series(pair_kinds(corr.index, uses, surface)(corr.to_numpy(float)))
+
+
+def pair_kinds(tasks, uses: pd.DataFrame, surface: pd.Series) -> Callable[[np.ndarray], dict[str, float]]:
+    """:func:`category_means` of a tasks x tasks array in the order of ``tasks``, as a function: the
+    kinds of pairs are worked out once, each matrix (a bootstrap resample's) costs microseconds."""
+    truth = uses.to_numpy(int)[_positions(uses.index, tasks, "matrix")]
+    same = surface.to_numpy()[_positions(surface.index, tasks, "matrix", "the surface families")]
     same = same[:, None] == same[None, :]
     shared = _shared(truth)
-    upper = np.triu(np.ones(values.shape, dtype=bool), 1) & np.isfinite(values)
-    means = {
-        "shared primitive": values[upper & shared],
-        "same surface only": values[upper & ~shared & same],
-        "neither": values[upper & ~shared & ~same],
-    }
-    out = {name: float(v.mean()) if len(v) else np.nan for name, v in means.items()}
-    out["surface block"] = out["same surface only"] - out["neither"]
-    return pd.Series(out)
+    upper = np.triu(np.ones(shared.shape, dtype=bool), 1)
+    kinds = {"shared primitive": upper & shared, "same surface only": upper & ~shared & same,
+             "neither": upper & ~shared & ~same}
+
+    def means(values: np.ndarray) -> dict[str, float]:
+        finite = np.isfinite(values)
+        out = {}
+        for name, mask in kinds.items():
+            v = values[mask & finite]
+            out[name] = float(v.mean()) if len(v) else np.nan
+        out["surface block"] = out["same surface only"] - out["neither"]
+        return out
+    return means
 
 
 def loading_congruence(loadings: pd.DataFrame, uses: pd.DataFrame) -> pd.DataFrame:
@@ -481,17 +491,24 @@ def signature_null(selected: Mapping[str, list[str]], uses: pd.DataFrame, token_
     Returns a dict: observed, null_mean, null_q95, p (one-sided, the observed counted), n_perm.
     """
     tokens = list(token_primitive.index)
-    labels = token_primitive.to_numpy()
-    picks = [(np.array([tokens.index(t) for t in chosen], dtype=int),
-              np.array([p for p in uses.columns if uses.loc[task, p]])) for task, chosen in selected.items()]
-    total = sum(len(ix) for ix, _ in picks)
-    if total == 0:
+    primitives, labels = np.unique(token_primitive.to_numpy().astype(str), return_inverse=True)
+    # per selected token: which primitives count as its task's own (a row of primitives flags)
+    rows, own = [], []
+    for task, chosen in selected.items():
+        flags = np.isin(primitives, [p for p in uses.columns if uses.loc[task, p]])
+        rows += [tokens.index(t) for t in chosen]
+        own += [flags] * len(chosen)
+    if not rows:
         raise RecoveryError("signature_null: no task selected any token")
+    rows, own = np.array(rows, dtype=int), np.array(own, dtype=bool).reshape(len(rows), len(primitives))
+    picked = np.arange(len(rows))
 
-    def share(lab: np.ndarray) -> float:
-        return sum(int(np.isin(lab[ix], own).sum()) for ix, own in picks) / total
+    def share(lab: np.ndarray) -> np.ndarray:
+        """The share of own-primitive tokens under each labelling (a row of ``lab``)."""
+        return own[picked, lab[:, rows]].mean(axis=1)
 
-    observed = share(labels)
+    observed = float(share(labels[None, :])[0])
     rng = np.random.default_rng(seed)
-    null = np.array([share(rng.permutation(labels)) for _ in range(n_perm)])
+    # the same permutations, one at a time from the generator, as permuting the labels themselves
+    null = share(np.array([rng.permutation(labels) for _ in range(n_perm)]))
     return null_summary(observed, null)

@@ -172,6 +172,26 @@ def test_signature_null_exact_share():
     assert result["p"] == pytest.approx(0.5, abs=0.03)
 
 
+def test_signature_null_is_the_share_under_each_permutation_of_the_labels():
+    """The null is the own share recomputed, by definition, under each shuffle of the token labels."""
+    rng = np.random.default_rng(3)
+    tokens = [f"t{i}" for i in range(12)]
+    token_primitive = pd.Series(rng.choice(["p", "q", "r"], size=12), index=tokens)
+    uses = pd.DataFrame({"p": [1, 0, 1], "q": [0, 1, 1], "r": [0, 0, 0]}, index=["ta", "tb", "tc"])
+    selected = {"ta": ["t0", "t3", "t5"], "tb": ["t3", "t7"], "tc": ["t11"]}
+    result = R.signature_null(selected, uses, token_primitive, n_perm=200, seed=5)
+
+    def share(labels):
+        hits = [labels[tokens.index(t)] in [p for p in uses.columns if uses.loc[task, p]]
+                for task, chosen in selected.items() for t in chosen]
+        return sum(hits) / len(hits)
+
+    draws = np.random.default_rng(5)
+    null = np.array([share(draws.permutation(token_primitive.to_numpy())) for _ in range(200)])
+    expected = R.null_summary(share(token_primitive.to_numpy()), null)
+    assert result == pytest.approx(expected, abs=0, rel=0)
+
+
 def test_bootstrap_rows_keep_their_model_names():
     wide = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0]}, index=list("abcd"))
     seen = []
