@@ -42,13 +42,14 @@ import traceback
 
 # Imported by the server before any fork. matplotlib_inline's backend is *not* among them: importing it
 # hooks matplotlib into the running IPython shell, which only exists in the kernel.
-PRELOAD = ("IPython", "ipykernel.kernelapp", "numpy", "pandas", "pyarrow.parquet", "matplotlib.pyplot",
-           "scipy.stats", "scipy.optimize", "scipy.cluster.hierarchy")
+PRELOAD = ("IPython", "ipykernel.kernelapp", "ipykernel.debugger", "numpy", "pandas", "pyarrow.parquet",
+           "matplotlib.pyplot", "scipy.stats", "scipy.optimize", "scipy.cluster.hierarchy")
 # evalcorr's layers that pages import from (every module of each).
 PRELOAD_PACKAGES = ("evalcorr.data", "evalcorr.stats", "evalcorr.figures", "evalcorr.text", "evalcorr.site")
-# Read by the interpreter or native libraries when the process starts: a kernel must ask for what the
-# server was started with.
-FIXED_AT_START = ("PYTHONHASHSEED", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# Read when the process starts (the interpreter, BLAS) or when a preloaded module is imported (the
+# debugger's pydevd): a kernel must ask for what the server was started with.
+FIXED_AT_START = ("PYTHONHASHSEED", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
+                  "PYDEVD_DISABLE_FILE_VALIDATION")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
