@@ -369,10 +369,8 @@ class _PageRun:
     def _inline_texts(self, block: MarkdownBlock) -> list[str]:
         """The text of each inline expression of a Markdown block, evaluated in order."""
         parts = []
-        for part in block.parts:
-            if isinstance(part, str):
-                continue
-            data = self._user_expression(part)
+        expressions = [part for part in block.parts if not isinstance(part, str)]
+        for part, data in zip(expressions, self._user_expressions(expressions)):
             text = inline_text(data)
             where = f"inline expression `{{python}} {part.expr}` (line {part.line})"
             if not text:
@@ -387,22 +385,32 @@ class _PageRun:
             parts.append(text)
         return parts
 
-    def _user_expression(self, part: InlineExpr) -> dict:
-        """The display data of an inline expression, evaluated as a Jupyter user expression (as Quarto does)."""
+    def _user_expressions(self, parts: list[InlineExpr]) -> list[dict]:
+        """The display data of each inline expression of one Markdown block, evaluated in order as Jupyter
+        user expressions (as Quarto does), all in one request: no cell runs between them."""
         from nbclient.exceptions import CellTimeoutError
 
-        what = f"inline expression `{{python}} {part.expr}` (line {part.line})"
+        if not parts:
+            return []
         kc = self._client.kc
-        msg_id = kc.execute("", silent=False, store_history=False, user_expressions={"value": part.expr})
+        msg_id = kc.execute("", silent=False, store_history=False,
+                            user_expressions={str(i): part.expr for i, part in enumerate(parts)})
         try:
             reply = self._client.wait_for_reply(msg_id)
         except CellTimeoutError:
-            raise RenderError(f"{self.name}: {what} did not finish within the time limit.") from None
+            where = ", ".join(f"`{{python}} {part.expr}` (line {part.line})" for part in parts)
+            raise RenderError(f"{self.name}: the inline expressions {where} did not finish within the time "
+                              "limit.") from None
         content = (reply or {}).get("content", {})
-        result = content.get("user_expressions", {}).get("value", content)
-        if content.get("status") != "ok" or result.get("status") != "ok":
-            raise RenderError(f"{self.name}: {what} raised {result.get('ename')}: {strip_ansi(str(result.get('evalue')))}")
-        return result.get("data", {})
+        results = content.get("user_expressions", {})
+        out = []
+        for i, part in enumerate(parts):
+            result = results.get(str(i), content)
+            if content.get("status") != "ok" or result.get("status") != "ok":
+                raise RenderError(f"{self.name}: inline expression `{{python}} {part.expr}` (line {part.line}) "
+                                  f"raised {result.get('ename')}: {strip_ansi(str(result.get('evalue')))}")
+            out.append(result.get("data", {}))
+        return out
 
     def _cell(self, cell: CodeCell) -> str:
         echo = bool(self._option(cell, "echo"))

@@ -358,6 +358,26 @@ def test_failing_inline_expression_is_named(tmp_path_factory):
                      cache=False, log=lambda _: None)
 
 
+def test_inline_expressions_of_a_block_run_in_order_between_the_cells_around_them(tmp_path_factory):
+    root = _project(tmp_path_factory, "inline-order", (
+        "```{python}\nseen = []\n```\n\n"
+        "A `{python} seen.append('a') or len(seen)`, b `{python} seen.append('b') or ''.join(seen)`.\n\n"
+        "```{python}\nseen.append('cell')\n```\n\n"
+        "C `{python} '-'.join(seen)`.\n"))
+    page = execute_page(root / "chapters" / "page.qmd", project_root=root, figures_dir=root / "figs",
+                        cache=False, log=lambda _: None)
+    assert "A 1, b ab." in page.markdown and r"C a\-b\-cell." in page.markdown
+
+
+def test_the_first_failing_inline_expression_of_a_block_is_named(tmp_path_factory):
+    root = _project(tmp_path_factory, "inline-two", "Fine `{python} 1 + 1`, then `{python} 1 / 0` and "
+                                                    "`{python} undefined_name`.\n")
+    with pytest.raises(RenderError, match=r"inline expression `\{python\} 1 / 0` \(line 1\) raised "
+                                          r"ZeroDivisionError"):
+        execute_page(root / "chapters" / "page.qmd", project_root=root, figures_dir=root / "figs",
+                     cache=False, log=lambda _: None)
+
+
 @pytest.mark.parametrize("code, timeout, message", [
     ("import time\ntime.sleep(60)", 2, r"cell #1 \(line 1: 'import time'\) did not finish within the time limit"),
     ("import os\nos._exit(3)", 600, "the Jupyter kernel died"),
