@@ -145,22 +145,19 @@ def correlation_pairs(wide: pd.DataFrame, method: str = "pearson", min_periods: 
         low, high = np.where(enough, low, np.nan), np.where(enough, high, np.nan)
     else:
         low, high = fisher_ci(r, n, method, ci)
-    out = pd.DataFrame({
-        "task_a": pd.array([tasks[i] for i in ia], dtype="string"),
-        "task_b": pd.array([tasks[i] for i in ib], dtype="string"),
-        "n": n.astype("int64"),
-        "r": r, "ci_low": low, "ci_high": high, "p": p,
-    })
+    # Each task's name and family looked up once, then taken for every pair (a bootstrap or a loop
+    # over subsets builds this table many times).
+    names = pd.array(tasks, dtype="string")
     if families is None:
-        out.insert(2, "family_a", pd.array([pd.NA] * len(out), dtype="string"))
-        out.insert(3, "family_b", pd.array([pd.NA] * len(out), dtype="string"))
-        out.insert(4, "same_family", pd.array([pd.NA] * len(out), dtype="boolean"))
+        family = pd.array([pd.NA] * len(tasks), dtype="string")
     else:
-        fam = family_series(families, tasks)
-        out.insert(2, "family_a", pd.array(fam.loc[out["task_a"]].to_numpy(), dtype="string"))
-        out.insert(3, "family_b", pd.array(fam.loc[out["task_b"]].to_numpy(), dtype="string"))
-        out.insert(4, "same_family", (out["family_a"] == out["family_b"]).astype("boolean"))
-    return out[PAIR_COLUMNS]
+        family = pd.array(family_series(families, tasks).loc[tasks].to_numpy(), dtype="string")
+    family_a, family_b = family.take(ia), family.take(ib)
+    return pd.DataFrame({
+        "task_a": names.take(ia), "task_b": names.take(ib),
+        "family_a": family_a, "family_b": family_b, "same_family": (family_a == family_b).astype("boolean"),
+        "n": n.astype("int64"), "r": r, "ci_low": low, "ci_high": high, "p": p,
+    }, columns=PAIR_COLUMNS)
 
 
 class PairValues(Mapping):
