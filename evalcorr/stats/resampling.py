@@ -212,6 +212,9 @@ def percentile_interval(draws: np.ndarray, ci: float = 0.95) -> tuple[np.ndarray
     if not 0 < ci < 1:
         raise EvalcorrError(f"`ci` must be a level between 0 and 1 (e.g. 0.95), got {ci}")
     alpha = (1.0 - ci) / 2.0
+    if not np.isnan(draws).any():       # the same numbers as nanquantile, in half the time
+        low, high = np.quantile(draws, [alpha, 1.0 - alpha], axis=0)
+        return low, high
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)   # pairs NaN in every resample stay NaN
         low, high = np.nanquantile(draws, [alpha, 1.0 - alpha], axis=0)

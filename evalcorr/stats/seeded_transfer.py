@@ -39,6 +39,7 @@ import pandas as pd
 
 from evalcorr.data.item_outcomes import ItemOutcomes
 from evalcorr.stats import ground_truth as gt
+from evalcorr.stats.resampling import percentile_interval
 from evalcorr.stats.seed_means import STAGES, SeededTransferError
 from evalcorr.stats.transfer import similarity, similarity_values
 from evalcorr.stats.transfer_cells import (ACCURACY_VIEWS, CELL_VIEWS, IMPROVEMENT_VIEWS, _weighted_mean,
@@ -208,9 +209,8 @@ def view_values(acc: Accuracies, view: str, n_pooled: int) -> np.ndarray:
 
 
 def _interval(boot: np.ndarray, ci: float) -> tuple[np.ndarray, np.ndarray]:
-    alpha = (1 - ci) / 2
-    with np.errstate(invalid="ignore"):
-        return np.nanquantile(boot, alpha, axis=0), np.nanquantile(boot, 1 - alpha, axis=0)
+    with np.errstate(invalid="ignore"):       # a view undefined in some replicates (relative to a 0 baseline)
+        return percentile_interval(np.asarray(boot, dtype=float), ci)
 
 
 def _select(reps: Replicates, model: str | None) -> list[int]:
