@@ -32,9 +32,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sklearn.metrics import adjusted_rand_score
-
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.clustering import adjusted_rand_index
 from evalcorr.stats.factors import ParallelAnalysis, factor_count_stability, factor_loadings, parallel_analysis
 from evalcorr.stats.inputs import family_series, has_family_structure
 from evalcorr.stats.pca import complete_case_core, complete_rows
@@ -224,7 +223,7 @@ def block_family_agreement(blocks: Blocks, families) -> float:
     if len(member) < 2:
         return float("nan")
     fam = family_series(families, member.index).loc[list(member.index)]
-    return float(adjusted_rand_score(fam.to_numpy(), member.to_numpy()))
+    return adjusted_rand_index(fam.to_numpy(), member.to_numpy())
 
 
 ALL_TASKS = "all tasks"
