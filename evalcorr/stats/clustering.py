@@ -32,6 +32,10 @@ def _distance(corr: pd.DataFrame) -> np.ndarray:
         bad = sorted({corr.columns[i] for i in np.argwhere(np.isnan(r)).ravel()})
         raise EvalcorrError(f"`corr` has NaN entries for tasks {bad[:5]}{' ...' if len(bad) > 5 else ''}; "
                             "drop tasks with too few models (or lower min_periods) before clustering")
+    return _condensed(r)
+
+
+def _condensed(r: np.ndarray) -> np.ndarray:
     distance = 1.0 - (r + r.T) / 2.0
     np.fill_diagonal(distance, 0.0)
     return squareform(np.clip(distance, 0.0, 2.0), checks=False)
@@ -75,6 +79,12 @@ def cluster_labels(corr: pd.DataFrame, k: int, method: str = "average") -> pd.Se
         raise EvalcorrError(f"`k` must be between 1 and the number of tasks ({len(corr)}), got {k}")
     labels = hierarchy.fcluster(_tree(corr, method)[0], t=k, criterion="maxclust")
     return pd.Series(labels, index=corr.columns.copy(), name="cluster")
+
+
+def cut_labels(r: np.ndarray, k: int, method: str = "average") -> np.ndarray:
+    """:func:`cluster_labels` of a correlation array (no NaN, ``1 <= k <=`` its size), unchecked: for the
+    thousands of matrices of a bootstrap, where building and checking a frame each time is most of the cost."""
+    return hierarchy.fcluster(hierarchy.linkage(_condensed(r), method=method), t=k, criterion="maxclust")
 
 
 def adjusted_rand_index(labels_a, labels_b) -> float:

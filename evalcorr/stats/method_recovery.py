@@ -16,7 +16,7 @@ on each replicate leaderboard, to show how much one leaderboard's verdict varies
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,33 +58,48 @@ def matrices(wide: pd.DataFrame, surface: pd.Series, covariate: pd.Series | None
 
 
 def _table_moments(wide, surface, covariate, min_periods, counts) -> ResampledMoments:
+    return _moments_of(wide, surface, covariate, min_periods)(np.ones(len(wide)) if counts is None else counts)
+
+
+def _moments_of(wide, surface, covariate, min_periods) -> Callable[[np.ndarray], ResampledMoments]:
+    """The table's moments as a function of each model's multiplicity (its arrays are read once)."""
+    log_params = None
     if covariate is not None:
         params = pd.to_numeric(covariate, errors="coerce").reindex(wide.index).to_numpy(float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            covariate = np.where(params > 0, np.log10(params), np.nan)
-    return ResampledMoments(wide.to_numpy(float), np.ones(len(wide)) if counts is None else counts,
-                            families=surface.reindex(wide.columns).to_numpy(), covariate=covariate,
-                            min_periods=min_periods)
+            log_params = np.where(params > 0, np.log10(params), np.nan)
+    values, families = wide.to_numpy(float), surface.reindex(wide.columns).to_numpy()
+    return lambda counts: ResampledMoments(values, counts, families=families, covariate=log_params,
+                                           min_periods=min_periods)
 
 
 def _matrices(moments: ResampledMoments, tasks: pd.Index, n_factors: int) -> dict[str, pd.DataFrame]:
+    return {label: pd.DataFrame(matrix, index=tasks, columns=tasks)
+            for label, matrix in _matrix_arrays(moments, n_factors).items()}
+
+
+def _matrix_arrays(moments: ResampledMoments, n_factors: int) -> dict[str, np.ndarray]:
     out = {}
     for label, control in MATRIX_METHODS.items():
         if control == "log-params" and (moments.covariate is None or pd.Series(moments.covariate).nunique() < 2):
             continue
         if control == "general-factor":
             control = f"general-factor:{max(int(n_factors), 1)}"
-        out[label] = pd.DataFrame(moments.partial(control), index=tasks, columns=tasks)
+        out[label] = moments.partial(control)
     return out
 
 
 def _loadings(moments: ResampledMoments, tasks: pd.Index, uses: pd.DataFrame,
               n_factors: int | None) -> dict[str, pd.DataFrame]:
+    return {label: pd.DataFrame(values, index=tasks) for label, values in _loading_arrays(moments, uses, n_factors).items()}
+
+
+def _loading_arrays(moments: ResampledMoments, uses: pd.DataFrame, n_factors: int | None) -> dict[str, np.ndarray]:
     """label -> varimax loadings: one factor per primitive, and the parallel-analysis count when it differs."""
     ks = {f"factors: {uses.shape[1]} (one per primitive)": uses.shape[1]}
     if n_factors is not None and n_factors != uses.shape[1] and n_factors >= 1:
         ks[f"factors: {n_factors} (parallel analysis)"] = n_factors
-    return {label: pd.DataFrame(moments.factor_loadings(k), index=tasks) for label, k in ks.items()}
+    return {label: moments.factor_loadings(k) for label, k in ks.items()}
 
 
 def method_scores(wide: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series, covariate: pd.Series | None = None,
@@ -96,12 +111,17 @@ def method_scores(wide: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series, co
     solution with one factor per primitive). ``counts``: a resample, as for :func:`matrices`.
     """
     moments = _table_moments(wide, surface, covariate, min_periods, counts)
+    return _scores(moments, R.TruthScores(uses, wide.columns), uses, n_factors)
+
+
+def _scores(moments: ResampledMoments, truth: R.TruthScores, uses: pd.DataFrame,
+            n_factors: int | None) -> dict[tuple[str, str], float]:
     out = {}
-    for label, matrix in _matrices(moments, wide.columns, n_factors or 1).items():
-        out[(label, "pair AUC")] = R.pair_auc(matrix, uses)
-        out[(label, "cluster ARI")] = R.cluster_ari(matrix, uses)
-    for label, loadings in _loadings(moments, wide.columns, uses, n_factors).items():
-        out[(label, "factor congruence")] = R.mean_congruence(loadings, uses)
+    for label, matrix in _matrix_arrays(moments, n_factors or 1).items():
+        out[(label, "pair AUC")] = truth.pair_auc(matrix)
+        out[(label, "cluster ARI")] = truth.cluster_ari(matrix)
+    for label, loadings in _loading_arrays(moments, uses, n_factors).items():
+        out[(label, "factor congruence")] = truth.mean_congruence(loadings)
     return out
 
 
@@ -138,8 +158,8 @@ def recovery_table(wide: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series, g
     n_factors_parallel (the parallel-analysis count used).
     """
     k = parallel_analysis(wide, seed=seed).n_factors
-    statistic = lambda w, counts: {f"{m}|{s}": v for (m, s), v in method_scores(w, uses, surface, covariate, k,
-                                                                                 min_periods, counts).items()}
+    moments, truth = _moments_of(wide, surface, covariate, min_periods), R.TruthScores(uses, wide.columns)
+    statistic = lambda _, counts: {f"{m}|{s}": v for (m, s), v in _scores(moments(counts), truth, uses, k).items()}
     boot = R.cluster_bootstrap(wide, groups, statistic, n_boot=n_boot, seed=seed, counts=True).set_index("statistic")
     null = _null(wide, uses, surface, covariate, k, n_perm, seed, min_periods)
     rows = []
@@ -177,13 +197,12 @@ def block_by_regime(wides: Mapping[str, pd.DataFrame], uses: pd.DataFrame, surfa
     controls = {"none": None, "PC1": "pc1"} if controls is None else dict(controls)
     rows = []
     for regime, wide in wides.items():
-        means = R.pair_kinds(wide.columns, uses, surface)
-        values, families = wide.to_numpy(float), surface.reindex(wide.columns).to_numpy()
+        means, moments = R.pair_kinds(wide.columns, uses, surface), _moments_of(wide, surface, None, min_periods)
 
         def statistic(_, counts):
-            moments = ResampledMoments(values, counts, families=families, min_periods=min_periods)
+            resample = moments(counts)
             return {f"{label}|{category}": value for label, control in controls.items()
-                    for category, value in means(moments.partial(control)).items()}
+                    for category, value in means(resample.partial(control)).items()}
         boot = R.cluster_bootstrap(wide, groups, statistic, n_boot=n_boot, seed=seed, counts=True)
         for _, row in boot.iterrows():
             control, category = row["statistic"].split("|")
@@ -207,15 +226,13 @@ def paired_block_difference(wides: Mapping[str, pd.DataFrame], pairs: pd.Series,
     twin = pairs.loc[b.index]
     joined = pd.concat([a.loc[twin.to_numpy()].set_axis(b.index).add_prefix("A:"), b.add_prefix("B:")], axis=1)
 
-    halves = {prefix: (joined[[prefix + t for t in part.columns]].to_numpy(float),
-                       surface.reindex(part.columns).to_numpy(), R.pair_kinds(part.columns, uses, surface))
+    halves = {prefix: (_moments_of(joined[[prefix + t for t in part.columns]].set_axis(part.columns, axis=1),
+                                   surface, None, min_periods), R.pair_kinds(part.columns, uses, surface))
               for prefix, part in (("A:", a), ("B:", b))}
 
     def statistic(_, counts):           # the resample is `counts` over the rows of `joined`
-        block = {}
-        for prefix, (values, families, means) in halves.items():
-            moments = ResampledMoments(values, counts, families=families, min_periods=min_periods)
-            block[prefix] = means(moments.partial(control))["surface block"]
+        block = {prefix: means(moments(counts).partial(control))["surface block"]
+                 for prefix, (moments, means) in halves.items()}
         return {"difference": block["B:"] - block["A:"]}
 
     result = R.cluster_bootstrap(joined, groups.loc[b.index], statistic, n_boot=n_boot, seed=seed,

@@ -41,7 +41,7 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.clustering import adjusted_rand_index, cluster_labels
+from evalcorr.stats.clustering import adjusted_rand_index, cluster_labels, cut_labels
 from evalcorr.stats.correlation import correlation_matrix
 from evalcorr.stats.factors import tucker_congruence
 from evalcorr.stats.pca import principal_components
@@ -130,13 +130,17 @@ def pair_auc_scorer(corr: pd.DataFrame, uses: pd.DataFrame) -> Callable[[np.ndar
 
     def score(truth: np.ndarray) -> float:
         shared = _shared(truth[where])
-        inside, outside = values[upper & shared], values[upper & ~shared]
-        if len(inside) == 0 or len(outside) == 0:
-            raise RecoveryError("pair_auc needs pairs that share a primitive and pairs that share none")
-        greater = (inside[:, None] > outside[None, :]).mean()
-        ties = (inside[:, None] == outside[None, :]).mean()
-        return float(greater + 0.5 * ties)
+        return _auc(values[upper & shared], values[upper & ~shared])
     return score
+
+
+def _auc(inside: np.ndarray, outside: np.ndarray) -> float:
+    """P(a value of ``inside`` > a value of ``outside``), ties counted half."""
+    if len(inside) == 0 or len(outside) == 0:
+        raise RecoveryError("pair_auc needs pairs that share a primitive and pairs that share none")
+    greater = (inside[:, None] > outside[None, :]).mean()
+    ties = (inside[:, None] == outside[None, :]).mean()
+    return float(greater + 0.5 * ties)
 
 
 def labels_ari(labels: pd.Series, uses: pd.DataFrame) -> float:
@@ -153,8 +157,7 @@ def labels_ari_scorer(labels: pd.Series, uses: pd.DataFrame) -> Callable[[np.nda
     clusters = labels.to_numpy()[_positions(labels.index, uses.index, "truth table")]
 
     def score(truth: np.ndarray) -> float:
-        single = truth.sum(axis=1) == 1
-        return adjusted_rand_index(truth[single].argmax(axis=1), clusters[single])
+        return _labels_ari(truth, clusters)
     return score
 
 
@@ -163,8 +166,38 @@ def cluster_ari(corr: pd.DataFrame, uses: pd.DataFrame, k: int | None = None, me
     single-primitive tasks; the clustering itself uses every task of ``corr``."""
     truth = uses.to_numpy(int)[_positions(uses.index, corr.index, "matrix")]     # in the matrix's order
     clusters = cluster_labels(corr, uses.shape[1] if k is None else int(k), method).to_numpy()
+    return _labels_ari(truth, clusters)
+
+
+def _labels_ari(truth: np.ndarray, clusters: np.ndarray) -> float:
+    """ARI of cluster labels against the primitive of each single-primitive row of a truth array."""
     single = truth.sum(axis=1) == 1
     return adjusted_rand_index(truth[single].argmax(axis=1), clusters[single])
+
+
+class TruthScores:
+    """:func:`pair_auc`, :func:`cluster_ari` and :func:`mean_congruence` of many matrices and loadings of
+    one set of tasks, given as arrays in the order of ``tasks`` (a bootstrap's resamples): the truth
+    is aligned with the tasks once, so each score costs microseconds. The same numbers as the functions.
+    """
+
+    def __init__(self, uses: pd.DataFrame, tasks):
+        self.truth = uses.to_numpy(int)[_positions(uses.index, list(tasks), "matrix")]
+        shared = _shared(self.truth)
+        upper = np.triu(np.ones(shared.shape, dtype=bool), 1)
+        self._inside, self._outside = upper & shared, upper & ~shared
+
+    def pair_auc(self, values: np.ndarray) -> float:
+        finite = np.isfinite(values)
+        return _auc(values[self._inside & finite], values[self._outside & finite])
+
+    def cluster_ari(self, values: np.ndarray, method: str = "average") -> float:
+        if np.isnan(values).any():
+            raise RecoveryError("cluster_ari: the matrix has NaN entries")
+        return _labels_ari(self.truth, cut_labels(values, self.truth.shape[1], method))
+
+    def mean_congruence(self, loadings: np.ndarray) -> float:
+        return _mean_matched(self.truth.astype(float), loadings)
 
 
 def category_means(corr: pd.DataFrame, uses: pd.DataFrame, surface: pd.Series) -> pd.Series:
@@ -232,9 +265,14 @@ def mean_congruence_scorer(loadings: pd.DataFrame, uses: pd.DataFrame) -> Callab
     values = loadings.to_numpy(float)
 
     def score(truth: np.ndarray) -> float:
-        phi, rows, cols = _match(np.asarray(truth, dtype=float)[where], values)
-        return float(np.abs(phi[rows, cols]).sum() / truth.shape[1])
+        return _mean_matched(np.asarray(truth, dtype=float)[where], values)
     return score
+
+
+def _mean_matched(truth: np.ndarray, loadings: np.ndarray) -> float:
+    """Mean over the truth's columns of the absolute congruence with the factor matched to each."""
+    phi, rows, cols = _match(truth, loadings)
+    return float(np.abs(phi[rows, cols]).sum() / truth.shape[1])
 
 
 def _matched_congruence(loadings: pd.DataFrame, uses: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
