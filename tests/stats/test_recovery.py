@@ -266,3 +266,21 @@ def test_cluster_bootstrap_by_counts_is_the_bootstrap_of_rows():
     counts = R.cluster_bootstrap(wide, groups, lambda w, c: {"mean": float(np.average(w["x"], weights=c))},
                                  n_boot=200, seed=4, counts=True)
     pd.testing.assert_frame_equal(rows, counts, rtol=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_truth_scores_on_arrays_are_the_scores_of_the_frames(seed):
+    """TruthScores (a bootstrap's path) gives pair_auc, cluster_ari and mean_congruence exactly."""
+    rng = np.random.default_rng(seed)
+    tasks = [f"t{i}" for i in range(9)]
+    uses = pd.DataFrame(rng.integers(0, 2, size=(9, 3)), index=tasks, columns=["p", "q", "r"])
+    uses.iloc[0] = [1, 0, 0]
+    uses.iloc[1] = [0, 0, 0]                   # sharing pairs and non-sharing pairs both exist
+    order = list(rng.permutation(tasks))       # the matrix's task order differs from the truth's
+    x = rng.normal(size=(60, 9)) + rng.normal(size=(60, 1))
+    corr = pd.DataFrame(np.corrcoef(x.T), index=order, columns=order)
+    loadings = pd.DataFrame(rng.normal(size=(9, 2)), index=order)
+    scores = R.TruthScores(uses, order)
+    assert scores.pair_auc(corr.to_numpy()) == R.pair_auc(corr, uses)
+    assert scores.cluster_ari(corr.to_numpy()) == R.cluster_ari(corr, uses)
+    assert scores.mean_congruence(loadings.to_numpy()) == R.mean_congruence(loadings, uses)
