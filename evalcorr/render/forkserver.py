@@ -54,8 +54,9 @@ INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 
 def supported() -> bool:
-    """Forking needs ``os.fork`` and Unix sockets that carry file descriptors (Linux, macOS)."""
-    return hasattr(os, "fork") and hasattr(socket, "send_fds") and hasattr(socket, "AF_UNIX")
+    """Linux only: forking a process that has loaded native libraries is unsafe on macOS (Python's own
+    multiprocessing no longer forks there), and Windows has no fork."""
+    return sys.platform.startswith("linux") and hasattr(socket, "send_fds")
 
 
 class ForkServer:
@@ -77,9 +78,9 @@ class ForkServer:
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         ready = self.process.stdout.readline().decode().strip()
         if ready != "ready":
+            code = self.process.wait()
             self.close()
-            raise RuntimeError(f"the kernel fork server did not start (exit code {self.process.poll()}); "
-                               "its error is above")
+            raise RuntimeError(f"the kernel fork server did not start (exit code {code}); its error is above")
         return self
 
     def alive(self) -> bool:

@@ -18,7 +18,8 @@ Kernels are therefore forked from a fork server (:mod:`evalcorr.render.forkserve
 kernel start, stopped at exit) that has done those imports once; each is still a new process with a
 plain ipykernel, its own directory, environment and set-up, and nothing of any other page
 (tests/render/test_forkserver.py compares what a forked and a new kernel process see).
-``EVALCORR_FORK_KERNELS=0``, or a platform without ``fork``, starts every kernel as a new process.
+``EVALCORR_FORK_KERNELS=0``, a system other than Linux, or a server that cannot start (a warning says why)
+starts every kernel as a new process.
 With ``prestart=True`` :func:`acquire_kernel` also boots the kernel for the *next* page in the background
 while the current page runs; at most one spare exists, it is used only by a page with the same directory
 and set-up, and it is shut down at exit.
@@ -130,20 +131,28 @@ KERNEL_ENV = {"PYTHONHASHSEED": "0", "PYDEVD_DISABLE_FILE_VALIDATION": "1",
               "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 _server: ForkServer | None = None
+_server_failed = False          # a server that cannot start is not tried again in the same render
 _server_lock = threading.Lock()
 
 
 def fork_server() -> ForkServer | None:
     """The fork server kernels start from (started on first use), or None where kernels are not forked:
-    ``EVALCORR_FORK_KERNELS=0``, or a platform without ``fork``."""
-    global _server
+    ``EVALCORR_FORK_KERNELS=0``, a system other than Linux, or a server that failed to start."""
+    global _server, _server_failed
     if os.environ.get("EVALCORR_FORK_KERNELS", "1") == "0" or not forkserver.supported():
         return None
     with _server_lock:          # pages start their kernels from several threads
+        if _server_failed:
+            return None
         if _server is None or not _server.alive():
             if _server is not None:
                 _server.close()
-            _server = ForkServer(KERNEL_ENV).start()
+            try:
+                _server = ForkServer(KERNEL_ENV).start()
+            except (OSError, RuntimeError) as error:
+                # pages still run, in kernels started from scratch
+                _server, _server_failed = None, True
+                sys.stderr.write(f"render: kernels are started without the fork server ({error})\n")
         return _server
 
 

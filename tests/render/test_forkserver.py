@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -66,6 +67,7 @@ def _probe(kernel):
 def fresh_server(monkeypatch):
     """A fork server of this test's own, stopped after it."""
     monkeypatch.setattr(kernels, "_server", None)
+    monkeypatch.setattr(kernels, "_server_failed", False)
     monkeypatch.delenv("EVALCORR_FORK_KERNELS", raising=False)
     yield
     kernels.stop_fork_server()
@@ -183,3 +185,25 @@ def test_usage_errors_name_the_two_commands():
     done = subprocess.run([sys.executable, "-m", "evalcorr.render.forkserver", "nonsense"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 2 and "serve ADDRESS" in done.stderr and "launch ADDRESS" in done.stderr
+
+
+def test_a_server_that_cannot_start_leaves_kernels_started_from_scratch(fresh_server, tmp_path, monkeypatch,
+                                                                         capfd):
+    # a socket path longer than Unix allows (108 bytes): the server fails to bind and exits
+    deep = tmp_path / ("d" * 100)
+    deep.mkdir()
+    with monkeypatch.context() as patch:
+        patch.setattr(tempfile, "tempdir", str(deep))
+        spec = kernels.VenvKernelSpecs().get_kernel_spec(kernels.KERNEL_NAME)
+    assert spec.argv[:3] == [sys.executable, "-m", "ipykernel_launcher"]
+    assert kernels._server is None and kernels._server_failed
+    assert "kernels are started without the fork server" in capfd.readouterr().err
+    kernel = kernels.start_kernel(tmp_path, "pass\n")         # the failure is remembered: no second try
+    try:
+        assert kernel.km.kernel_spec.argv[2] == "ipykernel_launcher" and _kernel_pid(kernel) > 0
+    finally:
+        kernel.close()
+
+
+def test_forking_is_linux_only():
+    assert forkserver.supported() == (sys.platform.startswith("linux"))
