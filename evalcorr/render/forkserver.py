@@ -25,7 +25,7 @@ What stays as in a fresh process: the working directory, environment variables, 
 standard streams and the kernel's own set-up (its matplotlib backend, exec_files). What cannot
 differ from a fresh process by construction: the hash seed and BLAS thread counts, which a process reads
 when it starts; the server is started with the kernel spec's values of them (``PYTHONHASHSEED=0``, one
-BLAS thread), and :func:`launch` refuses a kernel whose environment asks for others.
+BLAS thread) and refuses to fork a kernel whose environment asks for others (:data:`FIXED_AT_START`).
 """
 
 from __future__ import annotations
@@ -141,6 +141,7 @@ def serve(address: str) -> None:
     kernels: dict[int, socket.socket] = {}       # pid -> its stand-in's connection
     sys.stdout.write("ready\n")
     sys.stdout.flush()
+    os.dup2(2, 1)       # nobody reads the pipe after this line: anything printed later goes to stderr
     try:
         while True:
             for key, _ in selector.select():
@@ -151,7 +152,8 @@ def serve(address: str) -> None:
                     _reap(kernels, selector)
                 elif key.data == "listener":
                     conn, _ = listener.accept()
-                    pid = _fork_kernel(conn, listener, selector, kernels)
+                    pid = _fork_kernel(conn, [listener, *kernels.values()], [wakeup_read, wakeup_write],
+                                       selector)
                     if pid:
                         kernels[pid] = conn
                         selector.register(conn, selectors.EVENT_READ, pid)
@@ -164,8 +166,9 @@ def serve(address: str) -> None:
             _kill(pid)
 
 
-def _fork_kernel(conn: socket.socket, listener, selector, kernels) -> int:
-    """Read a request from ``conn`` and fork its kernel; the kernel's pid (0 if the request was bad)."""
+def _fork_kernel(conn: socket.socket, sockets: list[socket.socket], pipe: list[int], selector) -> int:
+    """Read a request from ``conn`` and fork its kernel; the kernel's pid (0 if the request was bad).
+    The kernel closes what it inherits of the server: its ``sockets``, wake-up ``pipe`` and ``selector``."""
     message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
     try:
         request = json.loads(message)
@@ -189,10 +192,10 @@ def _fork_kernel(conn: socket.socket, listener, selector, kernels) -> int:
             signal.set_wakeup_fd(-1)
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             selector.close()
-            listener.close()
-            for other in kernels.values():
-                other.close()
-            conn.close()
+            for inherited in [*sockets, conn]:
+                inherited.close()
+            for fd in pipe:
+                os.close(fd)
             for target, fd in zip((0, 1, 2), fds):
                 os.dup2(fd, target)
                 os.close(fd)

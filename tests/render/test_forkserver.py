@@ -23,13 +23,20 @@ pytestmark = pytest.mark.skipif(not forkserver.supported(), reason="no fork on t
 # What a page could see of the process it runs in.
 PROBE = """
 import json, os, sys, matplotlib
+def open_files():      # the kind of every open file descriptor ("socket", "pipe", a path, ...)
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            yield os.readlink(f"/proc/self/fd/{fd}").split(":")[0]
+        except OSError:
+            pass       # the directory listing's own descriptor, closed again
 print(json.dumps({
     "cwd": os.getcwd(), "path": sys.path, "argv0": os.path.basename(sys.argv[0]),
     "hashseed": os.environ.get("PYTHONHASHSEED"), "hash": hash("evalcorr"),
     "blas": os.environ.get("OPENBLAS_NUM_THREADS"), "parent": os.environ.get("JPY_PARENT_PID"),
+    "fds": sorted(open_files()),
     "backend": matplotlib.get_backend(), "figures": len(__import__("matplotlib.pyplot").pyplot.get_fignums()),
     "user_names": sorted(k for k in globals() if not k.startswith("_") and k not in
-                         {"In", "Out", "exit", "quit", "open", "get_ipython", "json", "os", "sys", "matplotlib"}),
+                         {"In", "Out", "exit", "quit", "open", "open_files", "get_ipython", "json", "os", "sys", "matplotlib"}),
 }))
 """
 FIGURE = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nNone"
