@@ -7,6 +7,7 @@ kernel started in advance, byte-identical); here kernel starts are replaced by s
 import sys
 
 import pytest
+from jupyter_core.utils import run_sync
 
 from evalcorr.render import kernels
 
@@ -101,3 +102,58 @@ def test_setup_code_is_quartos_setup_for_the_figure_options():
     assert "close" not in code and "for_type" not in code
     assert "os.chdir" not in kernels.FigureOptions().setup_code(None)
     assert kernels.FigureOptions() == kernels.FigureOptions(format="retina", width=7.0, height=5.0, dpi=96)
+
+
+# --------------------------------------------------------------------------------------------------
+# PageKernelClient: real kernels
+
+
+def _ready_client(kernel, timeout=60):
+    client = kernel.km.client()
+    assert isinstance(client, kernels.PageKernelClient)
+    client.start_channels()
+    run_sync(client.wait_for_ready)(timeout=timeout)
+    return client
+
+
+def _iopub_of(client, msg_id, timeout=30):
+    """Every IOPub message of one request, up to its idle status."""
+    out = []
+    while True:
+        message = run_sync(client.iopub_channel.get_msg)(timeout=timeout)
+        if message["parent_header"].get("msg_id") != msg_id:
+            continue
+        out.append(message)
+        if message["msg_type"] == "status" and message["content"]["execution_state"] == "idle":
+            return out
+
+
+@pytest.mark.parametrize("fork", ["1", "0"])
+def test_a_ready_client_loses_no_output_of_the_first_cell(monkeypatch, tmp_path, fork):
+    """Ready means both channels are connected: the first execution's busy status, its output and its
+    idle status all arrive (run on fresh kernels, where a late IOPub connection would lose them)."""
+    monkeypatch.setenv("EVALCORR_FORK_KERNELS", fork)
+    for _ in range(3):
+        kernel = kernels.start_kernel(tmp_path, "pass\n")
+        client = _ready_client(kernel)
+        try:
+            msg_id = client.execute("print('first')")
+            kinds = [(m["msg_type"], m["content"].get("execution_state") or m["content"].get("text"))
+                     for m in _iopub_of(client, msg_id)]
+            assert kinds[0] == ("status", "busy") and ("stream", "first\n") in kinds
+        finally:
+            client.stop_channels()
+            kernel.close()
+
+
+def test_waiting_for_a_dead_kernel_fails(monkeypatch, tmp_path):
+    monkeypatch.setenv("EVALCORR_FORK_KERNELS", "0")
+    kernel = kernels.start_kernel(tmp_path, "import os\nos._exit(3)\n")      # dies while it boots
+    client = kernel.km.client()
+    client.start_channels()
+    try:
+        with pytest.raises(RuntimeError, match="died|respond"):
+            run_sync(client.wait_for_ready)(timeout=20)
+    finally:
+        client.stop_channels()
+        kernel.close()
