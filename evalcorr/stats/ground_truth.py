@@ -24,6 +24,7 @@ tasks (controls left out):
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -146,11 +147,19 @@ def permutations(n: int, n_perm: int | None, seed: int) -> tuple[np.ndarray, boo
     """Task relabellings for a permutation test: all ``n!`` when ``n <= EXACT_LIMIT`` and ``n_perm`` is
     None, else the identity and ``n_perm`` random ones. Returns (array [perms, n], exact)."""
     if n_perm is None and n <= EXACT_LIMIT:
-        return np.array(list(itertools.permutations(range(n))), dtype=np.intp), True
+        return _all_permutations(n), True
     count = n_perm if n_perm is not None else 9999
     rng = np.random.default_rng(seed)
     random = np.array([rng.permutation(n) for _ in range(count)], dtype=np.intp)
     return np.vstack([np.arange(n)[None, :], random]), False
+
+
+@functools.lru_cache(maxsize=None)
+def _all_permutations(n: int) -> np.ndarray:
+    """Every ordering of ``range(n)`` (read-only: one array serves every test of ``n`` tasks)."""
+    out = np.array(list(itertools.permutations(range(n))), dtype=np.intp)
+    out.flags.writeable = False
+    return out
 
 
 def mantel_test(similarity: pd.DataFrame, reference: pd.DataFrame, control: pd.DataFrame | None = None,
