@@ -9,27 +9,35 @@ starts from the same state, with no page's variables, caches or matplotlib figur
 Three processes take part:
 
 ``serve`` (the fork server)
-    started once per render by :class:`ForkServer`; imports :data:`PRELOAD`, then listens on a Unix
-    socket. It exits when its standard input closes (the renderer ended, however it ended) and takes its
-    kernels with it.
+    started once per render by :class:`ForkServer`, in a session of its own; imports :data:`PRELOAD`,
+    then listens on a Unix socket. It exits when its standard input closes (the renderer ended, however
+    it ended) and takes its kernels with it. A request that goes wrong is reported on stderr and does
+    not disturb the other kernels.
 ``launch`` (the kernel's stand-in, ``python -m evalcorr.render.forkserver launch ...``)
     what the kernel spec runs, so that jupyter_client manages it like any kernel process. It imports
-    only the standard library, hands the server its arguments, working directory, environment and
-    standard streams, forwards the signals it gets (interrupt, terminate) to the forked kernel and
-    exits with the kernel's exit status.
+    nothing heavy, hands the server its arguments, working directory, environment and standard streams,
+    forwards the signals it gets (interrupt, terminate) to the kernel's process group and ends as the
+    kernel ends (its exit status, or the signal that killed it).
 the kernel
-    the server's child. When its stand-in dies (jupyter_client kills it on shutdown) the server kills
-    the kernel.
+    the server's child, in a session and process group of its own as jupyter_client starts a kernel.
+    When its stand-in dies (jupyter_client kills it on shutdown) the server kills the kernel's process
+    group, with whatever the page started; when the server dies, the kernel is killed too (Linux's
+    parent-death signal).
 
-What stays as in a fresh process: the working directory, environment variables, ``sys.argv``, the
-standard streams and the kernel's own set-up (its matplotlib backend, exec_files). What cannot
-differ from a fresh process by construction: the hash seed and BLAS thread counts, which a process reads
-when it starts; the server is started with the kernel spec's values of them (``PYTHONHASHSEED=0``, one
-BLAS thread) and refuses to fork a kernel whose environment asks for others (:data:`FIXED_AT_START`).
+What a kernel has of its own, as in a new process: the working directory, environment variables,
+``sys.argv``, the standard streams, its set-up (matplotlib backend, exec_files), NumPy's global random
+state (reseeded; Python's ``random`` reseeds itself after a fork) and the exit handlers run at its end.
+What it shares with the server by construction: the hash seed, BLAS thread counts and pydevd's flags,
+read when a process starts or a module is imported. The server is started with the kernel spec's values
+of them and refuses to fork a kernel whose environment asks for others (:data:`FIXED_AT_START`). Also
+read at import, so from the directory the render was started in rather than the page's: a
+``matplotlibrc`` file in the working directory.
 """
 
 from __future__ import annotations
 
+import atexit
+import ctypes
 import json
 import os
 import selectors
@@ -39,6 +47,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
+import warnings
 
 # Imported by the server before any fork. matplotlib_inline's backend is *not* among them: importing it
 # hooks matplotlib into the running IPython shell, which only exists in the kernel.
@@ -74,8 +83,10 @@ class ForkServer:
 
     def start(self) -> ForkServer:
         env = {**os.environ, **self.env, "MPLBACKEND": os.environ.get("MPLBACKEND", INLINE_BACKEND)}
+        # A session of its own: a terminal's Ctrl-C stops the renderer, whose exit then stops the server.
         self.process = subprocess.Popen([sys.executable, "-m", "evalcorr.render.forkserver", "serve", self.address],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                        start_new_session=True)
         ready = self.process.stdout.readline().decode().strip()
         if ready != "ready":
             code = self.process.wait()
@@ -122,10 +133,16 @@ def _preload() -> None:
 
 
 SERVER_DIRECTORY = os.getcwd()
+SERVER_PID = os.getpid()    # in a kernel: the process it was forked from
+PR_SET_PDEATHSIG = 1        # linux/prctl.h
+REQUEST_SECONDS = 10        # a stand-in sends its whole request at once
 
 
 def serve(address: str) -> None:
     """Import :data:`PRELOAD`, then fork a kernel for each request until standard input closes."""
+    # The one thread besides this one is pyarrow's jemalloc background thread, and jemalloc takes its
+    # locks around fork (pthread_atfork): Python 3.12's warning about forking with threads is moot here.
+    warnings.filterwarnings("ignore", message=r".*use of fork\(\) may lead to deadlocks", category=DeprecationWarning)
     _preload()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(address)
@@ -145,42 +162,70 @@ def serve(address: str) -> None:
     try:
         while True:
             for key, _ in selector.select():
-                if key.data == "parent":
-                    return
-                if key.data == "child exited":
-                    os.read(wakeup_read, 512)
-                    _reap(kernels, selector)
-                elif key.data == "listener":
-                    conn, _ = listener.accept()
-                    pid = _fork_kernel(conn, [listener, *kernels.values()], [wakeup_read, wakeup_write],
-                                       selector)
-                    if pid:
-                        kernels[pid] = conn
-                        selector.register(conn, selectors.EVENT_READ, pid)
-                else:                               # a stand-in closed its connection: it died
-                    pid = key.data
-                    selector.unregister(key.fileobj)
-                    _kill(pid)
+                try:
+                    if key.data == "parent":
+                        return
+                    if key.data == "child exited":
+                        os.read(wakeup_read, 512)
+                        _reap(kernels, selector)
+                    elif key.data == "listener":
+                        conn, _ = listener.accept()
+                        pid = _fork_kernel(conn, [listener, *kernels.values()], [wakeup_read, wakeup_write],
+                                           selector)
+                        if pid:
+                            kernels[pid] = conn
+                            selector.register(conn, selectors.EVENT_READ, pid)
+                    elif key.data in kernels:       # a stand-in closed its connection: it died
+                        selector.unregister(key.fileobj)
+                        kernels.pop(key.data).close()
+                        _kill(key.data)
+                except Exception:                   # one request gone wrong must not end the others' kernels
+                    traceback.print_exc()
     finally:
         for pid in list(kernels):
             _kill(pid)
 
 
-def _fork_kernel(conn: socket.socket, sockets: list[socket.socket], pipe: list[int], selector) -> int:
-    """Read a request from ``conn`` and fork its kernel; the kernel's pid (0 if the request was bad).
-    The kernel closes what it inherits of the server: its ``sockets``, wake-up ``pipe`` and ``selector``."""
-    message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 3)
+def _read_request(conn: socket.socket) -> tuple[dict | None, list[int]]:
+    """The request a stand-in sent (a length line, then JSON; its standard streams ride on the first
+    chunk) and those streams' descriptors; None for a request that is not valid or not complete in time."""
+    conn.settimeout(REQUEST_SECONDS)
+    fds: list[int] = []
     try:
-        request = json.loads(message)
-        differs = [k for k in FIXED_AT_START if request["env"].get(k) != os.environ.get(k)]
-    except (ValueError, KeyError, TypeError, AttributeError):
-        request, differs = None, []
+        data, fds, _, _ = socket.recv_fds(conn, 1 << 16, 3)
+        size, _, data = data.partition(b"\n")
+        while len(data) < int(size):
+            chunk = conn.recv(1 << 16)
+            if not chunk:
+                break
+            data += chunk
+        request = json.loads(data)
+        if not (isinstance(request.get("env"), dict) and isinstance(request.get("args"), list)
+                and isinstance(request.get("cwd"), str) and len(fds) == 3):
+            request = None
+    except (OSError, ValueError, AttributeError):
+        request = None
+    return request, fds
+
+
+def _answer(conn: socket.socket, line: str) -> bool:
+    try:
+        conn.sendall(f"{line}\n".encode())
+        return True
+    except OSError:                                 # the stand-in is gone
+        return False
+
+
+def _fork_kernel(conn: socket.socket, sockets: list[socket.socket], pipe: list[int], selector) -> int:
+    """Read a request from ``conn`` and fork its kernel; the kernel's pid (0 if there is none).
+    The kernel closes what it inherits of the server: its ``sockets``, wake-up ``pipe`` and ``selector``."""
+    request, fds = _read_request(conn)
+    differs = [k for k in FIXED_AT_START if request["env"].get(k) != os.environ.get(k)] if request else []
     if request is None or differs:
         asked = ", ".join(f"{k}={request['env'].get(k)}" for k in differs) if differs else ""
         started = ", ".join(f"{k}={os.environ.get(k)}" for k in differs)
-        reason = (f"the kernel asks for {asked}, the server was started with {started}" if differs
-                  else "the request is not valid")
-        conn.sendall(f"error {reason}\n".encode())
+        _answer(conn, f"error the kernel asks for {asked}, the server was started with {started}" if differs
+                else "error the request is not valid")
         conn.close()
         for fd in fds:
             os.close(fd)
@@ -189,16 +234,7 @@ def _fork_kernel(conn: socket.socket, sockets: list[socket.socket], pipe: list[i
     if pid == 0:                                    # the kernel
         code = 1
         try:
-            signal.set_wakeup_fd(-1)
-            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-            selector.close()
-            for inherited in [*sockets, conn]:
-                inherited.close()
-            for fd in pipe:
-                os.close(fd)
-            for target, fd in zip((0, 1, 2), fds):
-                os.dup2(fd, target)
-                os.close(fd)
+            _leave_server(sockets + [conn], pipe, selector, fds)
             os.chdir(request["cwd"])
             os.environ.clear()
             os.environ.update(request["env"])
@@ -209,13 +245,47 @@ def _fork_kernel(conn: socket.socket, sockets: list[socket.socket], pipe: list[i
         except BaseException:
             traceback.print_exc()
         finally:
-            sys.stdout.flush()
-            sys.stderr.flush()
-            os._exit(code)
+            try:
+                atexit._run_exitfuncs()             # what a process's normal exit runs
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)                      # never back into the server's loop
     for fd in fds:
         os.close(fd)
-    conn.sendall(f"pid {pid}\n".encode())
+    conn.settimeout(None)
+    if not _answer(conn, f"pid {pid}"):             # the stand-in died before it heard of its kernel
+        _kill(pid)
+        conn.close()
+        return 0
     return pid
+
+
+def _leave_server(inherited: list[socket.socket], pipe: list[int], selector, streams: list[int]) -> None:
+    """In a new kernel: drop what belongs to the server, take the stand-in's standard streams, and set up
+    what a process started from scratch would have of its own."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    selector.close()
+    for sock in inherited:
+        sock.close()
+    for fd in pipe:
+        os.close(fd)
+    for target, fd in zip((0, 1, 2), streams):
+        os.dup2(fd, target)
+        os.close(fd)
+    # Its own session and process group, as jupyter_client starts a kernel: a terminal's Ctrl-C does not
+    # reach it, and killing the group ends the processes a page started.
+    os.setsid()
+    # Killed with the server, however the server ends (Linux's parent-death signal).
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != SERVER_PID:                  # the server died before the line above
+        os._exit(1)
+    # NumPy seeds its global generator when it is imported, which was in the server (Python's random
+    # module reseeds itself after a fork).
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
 
 
 def _launch_ipykernel(args: list[str]) -> None:
@@ -231,6 +301,7 @@ def _launch_ipykernel(args: list[str]) -> None:
     parent = os.environ.get("JPY_PARENT_PID")
     args = [*args, f"--IPKernelApp.parent_handle={int(parent)}"] if parent and parent.isdigit() else list(args)
     sys.argv = [importlib.util.find_spec("ipykernel_launcher").origin, *args]
+    sys.orig_argv = [sys.executable, "-m", "ipykernel_launcher", *args]
     IPKernelApp.launch_instance(argv=args)
 
 
@@ -245,21 +316,16 @@ def _reap(kernels: dict[int, socket.socket], selector) -> None:
             return
         conn = kernels.pop(pid, None)
         if conn is not None:
-            try:
-                selector.unregister(conn)
-            except (KeyError, ValueError):
-                pass
-            try:
-                conn.sendall(f"exit {os.waitstatus_to_exitcode(status)}\n".encode())
-            except OSError:
-                pass
+            selector.unregister(conn)
+            _answer(conn, f"exit {os.waitstatus_to_exitcode(status)}")
             conn.close()
 
 
 def _kill(pid: int) -> None:
+    """Kill a kernel and its process group (the processes its page started)."""
     try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
         pass
 
 
@@ -269,10 +335,14 @@ def _kill(pid: int) -> None:
 
 def launch(address: str, args: list[str]) -> int:
     """Have the server at ``address`` fork a kernel with ``args``; forward signals; its exit status."""
+    forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+    signal.pthread_sigmask(signal.SIG_BLOCK, forwarded)     # held until the kernel's pid is known
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.connect(address)
-    request = {"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}
-    socket.send_fds(conn, [json.dumps(request).encode()], [0, 1, 2])
+    body = json.dumps({"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
+    message = f"{len(body)}\n".encode() + body
+    sent = socket.send_fds(conn, [message[:1 << 15]], [0, 1, 2])
+    conn.sendall(message[sent:])
     reader = conn.makefile("r")
     kind, _, value = reader.readline().strip().partition(" ")
     if kind != "pid":
@@ -282,14 +352,20 @@ def launch(address: str, args: list[str]) -> int:
 
     def forward(signum, _frame):
         try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
+            os.killpg(pid, signum)      # the kernel's process group, as jupyter_client signals a kernel
+        except (ProcessLookupError, PermissionError):
             pass
 
-    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+    for signum in forwarded:
         signal.signal(signum, forward)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, forwarded)
     line = reader.readline()            # "exit <code>" when the kernel ends
-    return int(line.split()[1]) if line.startswith("exit ") else 1
+    code = int(line.split()[1]) if line.startswith("exit ") else 1
+    if code < 0:                        # killed by a signal: end the same way
+        signal.signal(-code, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [-code])
+        os.kill(os.getpid(), -code)
+    return code
 
 
 def main(argv: list[str]) -> int:

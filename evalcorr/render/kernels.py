@@ -188,7 +188,7 @@ class PageKernelClient(AsyncKernelClient):
         patience = 0.02
         while time.monotonic() < deadline:
             msg_id = self.kernel_info()
-            reply = await self._message_for(self.shell_channel, msg_id, 1.0,
+            reply = await self._message_for(self.shell_channel, msg_id, min(1.0, deadline - time.monotonic()),
                                             lambda m: m["msg_type"] == "kernel_info_reply")
             if reply is not None:
                 self._handle_kernel_info_reply(reply)

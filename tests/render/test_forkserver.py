@@ -6,6 +6,7 @@ Each test starts real processes: a fork server (about a second of imports) and i
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -132,8 +133,11 @@ def test_an_interrupt_reaches_the_forked_kernel(fresh_server, tmp_path):
     kernel = kernels.start_kernel(tmp_path, "pass\n")
     client = _client(kernel)
     try:
-        msg_id = client.execute("import time; time.sleep(60)")
-        time.sleep(1.0)
+        msg_id = client.execute("import time; print('sleeping', flush=True); time.sleep(60)")
+        while True:                     # interrupt once the cell runs (not before it starts)
+            message = client.get_iopub_msg(timeout=20)
+            if message["msg_type"] == "stream" and "sleeping" in message["content"]["text"]:
+                break
         run_sync(kernel.km.interrupt_kernel)()
         reply = client.get_shell_msg(timeout=20)
         assert reply["parent_header"]["msg_id"] == msg_id and reply["content"]["ename"] == "KeyboardInterrupt"
@@ -214,3 +218,69 @@ def test_a_server_that_cannot_start_leaves_kernels_started_from_scratch(fresh_se
 
 def test_forking_is_linux_only():
     assert forkserver.supported() == (sys.platform.startswith("linux"))
+
+
+def _output(client, code):
+    _, outputs = _run(client, code)
+    return "".join(c["text"] for kind, c in outputs if kind == "stream" and c["name"] == "stdout").strip()
+
+
+def test_a_large_environment_reaches_the_kernel(fresh_server, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALCORR_TEST_LARGE", "y" * 100_000)      # more than one socket message
+    kernel = kernels.start_kernel(tmp_path, "pass\n")
+    client = _client(kernel)
+    try:
+        assert _output(client, "import os; print(len(os.environ['EVALCORR_TEST_LARGE']))") == "100000"
+        assert "fork" in " ".join(kernel.km.kernel_spec.argv)
+    finally:
+        client.stop_channels()
+        kernel.close()
+
+
+def test_the_processes_a_page_started_end_with_its_kernel(fresh_server, tmp_path):
+    kernel = kernels.start_kernel(tmp_path, "pass\n")
+    client = _client(kernel)
+    try:
+        child = int(_output(client, "import subprocess; print(subprocess.Popen(['sleep', '300']).pid)"))
+        same_group = _output(client, f"import os; print(os.getpgid({child}) == os.getpgid(0) == os.getpid())")
+        assert same_group == "True"         # the kernel leads a process group of its own
+    finally:
+        client.stop_channels()
+        kernel.close()                      # kills the stand-in; the server kills the kernel's group
+    assert _gone(child)
+
+
+def test_forked_kernels_do_not_share_numpy_random_state(fresh_server, tmp_path):
+    draws = []
+    for _ in range(2):
+        kernel = kernels.start_kernel(tmp_path, "pass\n")
+        client = _client(kernel)
+        try:
+            draws.append(_output(client, "import numpy, random; print(numpy.random.rand(), random.random())"))
+        finally:
+            client.stop_channels()
+            kernel.close()
+    (numpy_a, random_a), (numpy_b, random_b) = (d.split() for d in draws)
+    assert numpy_a != numpy_b and random_a != random_b
+
+
+def test_the_server_outlives_a_stand_in_that_dies_before_its_kernel_is_named(fresh_server, tmp_path):
+    server = kernels.fork_server()
+    body = json.dumps({"args": ["-f", str(tmp_path / "k.json")], "cwd": str(tmp_path),
+                       "env": dict(os.environ)}).encode()
+    with open(os.devnull, "r+b") as null:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.connect(server.address)
+        socket.send_fds(conn, [f"{len(body)}\n".encode() + body], [null.fileno()] * 3)
+        conn.close()                        # gone before the server answers with the kernel's pid
+    children = Path(f"/proc/{server.process.pid}/task/{server.process.pid}/children")
+    deadline = time.monotonic() + 10
+    while children.read_text().strip() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert children.read_text().strip() == ""          # the kernel forked for it was killed and reaped
+    assert server.alive()
+    kernel = kernels.start_kernel(tmp_path, "pass\n")  # and the next kernel starts as usual
+    try:
+        assert _kernel_pid(kernel) > 0
+    finally:
+        kernel.close()
