@@ -4,6 +4,7 @@ Each test starts real processes: a fork server (about a second of imports) and i
 """
 
 import json
+from contextlib import contextmanager
 import os
 import signal
 import socket
@@ -51,6 +52,20 @@ def _client(kernel):
     return client
 
 
+@contextmanager
+def _connected(tmp_path, setup="pass\n"):
+    """A kernel started in ``tmp_path`` and a client connected to it; both closed after."""
+    kernel = kernels.start_kernel(tmp_path, setup)
+    try:
+        client = _client(kernel)
+        try:
+            yield kernel, client
+        finally:
+            client.stop_channels()
+    finally:
+        kernel.close()
+
+
 def _run(client, code, timeout=60):
     """(reply content, [(msg_type, content)] of the outputs) of one execution."""
     outputs = []
@@ -59,16 +74,17 @@ def _run(client, code, timeout=60):
     return reply["content"], outputs
 
 
-def _probe(kernel):
-    client = _client(kernel)
-    try:
-        _, outputs = _run(client, PROBE)
-        text = "".join(c["text"] for kind, c in outputs if kind == "stream" and c["name"] == "stdout")
+def _output(client, code):
+    _, outputs = _run(client, code)
+    return "".join(c["text"] for kind, c in outputs if kind == "stream" and c["name"] == "stdout").strip()
+
+
+def _probe(tmp_path, setup):
+    """What PROBE prints in a new kernel, and the display bundles of FIGURE there."""
+    with _connected(tmp_path, setup) as (_, client):
+        seen = json.loads(_output(client, PROBE))
         _, figure = _run(client, FIGURE)
-        return json.loads(text), [sorted(c["data"]) for kind, c in figure if kind == "display_data"]
-    finally:
-        client.stop_channels()
-        kernel.close()
+        return seen, [sorted(c["data"]) for kind, c in figure if kind == "display_data"]
 
 
 @pytest.fixture()
@@ -83,10 +99,10 @@ def fresh_server(monkeypatch):
 
 def test_a_forked_kernel_sees_what_a_new_kernel_process_sees(fresh_server, tmp_path, monkeypatch):
     setup = "import matplotlib\n"
-    forked = _probe(kernels.start_kernel(tmp_path, setup))
+    forked = _probe(tmp_path, setup)
     assert kernels._server is not None and kernels._server.alive()
     monkeypatch.setenv("EVALCORR_FORK_KERNELS", "0")
-    plain = _probe(kernels.start_kernel(tmp_path, setup))
+    plain = _probe(tmp_path, setup)
     (seen, figures), (seen_plain, figures_plain) = forked, plain
     assert seen["cwd"] == str(tmp_path.resolve()) and seen["hashseed"] == "0" and seen["blas"] == "1"
     assert seen["backend"] == "module://matplotlib_inline.backend_inline" and seen["figures"] == 0
@@ -100,8 +116,7 @@ def test_a_forked_kernel_sees_what_a_new_kernel_process_sees(fresh_server, tmp_p
 def _kernel_pid(kernel):
     client = _client(kernel)
     try:
-        _, outputs = _run(client, "import os; print(os.getpid())")
-        return int("".join(c["text"] for kind, c in outputs if kind == "stream"))
+        return int(_output(client, "import os; print(os.getpid())"))
     finally:
         client.stop_channels()
 
@@ -130,9 +145,7 @@ def test_killing_the_kernel_process_jupyter_manages_kills_the_forked_kernel(fres
 
 
 def test_an_interrupt_reaches_the_forked_kernel(fresh_server, tmp_path):
-    kernel = kernels.start_kernel(tmp_path, "pass\n")
-    client = _client(kernel)
-    try:
+    with _connected(tmp_path) as (kernel, client):
         msg_id = client.execute("import time; print('sleeping', flush=True); time.sleep(60)")
         while True:                     # interrupt once the cell runs (not before it starts)
             message = client.get_iopub_msg(timeout=20)
@@ -141,9 +154,6 @@ def test_an_interrupt_reaches_the_forked_kernel(fresh_server, tmp_path):
         run_sync(kernel.km.interrupt_kernel)()
         reply = client.get_shell_msg(timeout=20)
         assert reply["parent_header"]["msg_id"] == msg_id and reply["content"]["ename"] == "KeyboardInterrupt"
-    finally:
-        client.stop_channels()
-        kernel.close()
 
 
 def test_a_shut_down_kernel_ends_and_its_stand_in_exits_with_it(fresh_server, tmp_path):
@@ -220,46 +230,26 @@ def test_forking_is_linux_only():
     assert forkserver.supported() == (sys.platform.startswith("linux"))
 
 
-def _output(client, code):
-    _, outputs = _run(client, code)
-    return "".join(c["text"] for kind, c in outputs if kind == "stream" and c["name"] == "stdout").strip()
-
-
 def test_a_large_environment_reaches_the_kernel(fresh_server, tmp_path, monkeypatch):
     monkeypatch.setenv("EVALCORR_TEST_LARGE", "y" * 100_000)      # more than one socket message
-    kernel = kernels.start_kernel(tmp_path, "pass\n")
-    client = _client(kernel)
-    try:
+    with _connected(tmp_path) as (kernel, client):
         assert _output(client, "import os; print(len(os.environ['EVALCORR_TEST_LARGE']))") == "100000"
         assert "fork" in " ".join(kernel.km.kernel_spec.argv)
-    finally:
-        client.stop_channels()
-        kernel.close()
 
 
 def test_the_processes_a_page_started_end_with_its_kernel(fresh_server, tmp_path):
-    kernel = kernels.start_kernel(tmp_path, "pass\n")
-    client = _client(kernel)
-    try:
+    with _connected(tmp_path) as (_, client):
         child = int(_output(client, "import subprocess; print(subprocess.Popen(['sleep', '300']).pid)"))
         same_group = _output(client, f"import os; print(os.getpgid({child}) == os.getpgid(0) == os.getpid())")
         assert same_group == "True"         # the kernel leads a process group of its own
-    finally:
-        client.stop_channels()
-        kernel.close()                      # kills the stand-in; the server kills the kernel's group
-    assert _gone(child)
+    assert _gone(child)                     # closing killed the stand-in; the server killed the kernel's group
 
 
 def test_forked_kernels_do_not_share_numpy_random_state(fresh_server, tmp_path):
     draws = []
     for _ in range(2):
-        kernel = kernels.start_kernel(tmp_path, "pass\n")
-        client = _client(kernel)
-        try:
+        with _connected(tmp_path) as (_, client):
             draws.append(_output(client, "import numpy, random; print(numpy.random.rand(), random.random())"))
-        finally:
-            client.stop_channels()
-            kernel.close()
     (numpy_a, random_a), (numpy_b, random_b) = (d.split() for d in draws)
     assert numpy_a != numpy_b and random_a != random_b
 
