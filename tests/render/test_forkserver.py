@@ -274,3 +274,11 @@ def test_the_server_outlives_a_stand_in_that_dies_before_its_kernel_is_named(fre
         assert _kernel_pid(kernel) > 0
     finally:
         kernel.close()
+
+
+def test_what_the_server_imported_is_out_of_the_kernels_garbage_collections(fresh_server, tmp_path):
+    # A full collection in a kernel walks only the objects the kernel made: the imported modules'
+    # objects are frozen in the server (a kernel started from scratch has nothing frozen).
+    with _connected(tmp_path) as (_, client):
+        frozen = int(_output(client, "import gc; print(gc.get_freeze_count())"))
+        assert frozen > 100_000          # the preloaded libraries' objects, not a handful

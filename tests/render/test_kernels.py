@@ -157,3 +157,27 @@ def test_waiting_for_a_dead_kernel_fails(monkeypatch, tmp_path):
     finally:
         client.stop_channels()
         kernel.close()
+
+
+@pytest.mark.parametrize("fork", ["1", "0"])
+def test_shutting_a_kernel_down_checks_often_that_it_has_ended(monkeypatch, tmp_path, fork):
+    """The immediate shutdown of a page's kernel checks every 5 ms (not jupyter_client's 0.1 s) that the
+    killed process has ended, and returns once it has."""
+    import asyncio
+
+    monkeypatch.setenv("EVALCORR_FORK_KERNELS", fork)
+    kernel = kernels.start_kernel(tmp_path, "pass\n")
+    client = _ready_client(kernel)
+    client.stop_channels()
+    process = kernel.km.provisioner.process
+    waits, sleep = [], asyncio.sleep
+
+    async def recorded_sleep(seconds, *args, **kwargs):
+        waits.append(seconds)
+        return await sleep(seconds, *args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "sleep", recorded_sleep)
+    kernel.close()
+    assert process.poll() is not None                    # ended, and reaped
+    # jupyter_client's own checks wait 0.1 s; what is left are the 10 ms waits of reaping the process
+    assert kernels.PageKernelManager.SHUTDOWN_POLL_SECONDS in waits and max(waits) < 0.1

@@ -95,6 +95,20 @@ def test_adjusted_rand_index_equals_scikit_learn(seed):
     assert adjusted_rand_index(names, b) == adjusted_rand_score(a, b)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_adjusted_rand_index_does_not_depend_on_which_numbers_name_the_labels(seed):
+    # Small non-negative integers are counted as they are, others are factorized: the same index.
+    from sklearn.metrics import adjusted_rand_score
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 5, size=30)
+    b = np.where(rng.random(30) < 0.5, a, rng.integers(0, 5, size=30))
+    expected = adjusted_rand_score(a, b)
+    for renamed in (a * 7 + 3, a + 10**9, a - 2, (a + 1).astype(np.int32), a.astype(float)):
+        assert adjusted_rand_index(renamed, b) == expected
+        assert adjusted_rand_index(b, renamed) == expected
+
+
 def test_adjusted_rand_index_of_trivial_partitions():
     assert adjusted_rand_index([1, 1, 2, 2], ["x", "x", "y", "y"]) == 1.0
     assert adjusted_rand_index([0, 0, 0], [0, 0, 0]) == 1.0
