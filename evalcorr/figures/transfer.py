@@ -363,8 +363,9 @@ def heatmap_row(matrices: Mapping[str, pd.DataFrame], *, diverging: bool = True,
                 marks: Mapping[str, pd.DataFrame] | None = None, **kwargs):
     """Several heatmaps side by side on one shared colour limit (e.g. Babbage and Davinci).
 
-    Keys are the panel titles; the y labels are drawn on the first panel only. ``marks`` maps a
-    title to the cells to hatch in that panel.
+    Keys are the panel titles. The y label is drawn on the first panel only, and so are the row names
+    when every matrix has the same rows in the same order (the other panels get the width). ``marks``
+    maps a title to the cells to hatch in that panel.
     """
     use_house_style()
     finite = np.concatenate([m.to_numpy(float).ravel() for m in matrices.values()])
@@ -372,6 +373,7 @@ def heatmap_row(matrices: Mapping[str, pd.DataFrame], *, diverging: bool = True,
     limit = float(np.abs(finite).max()) if finite.size else 1.0
     n = len(matrices)
     first = next(iter(matrices.values()))
+    shared_rows = all(list(m.index) == list(first.index) for m in matrices.values())
     height = height or max(2.8, min(PAGE_WIDTH / n, 0.26 * len(first) + 1.4))
     fig, axes = subplots(1, n, figsize=(PAGE_WIDTH, height), layout="constrained")
     for i, (ax, (title, matrix)) in enumerate(zip(np.atleast_1d(axes), matrices.items())):
@@ -380,6 +382,8 @@ def heatmap_row(matrices: Mapping[str, pd.DataFrame], *, diverging: bool = True,
                 key=title, **kwargs)
         if i:
             ax.set_ylabel("")
+            if shared_rows:
+                ax.tick_params(labelleft=False)
     return fig
 
 

@@ -78,3 +78,15 @@ def test_scale_grid_records_panels_in_reading_order_and_heatmap_row_takes_marks(
     assert [p.key for p in panels] == ["s", "l"]
     assert "marked" not in panels[0].data and panels[1].data["marked"].tolist() == [True, False, False, True]
     assert panels[0].meta["annotations"] == ["100", "0", "0", "100"]
+
+
+def test_heatmap_row_names_shared_rows_once_and_different_rows_on_every_panel():
+    m = pd.DataFrame(np.eye(2), index=["a", "b"], columns=["a", "b"])
+
+    def row_names(fig):
+        heatmaps = [ax for ax in fig.axes if ax.get_title()]      # the colour bars have no title
+        return [[t.get_text() for t in ax.get_yticklabels() if t.get_visible()] for ax in heatmaps]
+
+    assert row_names(heatmap_row({"s": m, "l": m})) == [["a", "b"], []]
+    flipped = m.loc[["b", "a"], ["b", "a"]]
+    assert row_names(heatmap_row({"s": m, "l": flipped})) == [["a", "b"], ["b", "a"]]
