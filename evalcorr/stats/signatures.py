@@ -324,55 +324,75 @@ def forward_select(X: pd.DataFrame, y: pd.Series, max_features: int | None = Non
     if not (isinstance(min_gain, (int, float, np.number)) and np.isfinite(min_gain)):
         raise EvalcorrError(f"forward_select: `min_gain` must be a finite number (a CV R^2 gain such as 0.005), "
                             f"got {min_gain!r}")
+    if max_features is not None and int(max_features) < 0:
+        raise EvalcorrError(f"forward_select: `max_features` must be >= 0, got {int(max_features)}")
     Xc, yc, n_dropped = _complete_cases(X, y)
-    n = len(yc)
-    if n < 2 * cv:
-        raise EvalcorrError(
-            f"forward_select: only {n} models have the target and every candidate feature "
-            f"(need at least {2 * cv} for {cv}-fold CV); drop sparse features or lower `cv`")
-    values = Xc.to_numpy()
-    varies = values.max(axis=0) > values.min(axis=0)
-    constant = list(Xc.columns[~varies])
-    if not varies.all():
-        Xc = Xc.loc[:, varies]
-    if yc.std(ddof=1) == 0:
-        raise EvalcorrError(f"forward_select: the target {y.name!r} is constant over the complete rows")
-    p = Xc.shape[1]
-    max_features = p if max_features is None else int(max_features)
-    if max_features < 0:
-        raise EvalcorrError(f"forward_select: `max_features` must be >= 0, got {max_features}")
-    max_features = min(max_features, p, n - n // cv - 2)
-
-    x = Xc.to_numpy()
-    yv = yc.to_numpy()
     codes = None if groups is None else group_codes(yc.index, groups)[0]
-    chosen, path = _select(x, yv, fold_assignment(n, cv, seed, codes), cv, max_features, stop, min_gain)
-    chosen = [c + 1 for c in chosen]                  # 1-based below: column 0 of the design is the intercept
-    steps = [(step, Xc.columns[c - 1] if step else "", r2, gain)
-             for step, (c, r2, gain) in enumerate(zip([0, *chosen], *zip(*path)))]
-
-    selected = [str(Xc.columns[c - 1]) for c in chosen]
-    design = np.column_stack([np.ones(n), x[:, [c - 1 for c in chosen]]])
-    coef, *_ = np.linalg.lstsq(design, yv, rcond=None)
-    fitted = design @ coef
-    r2 = 1 - ((yv - fitted) ** 2).sum() / ((yv - yv.mean()) ** 2).sum()
-    beta = coef[1:] * x[:, [c - 1 for c in chosen]].std(axis=0, ddof=1) / yv.std(ddof=1)
+    fit = _fit(Xc.to_numpy(), yc.to_numpy(), codes, max_features, cv, seed, stop, min_gain, y.name)
+    columns = Xc.columns[fit.varies]
+    steps = [(step, columns[c] if step else "", r2, gain)
+             for step, (c, r2, gain) in enumerate(zip([-1, *fit.chosen], *zip(*fit.path)))]
+    selected = [str(columns[c]) for c in fit.chosen]
     return SignatureResult(
         target=str(y.name) if y.name is not None else "y",
         selected=selected,
         steps=pd.DataFrame(steps, columns=["step", "feature", "cv_r2", "cv_r2_gain"]).astype({"feature": str}),
-        coefficients=pd.DataFrame({"feature": pd.Series(selected, dtype=str), "coef": coef[1:], "beta": beta}),
-        intercept=float(coef[0]),
-        r2=float(r2),
-        n=n,
+        coefficients=pd.DataFrame({"feature": pd.Series(selected, dtype=str), "coef": fit.coef[1:], "beta": fit.beta}),
+        intercept=float(fit.coef[0]),
+        r2=fit.r2,
+        n=len(yc),
         n_dropped=n_dropped,
         cv=int(cv),
         seed=int(seed),
         stop=stop,
         min_gain=float(min_gain),
-        max_features=max_features,
-        dropped_features=constant,
+        max_features=fit.max_features,
+        dropped_features=list(Xc.columns[~fit.varies]),
     )
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """A forward selection on arrays: the varying columns (mask), the chosen ones among them (in order),
+    the (cv_r2, gain) path, the full-sample OLS coefficients (intercept first), their standardised betas,
+    its R^2 and the feature limit applied."""
+
+    varies: np.ndarray
+    chosen: list[int]
+    path: list[tuple[float, float]]
+    coef: np.ndarray
+    beta: np.ndarray
+    r2: float
+    max_features: int
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """Predictions for the rows of ``x`` (all the columns the fit was given)."""
+        return self.coef[0] + np.asfortranarray(x[:, np.flatnonzero(self.varies)[self.chosen]]) @ self.coef[1:]
+
+
+def _fit(values: np.ndarray, y: np.ndarray, codes: np.ndarray | None, max_features: int | None, cv: int,
+         seed: int, stop: str, min_gain: float, name=None) -> _Fit:
+    """:func:`forward_select` on complete arrays (models x features, and the target), the features
+    constant over these rows left out; ``codes`` are the rows' integer groups for the folds, or None."""
+    n = len(y)
+    if n < 2 * cv:
+        raise EvalcorrError(
+            f"forward_select: only {n} models have the target and every candidate feature "
+            f"(need at least {2 * cv} for {cv}-fold CV); drop sparse features or lower `cv`")
+    varies = values.max(axis=0) > values.min(axis=0)
+    # a feature per row in memory, as a DataFrame's values are: the selection reads them in that layout
+    x = values if varies.all() else np.asfortranarray(values[:, varies])
+    if y.std(ddof=1) == 0:
+        raise EvalcorrError(f"forward_select: the target {name!r} is constant over the complete rows")
+    p = x.shape[1]
+    limit = min(p if max_features is None else int(max_features), p, n - n // cv - 2)
+    chosen, path = _select(x, y, fold_assignment(n, cv, seed, codes), cv, limit, stop, min_gain)
+    design = np.column_stack([np.ones(n), x[:, chosen]])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    fitted = design @ coef
+    r2 = 1 - ((y - fitted) ** 2).sum() / ((y - y.mean()) ** 2).sum()
+    beta = coef[1:] * x[:, chosen].std(axis=0, ddof=1) / y.std(ddof=1)
+    return _Fit(varies, chosen, path, coef, beta, float(r2), limit)
 
 
 def selection_stability(X: pd.DataFrame, y: pd.Series, n_resamples: int = 100, fraction: float = 0.5,
@@ -479,13 +499,20 @@ def temporal_validation(X: pd.DataFrame, y: pd.Series, dates: pd.Series, cutoff=
                             "later models; each side needs at least 10")
     fit = forward_select(Xc[early], yc[early], **select_kwargs)
     test_r2 = _r2(yc[~early].to_numpy(), _predict(fit, Xc[~early]))
+    # The random splits repeat the selection many times: on the arrays, as forward_select runs it, with
+    # the settings it recorded for the earlier models.
+    options = {"max_features": select_kwargs.get("max_features"), "cv": fit.cv, "seed": fit.seed, "stop": fit.stop,
+               "min_gain": fit.min_gain}
+    groups = select_kwargs.get("groups")
+    x, yv = Xc.to_numpy(), yc.to_numpy()
     rng = np.random.default_rng(seed)
     random_r2 = []
     for _ in range(n_random):
         train = np.zeros(len(yc), dtype=bool)
         train[rng.choice(len(yc), size=n_train, replace=False)] = True
-        result = forward_select(Xc[train], yc[train], **select_kwargs)
-        random_r2.append(_r2(yc[~train].to_numpy(), _predict(result, Xc[~train])))
+        codes = None if groups is None else group_codes(yc.index[train], groups)[0]
+        split = _fit(np.asfortranarray(x[train]), yv[train], codes, name=y.name, **options)
+        random_r2.append(_r2(yv[~train], split.predict(x[~train])))
     return {"cutoff": cutoff, "n_train": n_train, "n_test": n_test, "selected": fit.selected,
             "train_cv_r2": fit.cv_r2, "test_r2": test_r2, "random_test_r2": float(np.mean(random_r2))}
 

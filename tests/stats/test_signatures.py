@@ -262,6 +262,41 @@ def test_temporal_validation_detects_a_relation_that_changed_over_time():
 
 
 
+@pytest.mark.parametrize("options", [{}, {"max_features": 2, "cv": 4, "stop": "max-features"},
+                                     {"groups": "lineage"}])
+def test_temporal_validation_baseline_is_the_mean_of_forward_selections_on_random_splits(options):
+    # The definition, written with the public functions: the same seeded splits, each fitted by
+    # forward_select on its training models and scored on the others.
+    from evalcorr.stats.signatures import temporal_validation
+
+    X, y = synthetic(n=240)
+    # first, so that leaving it out shifts the other columns: constant in some training sets, not in others
+    X.insert(0, "constant_late", np.where(np.arange(240) < 238, 1.0, np.arange(240) % 3))
+    dates = pd.Series(pd.date_range("2023-01-01", periods=240, freq="D"), index=X.index)
+    if options.get("groups") == "lineage":
+        options = {"groups": pd.Series(np.arange(240) // 4, index=X.index)}
+    result = temporal_validation(X, y, dates, n_random=6, seed=5, **options)
+    rng = np.random.default_rng(5)
+    expected = []
+    for _ in range(6):
+        train = np.zeros(240, dtype=bool)
+        train[rng.choice(240, size=result["n_train"], replace=False)] = True
+        fit = forward_select(X[train], y[train], **options)
+        predicted = fit.intercept + X.loc[~train, fit.selected].to_numpy() @ fit.coefficients["coef"].to_numpy()
+        residual = y[~train].to_numpy() - predicted
+        expected.append(1 - (residual ** 2).sum() / ((y[~train] - y[~train].mean()) ** 2).sum())
+    assert result["random_test_r2"] == pytest.approx(np.mean(expected), rel=1e-12, abs=1e-12)
+    assert result["random_test_r2"] > 0.8          # the planted predictors, found in every split
+
+
+def test_a_constant_feature_before_the_others_is_left_out_and_names_stay_right():
+    X, y = synthetic(n=240)
+    X.insert(0, "constant", 1.0)
+    result = forward_select(X, y)
+    assert result.selected == ["f2", "f5", "f9"] and result.dropped_features == ["constant"]
+    assert result.coefficients["coef"].tolist() == pytest.approx([2.0, -1.0, 0.6], abs=0.15)   # the planted ones
+
+
 def test_default_folds_leave_two_models_per_fold():
     assert [default_folds(n) for n in (3, 4, 7, 10, 1000)] == [2, 2, 3, 5, 5]
     X, y = synthetic(n=8, p=10)
