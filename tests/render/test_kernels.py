@@ -159,25 +159,31 @@ def test_waiting_for_a_dead_kernel_fails(monkeypatch, tmp_path):
         kernel.close()
 
 
-@pytest.mark.parametrize("fork", ["1", "0"])
-def test_shutting_a_kernel_down_checks_often_that_it_has_ended(monkeypatch, tmp_path, fork):
-    """The immediate shutdown of a page's kernel checks every 5 ms (not jupyter_client's 0.1 s) that the
-    killed process has ended, and returns once it has."""
+def test_a_killed_kernel_is_checked_for_every_5_ms_until_it_has_ended(monkeypatch, tmp_path):
+    """After the immediate shutdown kills a page's kernel, the manager checks every 5 ms (not
+    jupyter_client's 0.1 s) whether the process has ended."""
     import asyncio
 
-    monkeypatch.setenv("EVALCORR_FORK_KERNELS", fork)
+    monkeypatch.setenv("EVALCORR_FORK_KERNELS", "0")
     kernel = kernels.start_kernel(tmp_path, "pass\n")
-    client = _ready_client(kernel)
-    client.stop_channels()
     process = kernel.km.provisioner.process
-    waits, sleep = [], asyncio.sleep
+    try:
+        alive = iter([True, True, False])       # ended at the third check
+        checks, waits, sleep = [], [], asyncio.sleep
 
-    async def recorded_sleep(seconds, *args, **kwargs):
-        waits.append(seconds)
-        return await sleep(seconds, *args, **kwargs)
+        async def is_alive():
+            checks.append(1)
+            return next(alive)
 
-    monkeypatch.setattr(asyncio, "sleep", recorded_sleep)
-    kernel.close()
-    assert process.poll() is not None                    # ended, and reaped
-    # jupyter_client's own checks wait 0.1 s; what is left are the 10 ms waits of reaping the process
-    assert kernels.PageKernelManager.SHUTDOWN_POLL_SECONDS in waits and max(waits) < 0.1
+        async def recorded_sleep(seconds, *args, **kwargs):
+            waits.append(seconds)
+            return await sleep(0, *args, **kwargs)
+
+        monkeypatch.setattr(kernel.km, "_async_is_alive", is_alive)
+        monkeypatch.setattr(asyncio, "sleep", recorded_sleep)
+        run_sync(kernel.km._async_wait)()
+        assert len(checks) == 3 and waits == [kernels.PageKernelManager.SHUTDOWN_POLL_SECONDS] * 2
+    finally:
+        monkeypatch.undo()
+        kernel.close()
+    assert process.poll() is not None           # the real shutdown: killed, waited for and reaped
