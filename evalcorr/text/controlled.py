@@ -113,11 +113,12 @@ def half_width_sentence(counts: pd.DataFrame, display: Mapping[str, str], target
 
     ``counts``: model, n_cells, n_met (cells whose 95% half-width is at most ``target``).
     """
-    parts = [f"{int(r.n_met)} of {int(r.n_cells)} at {display.get(r.model, r.model)}" for r in counts.itertuples()]
     if (counts["n_met"] == counts["n_cells"]).all():
+        parts = [f"{int(r.n_cells)} at {display.get(r.model, r.model)}" for r in counts.itertuples()]
         return f"Every cell meets the target half-width of {percent(target)} points ({join_and(parts)})."
-    return (f"The target half-width of {percent(target)} points is met by {join_and(parts)} cells; "
-            "the others are wider.")
+    parts = [f"{int(r.n_met)} of the {int(r.n_cells)} cells at {display.get(r.model, r.model)}"
+             for r in counts.itertuples()]
+    return f"The target half-width of {percent(target)} points is met by {join_and(parts)}; the others are wider."
 
 
 def controls_rows(copies: pd.DataFrame, shuffled: pd.DataFrame, display: Mapping[str, str]) -> pd.DataFrame:

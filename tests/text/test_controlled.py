@@ -63,8 +63,10 @@ def test_category_sentence_branches():
 def test_half_width_groups_and_controls():
     counts = pd.DataFrame({"model": ["s", "l"], "n_cells": [100, 100], "n_met": [62, 46]})
     assert tc.half_width_sentence(counts, SIZES, 0.03) == (
-        "The target half-width of 3 points is met by 62 of 100 at small and 46 of 100 at large cells; the others are wider.")
-    assert tc.half_width_sentence(counts.assign(n_met=100), SIZES, 0.03).startswith("Every cell meets")
+        "The target half-width of 3 points is met by 62 of the 100 cells at small and 46 of the 100 cells at large; "
+        "the others are wider.")
+    assert tc.half_width_sentence(counts.assign(n_met=100), SIZES, 0.03) == (
+        "Every cell meets the target half-width of 3 points (100 at small and 100 at large).")
     same = pd.Series([1, 1, 2], index=["a", "b", "c"])
     assert tc.groups_sentence({"s": same, "l": same.map({1: 5, 2: 6})}, {}) == "At every size the groups are {a, b}; {c}."
     differ = tc.groups_sentence({"s": same, "m": pd.Series([1, 2, 3], index=["a", "b", "c"]), "l": same}, {})
