@@ -28,6 +28,7 @@ from evalcorr.figures.style import (
     diverging_norm,
     family_colors,
     matrix_cells,
+    new_figure,
     record_panel,
     subplots,
     use_house_style,
@@ -392,7 +393,7 @@ def clustered_heatmap(corr: pd.DataFrame, families, order=None, *, title: str | 
     k = len(tasks)
 
     width, height = figsize or (PAGE_WIDTH, 7.5)
-    fig = Figure(figsize=(width, height))
+    fig = new_figure(figsize=(width, height))
 
     nbars = len(bar_columns)
     bar = 0.018  # width of one colour bar (figure fraction)

@@ -15,6 +15,7 @@ from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.figures.canvas import HouseCanvas
 
 # Page width of the PDF body text (inches); site figures are drawn at the same size.
 PAGE_WIDTH = 7.0
@@ -70,8 +71,16 @@ def subplots(nrows: int = 1, ncols: int = 1, *, figsize=None, layout=None, **kwa
     >>> import matplotlib.pyplot as plt; plt.get_fignums()
     []
     """
-    fig = Figure(figsize=figsize, layout=layout)
+    fig = new_figure(figsize=figsize, layout=layout)
     return fig, fig.subplots(nrows, ncols, **kwargs)
+
+
+def new_figure(**kwargs) -> Figure:
+    """A figure outside pyplot (see :func:`subplots`) on the report's SVG canvas
+    (:mod:`evalcorr.figures.canvas`); the keyword arguments go to ``Figure``."""
+    fig = Figure(**kwargs)
+    HouseCanvas(fig)
+    return fig
 
 
 def family_colors(families) -> dict[str, str]:
