@@ -88,6 +88,21 @@ def test_bootstrap_variance_matches_its_closed_form(planted):
         assert _pigeonhole_variance(d) >= spread.loc[cell, "seed_se"] ** 2
 
 
+def test_each_replicate_is_the_weighted_mean_under_its_own_draws(planted):
+    """The replicates by hand: the same multinomial draws, weights per task, means in float64."""
+    _, cube, reps = planted
+    rng = np.random.default_rng(reps.seed)
+    s, k, i = cube.n_seeds, len(cube.tasks), cube.n_items
+    seed_w = rng.multinomial(s, np.full(s, 1 / s), size=reps.n_boot) / s
+    item_w = rng.multinomial(i, np.full(i, 1 / i), size=(reps.n_boot, k)) / i
+    for b in (0, 1, reps.n_boot - 1):
+        # after[model, trained on A, evaluated on B, seed, item]: B's own item weights, A's do not matter
+        expected = np.einsum("mabsi,s,bi->mab", cube.after.astype(float), seed_w[b], item_w[b])
+        assert np.allclose(reps.boot.after[b], expected, atol=1e-6)
+        expected = np.einsum("mbsi,s,bi->mb", cube.baseline.astype(float), seed_w[b], item_w[b])
+        assert np.allclose(reps.boot.baseline[b], expected, atol=1e-6)
+
+
 def test_intervals_cover_a_known_mean():
     """Coverage of the planted improvement over repeated experiments (crossed seeds and items)."""
     true_after, true_base = 0.6, 0.2
