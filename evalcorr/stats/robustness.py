@@ -367,6 +367,7 @@ def block_above_floor(wide: pd.DataFrame, families, family: str, floors=(0.0, 0.
 
 FLOAT_SLACK = 1e-12   # scores equal up to floating-point rounding count as equal
 PAIR_CHUNK = 200_000  # candidate pairs compared per batch (bounds memory)
+PRUNING_TASKS = 3     # tasks besides the sweep's key that cheaply drop candidate pairs
 
 
 def _check_models(wide: pd.DataFrame, name: str = "wide") -> np.ndarray:
@@ -382,12 +383,14 @@ def _candidate_pairs(values: np.ndarray, tolerance: float) -> tuple[np.ndarray, 
 
     Two models that both have the key task (the most spread-out of the best-covered tasks) can only
     qualify when they are within the tolerance on it, so those are found by a sorted sweep; a model without that task is paired with
-    every other model.
+    every other model. The next :data:`PRUNING_TASKS` most spread-out tasks then drop the pairs that are
+    farther apart than the tolerance on one of them (the full comparison would reject them too).
     """
     n = len(values)
     coverage = (~np.isnan(values)).sum(axis=0)
-    spread = np.where(coverage == coverage.max(), np.nanstd(np.where(coverage > 1, values, 0.0), axis=0), -1.0)
-    key = values[:, np.argmax(spread)]    # the most spread-out of the best-covered tasks prunes most
+    std = np.nanstd(np.where(coverage > 1, values, 0.0), axis=0)
+    key_task = int(np.argmax(np.where(coverage == coverage.max(), std, -1.0)))
+    key = values[:, key_task]    # the most spread-out of the best-covered tasks prunes most
     has = np.flatnonzero(~np.isnan(key))
     order = has[np.argsort(key[has], kind="stable")]
     sorted_key = key[order]
@@ -402,6 +405,10 @@ def _candidate_pairs(values: np.ndarray, tolerance: float) -> tuple[np.ndarray, 
         first.append(np.full(len(others), i))
         second.append(others)
     i, j = np.concatenate(first), np.concatenate(second)
+    others = [task for task in np.argsort(-std, kind="stable") if task != key_task][:PRUNING_TASKS]
+    for task in others:
+        apart = np.abs(values[i, task] - values[j, task]) > tolerance + FLOAT_SLACK   # NaN: not apart
+        i, j = i[~apart], j[~apart]
     return np.minimum(i, j), np.maximum(i, j)
 
 

@@ -144,6 +144,25 @@ def test_near_duplicate_pairs_match_a_brute_force_search():
         assert (pairs["max_abs_diff"] <= tolerance + 1e-12).all() and (pairs["n_shared"] >= min_shared).all()
 
 
+def test_more_spread_out_tasks_prune_the_candidates_but_no_true_pair(monkeypatch):
+    from evalcorr.stats import robustness
+
+    rng = np.random.default_rng(6)
+    values = rng.uniform(size=(300, 8)).round(2)
+    values[150:] = values[:150] + rng.choice([0.0, 0.01], size=(150, 8))     # 150 near twins
+    values[rng.random(values.shape) < 0.1] = np.nan
+    swept = robustness._candidate_pairs(values, 0.01)
+    monkeypatch.setattr(robustness, "PRUNING_TASKS", 0)
+    sweep_only = robustness._candidate_pairs(values, 0.01)
+    assert len(swept[0]) < len(sweep_only[0]) / 5
+    kept, candidates = set(zip(*swept)), set(zip(*sweep_only))
+    assert kept < candidates
+    wide = pd.DataFrame(values, index=[f"m{i:03d}" for i in range(300)])
+    assert len(brute_force_pairs(wide, 0.01, 4)) >= 100
+    for a, b in brute_force_pairs(wide, 0.01, 4):
+        assert (int(a[1:]), int(b[1:])) in kept
+
+
 def test_near_duplicate_pairs_known_answer():
     wide = pd.DataFrame({"t1": [0.50, 0.50, 0.505, 0.52, 0.30, 0.30, 0.9, 0.9],
                          "t2": [0.40, 0.40, 0.395, 0.40, 0.20, np.nan, 0.1, np.nan],
