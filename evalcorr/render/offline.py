@@ -2,8 +2,9 @@
 
 Steps: each page's cells run in its own Jupyter kernel (:mod:`evalcorr.render.execute`, which caches
 unchanged pages; :func:`render_jobs` pages at once); pandoc parses the executed Markdown; figures are placed beside the page on the site
-(``chapters/helm_files/...svg``); figures and tables are numbered over the whole report; then every page
-is written as HTML (:mod:`.html`, :mod:`.site`) and all pages together as one PDF (:mod:`.pdf`).
+(``chapters/helm_files/...svg``); figures and tables are numbered over the whole report; every page is
+written as HTML (:mod:`.html`, :mod:`.site`: a page whose cross-references stay within it as soon as it
+is parsed, the others once all are) and all pages together as one PDF (:mod:`.pdf`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Callable
 
@@ -44,31 +45,30 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     jobs = render_jobs()
     page_cache = PageCache.for_project(project.root)
     order = longest_first([page_cache.last_seconds(Path(page.source).as_posix()) for page in project.pages])
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        submitted = {i: pool.submit(_execute_and_parse, project.pages[i], project, site_dir, execute, log,
-                                    pandoc_cache) for i in order}
-        futures = [submitted[i] for i in range(len(project.pages))]     # read back in book order
-        parsed = []
-        try:
-            for index, future in enumerate(futures, start=1):
-                page, meta, ast, how, seconds = future.result()
-                parsed.append((page, meta, ast))
-                log(f"[{index}/{len(project.pages)}] {page.source}: {how} in {seconds:.1f} s")
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+    # A page whose cross-references all point into itself is written as HTML as soon as it is parsed,
+    # while other pages still execute (at the end one kernel often runs alone); the others, and the
+    # page that lists the report's references, once every page is parsed.
+    with ThreadPoolExecutor(max_workers=jobs) as pool, ThreadPoolExecutor(max_workers=jobs) as writers:
+        early = {}
 
-    keys = bib_keys(project.bibliography)
-    for page, _, ast in parsed:
-        check_citations(ast["blocks"], page.source, keys, project.bibliography)
-    _list_every_citation(parsed, log)
-    targets = crossref.number_targets((page.source, page.number, ast["blocks"]) for page, _, ast in parsed)
+        def write_early(index: int, page: Page, ast: dict) -> None:
+            if _self_contained(ast["blocks"]):
+                own = crossref.number_targets([(page.source, page.number, ast["blocks"])])
+                early[index] = writers.submit(page_html, ast, page, project, own, cache=pandoc_cache)
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=jobs) as pool:     # one pandoc process per page, `jobs` at once
-        bodies = list(pool.map(lambda item: page_html(item[2], item[0], project, targets, cache=pandoc_cache),
-                               parsed))
+        parsed = _execute_pages(project, order, pool, lambda page: _execute_and_parse(
+            page, project, site_dir, execute, log, pandoc_cache), log, write_early)
+
+        keys = bib_keys(project.bibliography)
+        for page, _, ast in parsed:
+            check_citations(ast["blocks"], page.source, keys, project.bibliography)
+        _list_every_citation(parsed, log)
+        targets = crossref.number_targets((page.source, page.number, ast["blocks"]) for page, _, ast in parsed)
+
+        start = time.perf_counter()
+        late = {index: writers.submit(page_html, ast, page, project, targets, cache=pandoc_cache)
+                for index, (page, _, ast) in enumerate(parsed) if index not in early}
+        bodies = [(early.get(index) or late[index]).result() for index in range(len(parsed))]
     site_pages = [SitePage(page, _title(page), str(meta.get("subtitle") or ""), str(meta.get("description") or ""),
                            body) for (page, meta, _), body in zip(parsed, bodies)]
     citation = report_citation(project.root, project.title, project.author)
@@ -93,6 +93,56 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     log(f"pdf: {project.pdf_file} written in {time.perf_counter() - start:.1f} s ({how})")
     _remove_empty_dirs(site_dir)
     pandoc_cache.sweep()
+
+
+def _execute_pages(project: Project, order: list[int], pool, run, log, on_parsed) -> list:
+    """Execute and parse every page in `pool` (started in `order`): ``(page, meta, ast)`` in book order.
+
+    ``on_parsed(index, page, ast)`` is called for each page as soon as it is parsed; the log names the
+    pages in book order, each as soon as it and the pages before it are done. The first page (in book
+    order) that fails raises its error, and the pages not yet started are cancelled.
+    """
+    submitted = {i: pool.submit(run, project.pages[i]) for i in order}
+    futures = [submitted[i] for i in range(len(project.pages))]
+    index_of = {future: index for index, future in enumerate(futures)}
+    pending, logged = set(futures), 0
+    try:
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            if any(future.exception() is not None for future in done):
+                break                       # the loop below raises the first failure in book order
+            for future in done:
+                page, _, ast, _, _ = future.result()
+                on_parsed(index_of[future], page, ast)
+            while logged < len(futures) and futures[logged].done() and futures[logged].exception() is None:
+                _log_page(logged, futures, log)
+                logged += 1
+        parsed = []
+        for index, future in enumerate(futures):
+            page, meta, ast, how, seconds = future.result()
+            if index >= logged:
+                _log_page(index, futures, log)
+            parsed.append((page, meta, ast))
+        return parsed
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+
+
+def _log_page(index: int, futures: list, log) -> None:
+    page, _, _, how, seconds = futures[index].result()
+    log(f"[{index + 1}/{len(futures)}] {page.source}: {how} in {seconds:.1f} s")
+
+
+def _self_contained(blocks: list) -> bool:
+    """Whether a page can be written without the other pages: its cross-references all point to its
+    own figures and tables, and it does not list the report's references (``::: {#refs}``)."""
+    own = crossref.labels(blocks)
+    referenced = {c["citationId"] for cite in find_all(blocks, {"Cite"}) for c in cite["c"][0]
+                  if is_crossref(c["citationId"])}
+    unique = len(set(own)) == len(own)      # a label defined twice is reported once every page is parsed
+    return unique and referenced <= set(own) and not any(div["c"][0][0] == "refs" for div in find_all(blocks, {"Div"}))
 
 
 def render_jobs() -> int:

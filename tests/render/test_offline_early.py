@@ -1,0 +1,60 @@
+"""The offline renderer writes a page's HTML as soon as the page can be written alone."""
+
+import threading
+
+from tests._renderfixture import write_fixture_project
+
+from evalcorr.render import offline, render_project
+from evalcorr.render.execute import execute_page
+from evalcorr.render.pandoc import attr, element
+
+
+def _figure(label):
+    return element("Figure", [attr(label), [None, []], []])
+
+
+def _cite(*keys):
+    citations = [{"citationId": key, "citationPrefix": [], "citationSuffix": [], "citationMode": {"t": "NormalCitation"},
+                  "citationNoteNum": 0, "citationHash": 0} for key in keys]
+    return element("Para", [element("Cite", [citations, []])])
+
+
+def test_a_page_referring_only_to_its_own_figures_and_tables_is_self_contained():
+    assert offline._self_contained([_figure("fig-a"), _cite("fig-a")])
+    assert offline._self_contained([_cite("doe2020scaling")])            # a citation is not a cross-reference
+    assert not offline._self_contained([_figure("fig-a"), _cite("fig-a", "tbl-elsewhere")])
+    assert not offline._self_contained([element("Div", [attr("refs"), []])])   # lists every page's citations
+    assert not offline._self_contained([_figure("fig-a"), _figure("fig-a")])  # an error, raised once all are parsed
+
+
+def test_a_self_contained_page_is_written_while_another_page_still_executes(tmp_path, monkeypatch):
+    """The landing page refers to a chapter's figure: it waits for the other pages; the chapter does not.
+
+    The landing page's execution waits until the chapter's HTML is written; written only after every
+    page is parsed, it would not be, and the wait would time out.
+    """
+    monkeypatch.setenv("EVALCORR_RENDER_JOBS", "2")
+    root = write_fixture_project(tmp_path / "project")
+    written, html_of = threading.Event(), offline.page_html
+
+    def page_html(ast, page, *args, **kwargs):
+        body = html_of(ast, page, *args, **kwargs)
+        if page.source == "chapters/results.qmd":
+            written.set()
+        return body
+
+    monkeypatch.setattr(offline, "page_html", page_html)
+    waited = []
+
+    def execute(source, **kwargs):
+        if source.name == "index.qmd":
+            waited.append(written.wait(timeout=30))
+        return execute_page(source, **kwargs)
+
+    lines = []
+    site = render_project(root, renderer="offline", log=lines.append, execute=execute).out_dir
+    assert waited == [True]
+    # the landing page still links to the chapter's numbered figure, and the log keeps book order
+    assert '<a href="chapters/results.html#fig-line" class="quarto-xref">Figure 1.1</a>' in (site / "index.html").read_text()
+    progress = [line.split("]")[0] for line in lines if line.startswith("[")]
+    assert progress == ["[1/3", "[2/3", "[3/3"]
