@@ -11,7 +11,8 @@ font by each renderer (a save makes two or three).
 The SVG is the same, byte for byte, as matplotlib's own writer gives: tested here on figures with
 rotated, multi-line and mathematical text in several fonts and sizes, under each layout, and checked on
 every figure of the report. Quarto and the offline renderer therefore show the same image whichever
-draws it. Other formats (PNG, PDF) use matplotlib's own canvases.
+draws it. Other formats (PNG, PDF) use matplotlib's own canvases. A figure read back from a pickle has
+matplotlib's plain canvas: the same SVG, without the saving.
 
 Remove this module when matplotlib caches the metrics itself: the tests say whether the hook is used.
 """
@@ -34,29 +35,34 @@ _METRIC_TABLES = (("OS/2", "sTypoLineGap", "sTypoAscender", "sTypoDescender"),
 
 
 class FontMetricsRendererSVG(RendererSVG):
-    """matplotlib's SVG renderer, remembering each font's ascent, descent and line gap."""
+    """matplotlib's SVG renderer for `figure`, remembering each font's ascent, descent and line gap."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, figure, **kwargs):
         super().__init__(*args, **kwargs)
+        self._figure = figure
         self._height_metrics = {}
 
     def _get_font_height_metrics(self, prop):
-        """``(ascent, descent, line gap)`` of the font `prop` selects, in points (the SVG's unit)."""
-        key = prop.copy()     # a text's font properties can change after it was measured
+        """``(ascent, descent, line gap)`` of the font `prop` selects, in pixels at the figure's dpi.
+
+        The dpi is 72 (points, the SVG's unit) while the SVG is drawn; a text keeps its last renderer,
+        and measured later (``get_window_extent()``) it is at the figure's own dpi again.
+        """
+        key = (prop.copy(), self._figure.dpi)     # a text's font properties can change after it was measured
         metrics = self._height_metrics.get(key)
         if metrics is None:
-            metrics = self._height_metrics[key] = _font_height_metrics(key)
+            metrics = self._height_metrics[key] = _font_height_metrics(*key)
         return metrics
 
 
-def _font_height_metrics(prop) -> tuple:
-    """What matplotlib's text layout reads from the font's tables, at 72 dots per inch (the SVG's)."""
+def _font_height_metrics(prop, dpi: float) -> tuple:
+    """What matplotlib's text layout reads from the font's tables, scaled to `dpi`."""
     font = get_font(fontManager._find_fonts_by_props(prop))
     for table_name, gap_key, ascent_key, descent_key in _METRIC_TABLES:
         table = font.get_sfnt_table(table_name)
         if table is not None:
             # the same arithmetic as matplotlib's, so that the numbers agree to the last bit
-            scale = 1 / font.get_sfnt_table("head")["unitsPerEm"] * prop.get_size_in_points() * SVG_DPI / 72
+            scale = 1 / font.get_sfnt_table("head")["unitsPerEm"] * prop.get_size_in_points() * dpi / 72
             return table[ascent_key] * scale, -table[descent_key] * scale, table[gap_key] * scale
     return None, None, None   # matplotlib then measures the text itself
 
@@ -73,13 +79,15 @@ class HouseCanvas(FigureCanvasBase):
     fixed_dpi = FigureCanvasSVG.fixed_dpi     # read by savefig while this canvas writes SVG
 
     def get_default_filetype(self):
-        # savefig switches to another canvas for any other format, so saving here means writing SVG
+        # An instance method here (matplotlib's is a class method: ask a canvas, not the class).
+        # savefig switches to another canvas for any other format, so saving here means writing SVG.
         return "svg" if self.is_saving() else super().get_default_filetype()
 
-    def print_svg(self, filename, *, bbox_inches_restore=None, metadata=None, **ignored):
+    def print_svg(self, filename, *, bbox_inches_restore=None, metadata=None, dpi=None, facecolor=None,
+                  edgecolor=None, orientation=None):
         # matplotlib's FigureCanvasSVG.print_svg (3.11), with the renderer above. savefig also passes
-        # dpi, facecolor, edgecolor and orientation, which matplotlib's own print_svg does not take
-        # (it filters them out for its own canvases only): the figure's dpi and colours apply anyway.
+        # dpi, colours and orientation, which matplotlib filters out for its own print_svg only: the
+        # figure's dpi and colours are set by savefig itself.
         with cbook.open_file_cm(filename, "w", encoding="utf-8") as fh:
             if not cbook.file_requires_unicode(fh):
                 fh = codecs.getwriter("utf-8")(fh)
@@ -88,7 +96,8 @@ class HouseCanvas(FigureCanvasBase):
             width, height = self.figure.get_size_inches()
             renderer = MixedModeRenderer(
                 self.figure, width, height, dpi,
-                FontMetricsRendererSVG(width * SVG_DPI, height * SVG_DPI, fh, image_dpi=dpi, metadata=metadata),
+                FontMetricsRendererSVG(width * SVG_DPI, height * SVG_DPI, fh, image_dpi=dpi, metadata=metadata,
+                                       figure=self.figure),
                 bbox_inches_restore=bbox_inches_restore)
             self.figure.draw(renderer)
             renderer.finalize()

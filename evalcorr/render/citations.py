@@ -15,6 +15,11 @@ from evalcorr.render.pandoc import find_all
 _BIB_ENTRY = re.compile(r"^\s*@(\w+)\s*\{\s*([^,\s]+)\s*,", re.MULTILINE)
 
 
+def lists_references(blocks: list) -> bool:
+    """Whether a page places the list of references (a ``::: {#refs}`` div anywhere in it)."""
+    return any(div["c"][0][0] == "refs" for div in find_all(blocks, {"Div"}))
+
+
 def bib_keys(path: Path | None) -> set[str]:
     """Entry keys of a BibTeX file (``@comment``, ``@string`` and ``@preamble`` are not entries)."""
     if path is None:

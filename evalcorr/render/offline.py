@@ -20,7 +20,7 @@ import yaml
 
 from evalcorr.errors import RenderError
 from evalcorr.render import crossref, pdf
-from evalcorr.render.citations import bib_keys, check_citations, report_citation
+from evalcorr.render.citations import bib_keys, check_citations, lists_references, report_citation
 from evalcorr.render.crossref import is_crossref
 from evalcorr.render.filters import html_figures, images, subfigures
 from evalcorr.render.html import page_html
@@ -110,6 +110,8 @@ def _execute_pages(project: Project, order: list[int], pool, run, log, on_parsed
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             if any(future.exception() is not None for future in done):
+                for future in pending:      # pages not started yet are not started after a failure
+                    future.cancel()
                 break                       # the loop below raises the first failure in book order
             for future in done:
                 page, _, ast, _, _ = future.result()
@@ -119,6 +121,8 @@ def _execute_pages(project: Project, order: list[int], pool, run, log, on_parsed
                 logged += 1
         parsed = []
         for index, future in enumerate(futures):
+            if future.cancelled():          # only after a failure, which this loop raises
+                continue
             page, meta, ast, how, seconds = future.result()
             if index >= logged:
                 _log_page(index, futures, log)
@@ -142,7 +146,7 @@ def _self_contained(blocks: list) -> bool:
     referenced = {c["citationId"] for cite in find_all(blocks, {"Cite"}) for c in cite["c"][0]
                   if is_crossref(c["citationId"])}
     unique = len(set(own)) == len(own)      # a label defined twice is reported once every page is parsed
-    return unique and referenced <= set(own) and not any(div["c"][0][0] == "refs" for div in find_all(blocks, {"Div"}))
+    return unique and referenced <= set(own) and not lists_references(blocks)
 
 
 def render_jobs() -> int:
@@ -215,7 +219,7 @@ def _list_every_citation(parsed: list, log) -> None:
     citations = [{"citationId": key, "citationPrefix": [], "citationSuffix": [], "citationMode": {"t": "NormalCitation"},
                   "citationNoteNum": 0, "citationHash": 0} for key in dict.fromkeys(cited)]
     for _, _, ast in parsed:
-        if any(div["c"][0][0] == "refs" for div in find_all(ast["blocks"], {"Div"})):
+        if lists_references(ast["blocks"]):
             inlines = [element("Cite", [citations, []])] if citations else []
             inlines += find_all(nocite, {"Cite"}) if nocite else []
             ast["meta"]["nocite"] = {"t": "MetaInlines", "c": inlines}

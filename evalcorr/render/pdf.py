@@ -18,6 +18,7 @@ from pathlib import Path
 
 from evalcorr.errors import RenderError
 from evalcorr.render import crossref, filters
+from evalcorr.render.citations import lists_references
 from evalcorr.render.pandoc import PandocCache, attr, element, find_all, text_inlines, walk, write_ast
 from evalcorr.render.project import Page, Project
 
@@ -190,7 +191,7 @@ def _chapter_typst(blocks: list, meta: dict, api_version: list, project: Project
     """
     doc = {"pandoc-api-version": api_version, "meta": meta, "blocks": blocks}
     args = ["--wrap=preserve", "-M", "link-citations=true"]
-    has_refs = any(div["c"][0][0] == "refs" for div in find_all(blocks, {"Div"}))
+    has_refs = lists_references(blocks)
     if project.bibliography is not None and (has_refs or find_all(blocks, {"Cite"})):
         args += ["--citeproc", f"--bibliography={project.bibliography}"]
         args += [f"--csl={project.csl}"] if project.csl else []

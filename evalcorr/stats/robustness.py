@@ -405,8 +405,8 @@ def _candidate_pairs(values: np.ndarray, tolerance: float) -> tuple[np.ndarray, 
         first.append(np.full(len(others), i))
         second.append(others)
     i, j = np.concatenate(first), np.concatenate(second)
-    others = [task for task in np.argsort(-std, kind="stable") if task != key_task][:PRUNING_TASKS]
-    for task in others:
+    pruning_tasks = [task for task in np.argsort(-std, kind="stable") if task != key_task][:PRUNING_TASKS]
+    for task in pruning_tasks:
         apart = np.abs(values[i, task] - values[j, task]) > tolerance + FLOAT_SLACK   # NaN: not apart
         i, j = i[~apart], j[~apart]
     return np.minimum(i, j), np.maximum(i, j)

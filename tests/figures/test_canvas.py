@@ -32,9 +32,9 @@ def _text_heavy(fig: Figure, layout: str | None) -> Figure:
     return fig
 
 
-def _svg(fig: Figure) -> bytes:
+def _svg(fig: Figure, **kwargs) -> bytes:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None}, **kwargs)
     return buffer.getvalue()
 
 
@@ -50,10 +50,34 @@ def test_the_svg_is_matplotlibs_own_to_the_byte(layout):
     assert ours == theirs
 
 
+def test_the_svg_is_matplotlibs_own_at_another_dpi_with_a_rasterized_part():
+    use_house_style()
+    figures = []
+    for fig in (new_figure(figsize=(7, 3), layout="constrained"), Figure(figsize=(7, 3), layout="constrained")):
+        _text_heavy(fig, "constrained").axes[1].plot(range(20), rasterized=True)
+        figures.append(fig)
+    ours, theirs = (_svg(fig, dpi=300, facecolor="#f0f0f0") for fig in figures)
+    assert b"<image" in ours        # the rasterized line is embedded as an image
+    assert ours == theirs
+
+
+def test_text_measured_after_a_save_measures_as_on_matplotlibs_canvas():
+    """A text keeps the renderer it was drawn with; measured later, it is at the figure's dpi again."""
+    use_house_style()
+    house, plain = (_text_heavy(fig, None) for fig in (new_figure(figsize=(7, 3)), Figure(figsize=(7, 3))))
+    for fig in (house, plain):
+        _svg(fig)
+    assert house.dpi == plain.dpi == 100
+    texts = [(fig._suptitle, fig.axes[1].title, fig.axes[1].xaxis.label, *fig.axes[0].get_yticklabels())
+             for fig in (house, plain)]
+    for ours, theirs in zip(*texts):
+        assert ours.get_text() and ours.get_window_extent().bounds == theirs.get_window_extent().bounds
+
+
 def test_each_font_is_read_once_per_renderer_although_text_is_laid_out_many_times(monkeypatch):
     reads, asked = [], []
     read = canvas._font_height_metrics
-    monkeypatch.setattr(canvas, "_font_height_metrics", lambda prop: reads.append(hash(prop)) or read(prop))
+    monkeypatch.setattr(canvas, "_font_height_metrics", lambda prop, dpi: reads.append(hash(prop)) or read(prop, dpi))
     hook = canvas.FontMetricsRendererSVG._get_font_height_metrics
     monkeypatch.setattr(canvas.FontMetricsRendererSVG, "_get_font_height_metrics",
                         lambda self, prop: asked.append((self, hash(prop))) or hook(self, prop))
@@ -74,7 +98,7 @@ def test_a_font_without_metric_tables_leaves_the_measuring_to_matplotlib(monkeyp
 
     monkeypatch.setattr(canvas, "get_font", lambda path: NoTables())
     fig, ax = subplots(figsize=(2, 1))
-    renderer = canvas.FontMetricsRendererSVG(144, 72, io.StringIO())
+    renderer = canvas.FontMetricsRendererSVG(144, 72, io.StringIO(), figure=fig)
     assert renderer._get_font_height_metrics(ax.title.get_fontproperties()) == (None, None, None)
 
 

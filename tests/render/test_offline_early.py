@@ -1,9 +1,13 @@
 """The offline renderer writes a page's HTML as soon as the page can be written alone."""
 
 import threading
+import time
+
+import pytest
 
 from tests._renderfixture import write_fixture_project
 
+from evalcorr.errors import RenderError
 from evalcorr.render import offline, render_project
 from evalcorr.render.execute import execute_page
 from evalcorr.render.pandoc import attr, element
@@ -58,3 +62,31 @@ def test_a_self_contained_page_is_written_while_another_page_still_executes(tmp_
     assert '<a href="chapters/results.html#fig-line" class="quarto-xref">Figure 1.1</a>' in (site / "index.html").read_text()
     progress = [line.split("]")[0] for line in lines if line.startswith("[")]
     assert progress == ["[1/3", "[2/3", "[3/3"]
+
+
+def test_a_page_written_early_is_the_page_written_late(tmp_path, monkeypatch):
+    sites = {}
+    for when, contained in (("early", offline._self_contained), ("late", lambda blocks: False)):
+        monkeypatch.setattr(offline, "_self_contained", contained)
+        root = write_fixture_project(tmp_path / when)
+        sites[when] = render_project(root, renderer="offline", log=lambda line: None).out_dir
+    for name in ("chapters/results.html", "index.html", "chapters/references.html"):
+        assert (sites["early"] / name).read_bytes() == (sites["late"] / name).read_bytes(), name
+
+
+def test_the_first_failure_in_book_order_is_raised(tmp_path, monkeypatch):
+    """The chapter fails at once, the landing page a moment later: the landing page comes first in the
+    book, so its error is the one raised."""
+    monkeypatch.setenv("EVALCORR_RENDER_JOBS", "2")
+    root = write_fixture_project(tmp_path / "project")
+
+    def execute(source, **kwargs):
+        if source.name == "results.qmd":
+            raise RenderError("results.qmd: a cell failed")
+        if source.name == "index.qmd":
+            time.sleep(0.5)
+            raise RenderError("index.qmd: a cell failed")
+        return execute_page(source, **kwargs)
+
+    with pytest.raises(RenderError, match="index.qmd: a cell failed"):
+        render_project(root, renderer="offline", log=lambda line: None, execute=execute)
