@@ -90,3 +90,29 @@ def test_the_first_failure_in_book_order_is_raised(tmp_path, monkeypatch):
 
     with pytest.raises(RenderError, match="index.qmd: a cell failed"):
         render_project(root, renderer="offline", log=lambda line: None, execute=execute)
+
+
+def test_pages_read_from_the_page_cache_are_written_once_all_are_parsed(tmp_path, monkeypatch):
+    """Ready at once, they gain nothing from being written early; a prose edit executes no page."""
+    root = write_fixture_project(tmp_path / "project")
+    render_project(root, renderer="offline", log=lambda line: None)
+    results = root / "chapters" / "results.qmd"
+    results.write_text(results.read_text() + "\nOne more sentence of prose.\n")
+    events, html_of, execute_pages = [], offline.page_html, offline._execute_pages
+
+    def page_html(ast, page, *args, **kwargs):
+        events.append(("html", page.source))
+        return html_of(ast, page, *args, **kwargs)
+
+    def executed_pages(*args, **kwargs):
+        parsed = execute_pages(*args, **kwargs)
+        events.append(("parsed", "every page"))
+        return parsed
+
+    monkeypatch.setattr(offline, "page_html", page_html)
+    monkeypatch.setattr(offline, "_execute_pages", executed_pages)
+    lines = []
+    render_project(root, renderer="offline", log=lines.append)
+    assert any("from the page cache" in line for line in lines)
+    assert events[0] == ("parsed", "every page") and len(events) == 4
+    assert "One more sentence of prose." in (root / "_site" / "chapters" / "results.html").read_text()
