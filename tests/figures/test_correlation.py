@@ -167,7 +167,7 @@ def test_clustered_heatmap_order_norm_and_bars(data):
     heat = _heatmap_axes(fig)
     image = heat.images[0]
     norm = image.norm
-    assert norm.vcenter == 0 and norm.vmin == -norm.vmax == -1.0
+    assert norm.vmin == -norm.vmax == -1.0 and norm(0.0) == 0.5
     np.testing.assert_allclose(image.get_array(), corr.loc[order, order].to_numpy())
     display = families.set_index("task")["display"]
     assert [t.get_text() for t in heat.get_xticklabels()] == [display[t] for t in order]
