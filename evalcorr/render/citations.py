@@ -1,15 +1,21 @@
-"""Bibliography keys (checked before pandoc runs) and how to cite the report (from CITATION.cff)."""
+"""Bibliography keys (checked before pandoc runs), pandoc's citation arguments, and how to cite the
+report (from CITATION.cff)."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
 
 from evalcorr.errors import RenderError
 from evalcorr.render.crossref import is_crossref
+from evalcorr.render.pagecache import CACHE_DIRNAME
 from evalcorr.render.pandoc import find_all
 
 _BIB_ENTRY = re.compile(r"^\s*@(\w+)\s*\{\s*([^,\s]+)\s*,", re.MULTILINE)
@@ -18,6 +24,51 @@ _BIB_ENTRY = re.compile(r"^\s*@(\w+)\s*\{\s*([^,\s]+)\s*,", re.MULTILINE)
 def lists_references(blocks: list) -> bool:
     """Whether a page places the list of references (a ``::: {#refs}`` div anywhere in it)."""
     return any(div["c"][0][0] == "refs" for div in find_all(blocks, {"Div"}))
+
+
+def citeproc_args(project) -> list[str]:
+    """pandoc's arguments that format citations with the project's bibliography and citation style
+    (none without a bibliography). The style is given as :func:`compact_style`'s copy."""
+    if project.bibliography is None:
+        return []
+    args = ["--citeproc", f"--bibliography={project.bibliography}"]
+    if project.csl:
+        args.append(f"--csl={compact_style(project.csl, project.root / CACHE_DIRNAME / 'csl')}")
+    return args
+
+
+def compact_style(path: Path, directory: Path) -> Path:
+    """A copy of the CSL style `path` without comments and without the whitespace between its elements,
+    in `directory`, named by the original's sha256.
+
+    Every pandoc run that formats citations reads the style again, and reading Chicago's (153 kB, mostly
+    indentation) is most of the time citeproc adds to a run: 68 ms against 40 ms for the copy. Only
+    whitespace-only text between elements goes; an element without child elements (a ``cs:term``) keeps
+    its text as it is, so the style means the same (a test formats every work both ways).
+    """
+    data = Path(path).read_bytes()
+    target = Path(directory) / f"{hashlib.sha256(data).hexdigest()[:24]}.csl"
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(_compact_xml(data))
+        os.replace(tmp, target)
+    return target
+
+
+@lru_cache(maxsize=4)
+def _compact_xml(data: bytes) -> bytes:
+    root = ET.fromstring(data)
+    for element in root.iter():
+        if len(element) and element.text is not None and not element.text.strip():
+            element.text = None
+        for child in element:
+            if child.tail is not None and not child.tail.strip():
+                child.tail = None
+    namespace = root.tag[1:].split("}")[0] if root.tag.startswith("{") else None
+    if namespace:       # keep the default namespace unprefixed, as CSL processors expect
+        ET.register_namespace("", namespace)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def bib_keys(path: Path | None) -> set[str]:

@@ -11,6 +11,7 @@ import posixpath
 from dataclasses import dataclass
 
 from evalcorr.render import crossref, filters
+from evalcorr.render.citations import citeproc_args
 from evalcorr.render.pandoc import PandocCache, attr, element, find_all, text_inlines, walk, write_ast
 from evalcorr.render.project import Page, Project
 
@@ -61,8 +62,7 @@ def page_html(ast: dict, page: Page, project: Project, targets: dict[str, crossr
     # MathML: formulas render natively in browsers, with no script or font from the network.
     args = ["--wrap=none", "--mathml", "-M", "link-citations=true"]
     if project.bibliography is not None:
-        args += ["--citeproc", f"--bibliography={project.bibliography}"]
-        args += [f"--csl={project.csl}"] if project.csl else []
+        args += citeproc_args(project)
         blocks = _reference_section(blocks)
     body = write_ast({**ast, "blocks": blocks}, "html5", args, what=page.source, cache=cache)
     return HtmlPage(body=body, sections=filters.section_outline(blocks))

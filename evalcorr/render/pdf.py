@@ -18,7 +18,7 @@ from pathlib import Path
 
 from evalcorr.errors import RenderError
 from evalcorr.render import crossref, filters
-from evalcorr.render.citations import lists_references
+from evalcorr.render.citations import citeproc_args, lists_references
 from evalcorr.render.pandoc import PandocCache, attr, element, find_all, text_inlines, walk, write_ast
 from evalcorr.render.project import Page, Project
 
@@ -193,8 +193,7 @@ def _chapter_typst(blocks: list, meta: dict, api_version: list, project: Project
     args = ["--wrap=preserve", "-M", "link-citations=true"]
     has_refs = lists_references(blocks)
     if project.bibliography is not None and (has_refs or find_all(blocks, {"Cite"})):
-        args += ["--citeproc", f"--bibliography={project.bibliography}"]
-        args += [f"--csl={project.csl}"] if project.csl else []
+        args += citeproc_args(project)
         if not has_refs:
             doc["blocks"] = [*blocks, element("Div", [attr("refs"), []])]
             args.append(f"--lua-filter={DROP_BIBLIOGRAPHY}")     # after --citeproc: filters run in order

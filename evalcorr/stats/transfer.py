@@ -26,6 +26,7 @@ from scipy.spatial.distance import squareform
 from scipy import stats
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.clustering import maxclust_labels
 from evalcorr.stats.release_order import RELEASE_ORDER
 
 # Released (stage, metric) behind each view of a source; None matches any value.
@@ -313,7 +314,7 @@ def cluster_tasks(sim: pd.DataFrame, n_clusters: int, method: str = "average") -
 
 def cluster_labels_of(sim: np.ndarray, n_clusters: int, method: str = "average") -> np.ndarray:
     """:func:`cluster_tasks` of a similarity array: the flat cluster (1..n_clusters) of each row."""
-    return hierarchy.fcluster(_linkage_of(sim, method), t=n_clusters, criterion="maxclust")
+    return maxclust_labels(_linkage_of(sim, method), n_clusters)
 
 
 def mean_transfer(matrix: pd.DataFrame) -> float:

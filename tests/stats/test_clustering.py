@@ -4,12 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.cluster import hierarchy
-from scipy.spatial.distance import squareform
+from scipy.spatial.distance import pdist, squareform
 from tests._synthetic import latent_factor_matrix
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.clustering import (adjusted_rand_index, cluster_family_agreement, cluster_labels, cluster_order,
-                                       linkage_matrix)
+                                       linkage_matrix, maxclust_labels)
 from evalcorr.stats.correlation import correlation_matrix
 
 
@@ -127,3 +127,14 @@ def test_cluster_labels_cut_the_leaf_ordered_tree():
         for k in (2, 3, 5):
             ordered = hierarchy.fcluster(linkage_matrix(corr), t=k, criterion="maxclust")
             assert adjusted_rand_index(cluster_labels(corr, k).to_numpy(), ordered) == 1.0
+
+
+@pytest.mark.parametrize("method", ["average", "complete", "single", "weighted"])
+def test_maxclust_labels_are_fclusters_labels(method):
+    rng = np.random.default_rng(3)
+    points = rng.normal(size=(14, 3))
+    tied = np.repeat(rng.integers(0, 3, size=(5, 2)).astype(float), 3, axis=0)   # equal merge heights
+    for data in (points, tied):
+        tree = hierarchy.linkage(pdist(data), method=method)
+        for k in range(1, len(data) + 1):
+            np.testing.assert_array_equal(maxclust_labels(tree, k), hierarchy.fcluster(tree, k, "maxclust"))
