@@ -1,4 +1,5 @@
-"""The whole report as one PDF: every page's AST -> one Typst document (pandoc, a chapter at a time) -> PDF (typst).
+"""The whole report as one PDF: every page's AST -> citations formatted over the whole report (pandoc's
+citeproc, once) -> one Typst document (pandoc, a chapter at a time) -> PDF (typst).
 
 Each page becomes a chapter whose title is a level-1 heading ("2 HELM correlations"; the landing
 article and the references are unnumbered). Figures stay vector (the site's SVG files), figures and
@@ -146,8 +147,9 @@ def write_pdf(chapters: list[list], meta: dict, api_version: list, project: Proj
         source and figures are unchanged copies it instead of compiling. None always compiles.
     """
     what = f"the PDF {project.pdf_file}"
+    chapters = _with_citations(chapters, meta, api_version, project, what, cache)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:    # one pandoc process per chapter
-        parts = pool.map(lambda blocks: _chapter_typst(blocks, meta, api_version, project, what, cache), chapters)
+        parts = pool.map(lambda blocks: _chapter_typst(blocks, api_version, what, cache), chapters)
         body = "\n\n".join(part.rstrip("\n") for part in parts) + "\n"
     text = TEMPLATE.read_text() + "\n" + body
     if cache_dir is not None:
@@ -178,26 +180,42 @@ def write_pdf(chapters: list[list], meta: dict, api_version: list, project: Proj
     return True
 
 
-def _chapter_typst(blocks: list, meta: dict, api_version: list, project: Project, what: str,
-                   cache: PandocCache | None) -> str:
-    """One chapter in Typst, exactly as it reads in the Typst of the whole report, so that an edit of one
-    chapter converts that chapter alone (each conversion is kept by `cache`).
+CHAPTER_CLASS = "evalcorr-chapter"     # wraps each chapter while citeproc formats the whole report
 
-    Citations are formatted by citeproc with the whole report's metadata (``nocite`` holds every work
-    cited anywhere, so every chapter disambiguates over the same works). A chapter without the ``#refs``
-    div gets an empty one, so that its citations still link to the bibliography, and a filter run after
-    citeproc (:data:`DROP_BIBLIOGRAPHY`) drops the list printed there: the references chapter prints it.
-    A chapter that cites nothing needs no citeproc.
+
+def _with_citations(chapters: list[list], meta: dict, api_version: list, project: Project, what: str,
+                    cache: PandocCache | None) -> list[list]:
+    """Every chapter's blocks with its citations formatted, by one citeproc run over the whole report.
+
+    The report is one document to citeproc, as a Quarto book's PDF is: every chapter disambiguates over
+    the same works, and the bibliography is printed where the references chapter puts its ``#refs`` div.
+    A report without that div gets an empty one at its end, so that its citations still link to the
+    bibliography, and a filter run after citeproc (:data:`DROP_BIBLIOGRAPHY`) drops the list printed
+    there. One run instead of one per chapter: citeproc reads the style and the bibliography once.
     """
-    doc = {"pandoc-api-version": api_version, "meta": meta, "blocks": blocks}
-    args = ["--wrap=preserve", "-M", "link-citations=true"]
-    has_refs = lists_references(blocks)
-    if project.bibliography is not None and (has_refs or find_all(blocks, {"Cite"})):
-        args += citeproc_args(project)
-        if not has_refs:
-            doc["blocks"] = [*blocks, element("Div", [attr("refs"), []])]
-            args.append(f"--lua-filter={DROP_BIBLIOGRAPHY}")     # after --citeproc: filters run in order
-    return write_ast(doc, "typst-citations", args, what=what, cache=cache)
+    listed = any(lists_references(blocks) for blocks in chapters)
+    if project.bibliography is None or not (listed or any(find_all(blocks, {"Cite"}) for blocks in chapters)):
+        return chapters
+    blocks = [element("Div", [attr(classes=[CHAPTER_CLASS]), chapter]) for chapter in chapters]
+    args = ["-M", "link-citations=true", *citeproc_args(project)]
+    if not listed:
+        blocks.append(element("Div", [attr("refs"), []]))
+        args.append(f"--lua-filter={DROP_BIBLIOGRAPHY}")     # after --citeproc: filters run in order
+    doc = json.loads(write_ast({"pandoc-api-version": api_version, "meta": meta, "blocks": blocks}, "json", args,
+                               what=f"{what} (citations)", cache=cache))
+    formatted = [block["c"][1] for block in doc["blocks"]
+                 if block["t"] == "Div" and CHAPTER_CLASS in block["c"][0][1]]
+    if len(formatted) != len(chapters):
+        raise RenderError(f"{what}: citeproc returned {len(formatted)} chapters of {len(chapters)}")
+    return formatted
+
+
+def _chapter_typst(blocks: list, api_version: list, what: str, cache: PandocCache | None) -> str:
+    """One chapter (citations already formatted, :func:`_with_citations`) in Typst, exactly as it reads in
+    the Typst of the whole report, so that an edit of one chapter converts that chapter alone (each
+    conversion is kept by `cache`)."""
+    doc = {"pandoc-api-version": api_version, "meta": {}, "blocks": blocks}
+    return write_ast(doc, "typst-citations", ["--wrap=preserve"], what=what, cache=cache)
 
 
 def pdf_key(source: str, site_dir: Path, inputs: dict[str, str]) -> str:

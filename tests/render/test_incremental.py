@@ -12,7 +12,7 @@ import evalcorr.render.execute as execute
 import evalcorr.render.pandoc as pandoc
 from evalcorr.render import render_project
 from evalcorr.render.pandoc import PandocCache, markdown_to_ast, write_ast
-from evalcorr.render.pdf import _chapter_typst
+from evalcorr.render.pdf import _chapter_typst, _with_citations
 from evalcorr.render.project import load_project
 from evalcorr.render.stamp import STAMP, inputs_digest
 
@@ -50,7 +50,8 @@ def test_renders_do_only_what_their_inputs_changed(tmp_path, monkeypatch, pandoc
     log = []
     site = render_project(root, renderer="offline", log=log.append).out_dir
     assert {what for what, _ in pandoc_runs} == {"index.qmd", "chapters/results.qmd", "chapters/references.qmd",
-                                                 "the PDF fixture-report.pdf"}
+                                                 "the PDF fixture-report.pdf (citations)", "the PDF fixture-report.pdf"}
+    assert sum(what == "the PDF fixture-report.pdf (citations)" for what, _ in pandoc_runs) == 1
     first = _files(site)
     assert STAMP in first
 
@@ -62,14 +63,16 @@ def test_renders_do_only_what_their_inputs_changed(tmp_path, monkeypatch, pandoc
     assert pandoc_runs == [] and _files(site) == first
     assert any("nothing changed" in line for line in log)
 
-    # Prose of one page edited: that page is parsed, written as HTML and converted for the PDF again;
-    # its cells are not run again (no kernel), and every other page is reused.
+    # Prose of one page edited: that page is parsed, written as HTML and converted for the PDF again
+    # (the report's citations are formatted again, once); its cells are not run again (no kernel), and
+    # every other page is reused.
     page = root / "chapters" / "results.qmd"
     page.write_text(RESULTS.replace("Each point is one size.", "Each point is one model size."))
     log.clear()
     render_project(root, renderer="offline", log=log.append)
     assert sorted(pandoc_runs) == [("chapters/results.qmd", "html5"), ("chapters/results.qmd", "json"),
-                                   ("the PDF fixture-report.pdf", "typst-citations")]
+                                   ("the PDF fixture-report.pdf", "typst-citations"),
+                                   ("the PDF fixture-report.pdf (citations)", "json")]
     assert "Each point is one model size." in (site / "chapters" / "results.html").read_text()
     assert any("(compiled)" in line for line in log)
     edited = _files(site)
@@ -103,7 +106,14 @@ def test_inputs_digest_follows_the_project_files(tmp_path):
     assert inputs_digest(load_project(root)) == base
 
 
-def test_the_pdf_typst_of_each_chapter_is_that_of_the_whole_document(tmp_path):
+def _typst_parts(chapters, meta, api, project, pandoc_runs):
+    pandoc_runs.clear()
+    parts = [_chapter_typst(blocks, api, "t", None) for blocks in _with_citations(chapters, meta, api, project, "t", None)]
+    assert sum("--citeproc" in args for args in pandoc_runs) == 1        # citeproc reads the style once
+    return parts
+
+
+def test_the_pdf_typst_of_each_chapter_is_that_of_the_whole_document(tmp_path, monkeypatch):
     project = load_project(write_fixture_project(tmp_path / "project"))
     chapters = [markdown_to_ast(text, what="t")["blocks"] for text in (
         "# One\n\nAs @doe2020scaling found, and as [@poe2019tables, p. 3] agrees.\n",
@@ -114,9 +124,18 @@ def test_the_pdf_typst_of_each_chapter_is_that_of_the_whole_document(tmp_path):
     whole = write_ast({"pandoc-api-version": api, "meta": meta, "blocks": [b for c in chapters for b in c]},
                       "typst-citations", ["--wrap=preserve", "-M", "link-citations=true", "--citeproc",
                                           f"--bibliography={project.bibliography}"], what="whole")
-    parts = [_chapter_typst(blocks, meta, api, project, "t", None) for blocks in chapters]
+    runs = []
+    real = pandoc.run_pandoc
+    monkeypatch.setattr(pandoc, "run_pandoc", lambda args, text, **kw: runs.append(args) or real(args, text, **kw))
+    parts = _typst_parts(chapters, meta, api, project, runs)
     assert "\n\n".join(part.rstrip("\n") for part in parts) + "\n" == whole
     assert "#link(<ref-doe2020scaling>)" in parts[0] and "Poe, Edgar" in parts[2] and "Poe, Edgar" not in parts[0]
+
+    # Without a references chapter the citations are formatted and linked, and no list is printed.
+    without = _typst_parts(chapters[:2], {}, api, project, runs)
+    assert "#link(<ref-doe2020scaling>)" in without[0] and "Doe" in without[0]
+    assert not any("Poe, Edgar" in part or "<refs>" in part for part in without)
+    assert without[1] == parts[1]
 
 
 def test_pandoc_cache_runs_pandoc_once_per_input_and_sweeps_the_rest(tmp_path, pandoc_runs):

@@ -1,5 +1,5 @@
--- A pandoc filter run after citeproc on one chapter of the PDF: drop the bibliography citeproc printed
--- in the chapter's #refs div (the references chapter prints the report's; see evalcorr/render/pdf.py).
+-- A pandoc filter run after citeproc on the PDF's chapters when none of them lists the references: drop
+-- the bibliography citeproc printed in the #refs div added at the end (see evalcorr/render/pdf.py).
 function Div(div)
   if div.identifier == "refs" then
     return {}
