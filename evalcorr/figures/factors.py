@@ -20,6 +20,7 @@ from evalcorr.figures.style import (
     DIVERGING_CMAP,
     PAGE_WIDTH,
     QUALITATIVE,
+    annotate_cells,
     diverging_norm,
     family_colors,
     matrix_cells,
@@ -159,9 +160,9 @@ def loadings_heatmap(loadings: pd.DataFrame, families, *, title: str | None = No
     record_panel(fig, cells.assign(family=np.repeat([groups.loc[t, "family"] for t in order], matrix.shape[1])),
                  title=title)
     if annotate:
-        for (i, j), value in np.ndenumerate(matrix):
-            ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=fontsize - 0.5,
-                    color="white" if abs(value) > 0.6 else "black", in_layout=False)   # in its cell: not laid out
+        annotate_cells(ax, [[f"{value:.2f}" for value in row] for row in matrix],
+                       [["white" if abs(value) > 0.6 else "black" for value in row] for row in matrix],
+                       fontsize=fontsize - 0.5)
     ax.set_xticks(range(matrix.shape[1]), list(loadings.columns))
     ax.xaxis.tick_top()
     ax.set_yticks([])

@@ -22,6 +22,7 @@ from evalcorr.figures.style import (
     DIVERGING_CMAP,
     PAGE_WIDTH,
     SEQUENTIAL_CMAP,
+    annotate_cells,
     diverging_norm,
     matrix_cells,
     record_panel,
@@ -129,12 +130,8 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
     if mark is not None:
         hatch_cells(ax, mark.reindex(index=matrix.index, columns=matrix.columns).fillna(False).to_numpy(bool))
     colours = cmap(norm(values))        # every cell's colour at once, not one call per annotation
-    for i in range(values.shape[0]):
-        for j in range(values.shape[1]):
-            if texts[i * values.shape[1] + j]:
-                # left out of the layout (it sits in its cell), which would measure every annotation
-                ax.text(j, i, texts[i * values.shape[1] + j], ha="center", va="center", fontsize=fontsize,
-                        color=_text_color(colours[i, j]), in_layout=False)
+    annotate_cells(ax, np.reshape(np.array(texts, dtype=object), values.shape),
+                   [[_text_color(colour) for colour in row] for row in colours], fontsize=fontsize)
     if title:
         ax.set_title(title)
     bar = ax.figure.colorbar(image, ax=ax, shrink=0.8, pad=0.02)
