@@ -286,3 +286,5 @@ def test_what_the_server_imported_is_out_of_the_kernels_garbage_collections(fres
     with _connected(tmp_path) as (_, client):
         frozen = int(_output(client, "import gc; print(gc.get_freeze_count())"))
         assert frozen > 100_000          # the preloaded libraries' objects, not a handful
+        # the server imports with the collector off; its kernels collect as any process does
+        assert _output(client, "print(gc.isenabled())").strip() == "True"
