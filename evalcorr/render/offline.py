@@ -68,33 +68,41 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
         targets = crossref.number_targets((page.source, page.number, ast["blocks"]) for page, _, ast in parsed)
 
         start = time.perf_counter()
+        # The PDF's Typst needs only the parsed pages and their numbers: it is written while the site's
+        # last pages go through pandoc (both threads mostly wait on pandoc).
+        typst = writers.submit(_typst_source, parsed, project, targets, site_dir, pandoc_cache)
         late = {index: writers.submit(page_html, ast, page, project, targets, cache=pandoc_cache)
                 for index, (page, _, ast) in enumerate(parsed) if index not in early}
         bodies = [(early.get(index) or late[index]).result() for index in range(len(parsed))]
-    site_pages = [SitePage(page, _title(page), str(meta.get("subtitle") or ""), str(meta.get("description") or ""),
-                           body) for (page, meta, _), body in zip(parsed, bodies)]
-    citation = report_citation(project.root, project.title, project.author)
-    write_site(site_pages, project, citation, site_dir)
-    copied = sum(len(copy_page_resources(site_page.html.body, site_page.page, project.root, site_dir))
-                 for site_page in site_pages)
-    log(f"site: {len(site_pages)} pages and {copied} linked files written in {time.perf_counter() - start:.1f} s")
+        site_pages = [SitePage(page, _title(page), str(meta.get("subtitle") or ""),
+                               str(meta.get("description") or ""), body)
+                      for (page, meta, _), body in zip(parsed, bodies)]
+        citation = report_citation(project.root, project.title, project.author)
+        write_site(site_pages, project, citation, site_dir)
+        copied = sum(len(copy_page_resources(site_page.html.body, site_page.page, project.root, site_dir))
+                     for site_page in site_pages)
+        log(f"site: {len(site_pages)} pages and {copied} linked files written in {time.perf_counter() - start:.1f} s")
+        text = typst.result()
 
-    start = time.perf_counter()
+    inputs = {"title": project.title, "subtitle": project.subtitle, "author": project.author,
+              "edition": _edition(project.root), "note": citation.text}
+    compiled = pdf.write_pdf(text, project, site_dir, site_dir / project.pdf_file, inputs, cache_dir=cache_dir / "pdf")
+    how = "compiled" if compiled else "unchanged: copied from the cache"
+    log(f"pdf: {project.pdf_file} written in {time.perf_counter() - start:.1f} s ({how})")
+    _remove_empty_dirs(site_dir)
+    pandoc_cache.sweep()
+
+
+def _typst_source(parsed: list, project: Project, targets, site_dir: Path, cache: PandocCache) -> str:
+    """The PDF's Typst source from the parsed pages (:func:`evalcorr.render.pdf.typst_source`)."""
     # In the PDF the landing page's first heading is its chapter heading (on the site the book's title
     # block comes first, and the heading stays in the text).
     chapters = [pdf.chapter_blocks({**ast, "blocks": _without_first_heading(ast["blocks"])}
                                    if page.title_from_heading and index == 0 else ast,
                                    page, _title(page), str(meta.get("subtitle") or ""), project, targets, site_dir)
                 for index, (page, meta, ast) in enumerate(parsed)]
-    pandoc_meta = {key: value for _, _, ast in parsed for key, value in ast["meta"].items()}
-    inputs = {"title": project.title, "subtitle": project.subtitle, "author": project.author,
-              "edition": _edition(project.root), "note": citation.text}
-    compiled = pdf.write_pdf(chapters, pandoc_meta, parsed[0][2]["pandoc-api-version"], project, site_dir,
-                             site_dir / project.pdf_file, inputs, cache=pandoc_cache, cache_dir=cache_dir / "pdf")
-    how = "compiled" if compiled else "unchanged: copied from the cache"
-    log(f"pdf: {project.pdf_file} written in {time.perf_counter() - start:.1f} s ({how})")
-    _remove_empty_dirs(site_dir)
-    pandoc_cache.sweep()
+    meta = {key: value for _, _, ast in parsed for key, value in ast["meta"].items()}
+    return pdf.typst_source(chapters, meta, parsed[0][2]["pandoc-api-version"], project, cache=cache)
 
 
 def _execute_pages(project: Project, order: list[int], pool, run, log, on_parsed) -> list:

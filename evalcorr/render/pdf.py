@@ -124,34 +124,38 @@ def _width_pt(path: Path) -> float:
     return float(match.group(1)) * _UNITS_PT[match.group(2)]
 
 
-def write_pdf(chapters: list[list], meta: dict, api_version: list, project: Project, site_dir: Path,
-              output: Path, inputs: dict[str, str], *, cache: PandocCache | None = None,
-              cache_dir: Path | None = None) -> bool:
-    """Write the PDF of all `chapters` (from :func:`chapter_blocks`) to `output`; True when it was
-    compiled, False when the PDF kept in `cache_dir` was copied.
+def typst_source(chapters: list[list], meta: dict, api_version: list, project: Project,
+                 cache: PandocCache | None = None) -> str:
+    """The Typst source of the whole report: the template, then every chapter (from :func:`chapter_blocks`,
+    in report order) with its citations formatted (:func:`_with_citations`).
 
-    Parameters
-    ----------
-    chapters
-        Blocks of every page, in report order.
-    meta, api_version
-        Pandoc metadata for citeproc (e.g. ``nocite`` of the references page) and AST version.
-    site_dir
-        The site being built: figure paths are relative to it.
-    inputs
-        Title-page fields for the template: title, subtitle, author, edition, note.
-    cache
-        Pandoc outputs kept between renders (:class:`evalcorr.render.pandoc.PandocCache`).
-    cache_dir
-        Where the last PDF is kept with the key of its inputs (:func:`pdf_key`); a render whose Typst
-        source and figures are unchanged copies it instead of compiling. None always compiles.
+    ``meta`` and ``api_version`` are the pandoc metadata for citeproc (e.g. ``nocite`` of the references
+    page) and the AST version; ``cache`` keeps pandoc outputs between renders
+    (:class:`evalcorr.render.pandoc.PandocCache`).
     """
     what = f"the PDF {project.pdf_file}"
     chapters = _with_citations(chapters, meta, api_version, project, what, cache)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:    # one pandoc process per chapter
         parts = pool.map(lambda blocks: _chapter_typst(blocks, api_version, what, cache), chapters)
         body = "\n\n".join(part.rstrip("\n") for part in parts) + "\n"
-    text = TEMPLATE.read_text() + "\n" + body
+    return TEMPLATE.read_text() + "\n" + body
+
+
+def write_pdf(text: str, project: Project, site_dir: Path, output: Path, inputs: dict[str, str], *,
+              cache_dir: Path | None = None) -> bool:
+    """Compile the Typst source `text` (:func:`typst_source`) to `output`; True when it was compiled, False
+    when the PDF kept in `cache_dir` was copied.
+
+    Parameters
+    ----------
+    site_dir
+        The site being built: figure paths are relative to it.
+    inputs
+        Title-page fields for the template: title, subtitle, author, edition, note.
+    cache_dir
+        Where the last PDF is kept with the key of its inputs (:func:`pdf_key`); a render whose Typst
+        source and figures are unchanged copies it instead of compiling. None always compiles.
+    """
     if cache_dir is not None:
         key = pdf_key(text, site_dir, inputs)
         kept, kept_key = cache_dir / project.pdf_file, cache_dir / f"{project.pdf_file}.key"
