@@ -128,11 +128,11 @@ class CellLabels(Text):
         self._x, self._y, self._text = 0, 0, ""
 
 
-def annotate_cells(ax, texts: np.ndarray, colors, *, fontsize: float) -> CellLabels:
-    """Label the cells of an image-drawn matrix on ``ax``: ``texts`` (rows x columns, "" for none) in
+def annotate_cells(ax, texts, colors, *, fontsize: float) -> CellLabels:
+    """Label the cells of an image-drawn matrix on ``ax``: ``texts`` row by row ("" for none) in
     ``colors`` (the same shape). Returns the :class:`CellLabels` artist."""
-    rows, columns = np.nonzero(np.asarray(texts, dtype=object) != "")
-    labels = CellLabels([(j, i, texts[i][j], colors[i][j]) for i, j in zip(rows, columns)], fontsize=fontsize)
+    labels = CellLabels([(j, i, text, colors[i][j]) for i, row in enumerate(texts) for j, text in enumerate(row)],
+                        fontsize=fontsize)
     ax.add_artist(labels)
     return labels
 

@@ -130,7 +130,8 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
     if mark is not None:
         hatch_cells(ax, mark.reindex(index=matrix.index, columns=matrix.columns).fillna(False).to_numpy(bool))
     colours = cmap(norm(values))        # every cell's colour at once, not one call per annotation
-    annotate_cells(ax, np.reshape(np.array(texts, dtype=object), values.shape),
+    rows, columns = values.shape
+    annotate_cells(ax, [texts[i * columns:(i + 1) * columns] for i in range(rows)],
                    [[_text_color(colour) for colour in row] for row in colours], fontsize=fontsize)
     if title:
         ax.set_title(title)
