@@ -29,11 +29,11 @@ What a kernel has of its own, as in a new process: the working directory, enviro
 state (reseeded; Python's ``random`` reseeds itself after a fork) and the exit handlers run at its end.
 What it shares with the server by construction: the objects the imports made, set aside from the cyclic
 garbage collector once they are done (``gc.freeze``: a kernel's full collections walk only what the
-kernel made); the hash seed, BLAS thread counts and pydevd's flags,
-read when a process starts or a module is imported. The server is started with the kernel spec's values
-of them and refuses to fork a kernel whose environment asks for others (:data:`FIXED_AT_START`). Also
-read at import, so from the directory the render was started in rather than the page's: a
-``matplotlibrc`` file in the working directory.
+kernel made); the hash seed, BLAS thread counts, malloc's settings, NumPy's use of huge pages and
+pydevd's flags, read when a process starts or a module is imported. The server is started with the
+kernel spec's values of them and refuses to fork a kernel whose environment asks for others
+(:data:`FIXED_AT_START`). Also read at import, so from the directory the render was started in rather
+than the page's: a ``matplotlibrc`` file in the working directory.
 """
 
 from __future__ import annotations
@@ -58,10 +58,10 @@ PRELOAD = ("IPython", "ipykernel.kernelapp", "ipykernel.debugger", "numpy", "pan
            "matplotlib.pyplot", "scipy.stats", "scipy.optimize", "scipy.cluster.hierarchy")
 # evalcorr's layers that pages import from (every module of each).
 PRELOAD_PACKAGES = ("evalcorr.data", "evalcorr.stats", "evalcorr.figures", "evalcorr.text", "evalcorr.site")
-# Read when the process starts (the interpreter, BLAS) or when a preloaded module is imported (the
-# debugger's pydevd): a kernel must ask for what the server was started with.
+# Read when the process starts (the interpreter, BLAS, glibc's malloc) or when a preloaded module is
+# imported (NumPy, the debugger's pydevd): a kernel must ask for what the server was started with.
 FIXED_AT_START = ("PYTHONHASHSEED", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                  "PYDEVD_DISABLE_FILE_VALIDATION")
+                  "PYDEVD_DISABLE_FILE_VALIDATION", "GLIBC_TUNABLES", "NUMPY_MADVISE_HUGEPAGE")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 

@@ -24,7 +24,12 @@ pytestmark = pytest.mark.skipif(not forkserver.supported(), reason="no fork on t
 
 # What a page could see of the process it runs in.
 PROBE = """
-import json, os, sys, matplotlib
+import json, os, resource, sys, matplotlib, numpy
+def faults_refilling_freed_memory():   # page faults of a 40 MB array made again after one was freed
+    numpy.ones(5_000_000)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    numpy.ones(5_000_000)
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
 def open_files():      # the kind of every open file descriptor ("socket", "pipe", a path, ...)
     for fd in os.listdir("/proc/self/fd"):
         try:
@@ -36,9 +41,12 @@ print(json.dumps({
     "hashseed": os.environ.get("PYTHONHASHSEED"), "hash": hash("evalcorr"),
     "blas": os.environ.get("OPENBLAS_NUM_THREADS"), "parent": os.environ.get("JPY_PARENT_PID"),
     "fds": sorted(open_files()),
+    "huge_pages": numpy._core.multiarray._get_madvise_hugepage(),
+    "memory_reused": faults_refilling_freed_memory() < 1_000,
     "backend": matplotlib.get_backend(), "figures": len(__import__("matplotlib.pyplot").pyplot.get_fignums()),
     "user_names": sorted(k for k in globals() if not k.startswith("_") and k not in
-                         {"In", "Out", "exit", "quit", "open", "open_files", "get_ipython", "json", "os", "sys", "matplotlib"}),
+                         {"In", "Out", "exit", "quit", "open", "open_files", "get_ipython", "json", "os", "sys", "matplotlib",
+                          "numpy", "resource", "faults_refilling_freed_memory"}),
 }))
 """
 FIGURE = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nNone"
@@ -107,6 +115,9 @@ def test_a_forked_kernel_sees_what_a_new_kernel_process_sees(fresh_server, tmp_p
     assert seen["cwd"] == str(tmp_path.resolve()) and seen["hashseed"] == "0" and seen["blas"] == "1"
     assert seen["backend"] == "module://matplotlib_inline.backend_inline" and seen["figures"] == 0
     assert seen["user_names"] == [] and "" in seen["path"] and seen["path"][0] != ""
+    # freed arrays stay with the kernel's malloc (a 40 MB array is ~10,000 faults from the system), and
+    # NumPy does not ask for huge pages
+    assert seen["memory_reused"] and seen["huge_pages"] is False
     assert seen["parent"] == str(os.getpid())
     # a figure left open at the end of a cell is displayed once, as in any kernel
     assert figures == [["image/png", "text/plain"]]
