@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -50,7 +51,10 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     # soon as it is parsed, while other pages still execute (at the end one kernel often runs alone); the
     # others once every page is parsed. A page from the page cache is ready at once: writing it early
     # would only interleave its Python work with the other pages' (0.1-0.2 s slower on a warm render).
-    with ThreadPoolExecutor(max_workers=jobs) as pool, ThreadPoolExecutor(max_workers=jobs) as writers:
+    # `jobs` kernels at once; one thread more, so that the next page's kernel starts while pandoc parses
+    # the page just executed.
+    kernel_slots = threading.BoundedSemaphore(jobs)
+    with ThreadPoolExecutor(max_workers=jobs + 1) as pool, ThreadPoolExecutor(max_workers=jobs) as writers:
         early = {}
 
         def write_early(index: int, page: Page, ast: dict, executed: bool) -> None:
@@ -59,7 +63,7 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
                 early[index] = writers.submit(page_html, ast, page, project, own, cache=pandoc_cache)
 
         parsed = _execute_pages(project, order, pool, lambda page: _execute_and_parse(
-            page, project, site_dir, execute, log, pandoc_cache), log, write_early)
+            page, project, site_dir, execute, log, pandoc_cache, kernel_slots), log, write_early)
 
         keys = bib_keys(project.bibliography)
         for page, _, ast in parsed:
@@ -183,14 +187,17 @@ def longest_first(last_seconds: list[float]) -> list[int]:
     return sorted(range(len(last_seconds)), key=lambda i: -last_seconds[i])
 
 
-def _execute_and_parse(page: Page, project: Project, site_dir: Path, execute, log, pandoc_cache=None):
-    """Run one page's cells (own kernel) and parse the result: ``(page, meta, ast, how, seconds)``."""
+def _execute_and_parse(page: Page, project: Project, site_dir: Path, execute, log, pandoc_cache,
+                       kernel_slots: threading.Semaphore):
+    """Run one page's cells (own kernel, holding one of `kernel_slots`) and parse the result:
+    ``(page, meta, ast, how, seconds)``."""
     start = time.perf_counter()
     figures_dir = site_dir / page.files_dir
     figures_dir.mkdir(parents=True, exist_ok=True)
-    executed = execute(project.root / page.source, project_root=project.root, figures_dir=figures_dir,
-                       defaults={"execute": project.execute}, link_base=site_dir, log=log,
-                       figure=project.figure, execute_dir=project.execute_dir)
+    with kernel_slots:
+        executed = execute(project.root / page.source, project_root=project.root, figures_dir=figures_dir,
+                           defaults={"execute": project.execute}, link_base=site_dir, log=log,
+                           figure=project.figure, execute_dir=project.execute_dir)
     meta = dict(executed.meta or {})
     ast = _parse(executed.markdown, meta, page, landing=page is project.pages[0], log=log, cache=pandoc_cache)
     if page.title_from_heading and page is not project.pages[0]:

@@ -116,3 +116,35 @@ def test_pages_read_from_the_page_cache_are_written_once_all_are_parsed(tmp_path
     assert any("from the page cache" in line for line in lines)
     assert events[0] == ("parsed", "every page") and len(events) == 4
     assert "One more sentence of prose." in (root / "_site" / "chapters" / "results.html").read_text()
+
+
+def test_the_next_page_executes_while_the_last_one_is_parsed_and_kernels_stay_within_the_jobs(tmp_path, monkeypatch):
+    """With one kernel at a time, the chapter's execution starts while pandoc still parses the landing
+    page; the landing page's parse waits for it (and would time out if it came after the parse)."""
+    monkeypatch.setenv("EVALCORR_RENDER_JOBS", "1")
+    root = write_fixture_project(tmp_path / "project")
+    chapter_started, lock = threading.Event(), threading.Lock()
+    running, most_running, waited = [0], [0], []
+    parse = offline._parse
+
+    def execute(source, **kwargs):
+        with lock:
+            running[0] += 1
+            most_running[0] = max(most_running[0], running[0])
+        if source.name == "results.qmd":
+            chapter_started.set()
+        try:
+            return execute_page(source, **kwargs)
+        finally:
+            with lock:
+                running[0] -= 1
+
+    def parse_page(markdown, meta, page, **kwargs):
+        if page.source == "index.qmd":
+            waited.append(chapter_started.wait(timeout=30))
+        return parse(markdown, meta, page, **kwargs)
+
+    monkeypatch.setattr(offline, "_parse", parse_page)
+    render_project(root, renderer="offline", log=lambda line: None, execute=execute)
+    assert waited == [True]
+    assert most_running == [1]
