@@ -195,12 +195,18 @@ def _with_citations(chapters: list[list], meta: dict, api_version: list, project
     the same works, and the bibliography is printed where the references chapter puts its ``#refs`` div.
     A report without that div gets an empty one at its end, so that its citations still link to the
     bibliography, and a filter run after citeproc (:data:`DROP_BIBLIOGRAPHY`) drops the list printed
-    there. One run instead of one per chapter: citeproc reads the style and the bibliography once.
+    there. One run instead of one per chapter: citeproc reads the style and the bibliography once. It
+    is given each chapter's citations alone, in order (a chapter that lists the references goes whole),
+    and the formatted citations are put back in their places: the same output, without passing the
+    whole report through pandoc, and a prose edit that changes no citation reuses the last run.
     """
-    listed = any(lists_references(blocks) for blocks in chapters)
-    if project.bibliography is None or not (listed or any(find_all(blocks, {"Cite"}) for blocks in chapters)):
+    listing = [lists_references(blocks) for blocks in chapters]
+    cites = [find_all(blocks, {"Cite"}) for blocks in chapters]
+    if project.bibliography is None or not (any(listing) or any(cites)):
         return chapters
-    blocks = [element("Div", [attr(classes=[CHAPTER_CLASS]), chapter]) for chapter in chapters]
+    blocks = [element("Div", [attr(classes=[CHAPTER_CLASS]), chapter if lists else [element("Para", found)]])
+              for chapter, lists, found in zip(chapters, listing, cites)]
+    listed = any(listing)
     args = ["-M", "link-citations=true", *citeproc_args(project)]
     if not listed:
         blocks.append(element("Div", [attr("refs"), []]))
@@ -211,7 +217,14 @@ def _with_citations(chapters: list[list], meta: dict, api_version: list, project
                  if block["t"] == "Div" and CHAPTER_CLASS in block["c"][0][1]]
     if len(formatted) != len(chapters):
         raise RenderError(f"{what}: citeproc returned {len(formatted)} chapters of {len(chapters)}")
-    return formatted
+    return [done if lists else _replace_citations(chapter, find_all(done, {"Cite"}))
+            for chapter, lists, done in zip(chapters, listing, formatted)]
+
+
+def _replace_citations(blocks: list, formatted: list[dict]) -> list:
+    """`blocks` with their citations, in document order, replaced by `formatted`."""
+    replacements = iter(formatted)
+    return walk(blocks, lambda item: next(replacements) if item["t"] == "Cite" else None)
 
 
 def _chapter_typst(blocks: list, api_version: list, what: str, cache: PandocCache | None) -> str:

@@ -63,16 +63,15 @@ def test_renders_do_only_what_their_inputs_changed(tmp_path, monkeypatch, pandoc
     assert pandoc_runs == [] and _files(site) == first
     assert any("nothing changed" in line for line in log)
 
-    # Prose of one page edited: that page is parsed, written as HTML and converted for the PDF again
-    # (the report's citations are formatted again, once); its cells are not run again (no kernel), and
-    # every other page is reused.
+    # Prose of one page edited: that page is parsed, written as HTML and converted for the PDF again;
+    # its cells are not run again (no kernel), and every other page is reused. The report's citations
+    # did not change, so citeproc's output is reused too.
     page = root / "chapters" / "results.qmd"
     page.write_text(RESULTS.replace("Each point is one size.", "Each point is one model size."))
     log.clear()
     render_project(root, renderer="offline", log=log.append)
     assert sorted(pandoc_runs) == [("chapters/results.qmd", "html5"), ("chapters/results.qmd", "json"),
-                                   ("the PDF fixture-report.pdf", "typst-citations"),
-                                   ("the PDF fixture-report.pdf (citations)", "json")]
+                                   ("the PDF fixture-report.pdf", "typst-citations")]
     assert "Each point is one model size." in (site / "chapters" / "results.html").read_text()
     assert any("(compiled)" in line for line in log)
     edited = _files(site)
@@ -116,8 +115,11 @@ def _typst_parts(chapters, meta, api, project, pandoc_runs):
 def test_the_pdf_typst_of_each_chapter_is_that_of_the_whole_document(tmp_path, monkeypatch):
     project = load_project(write_fixture_project(tmp_path / "project"))
     chapters = [markdown_to_ast(text, what="t")["blocks"] for text in (
-        "# One\n\nAs @doe2020scaling found, and as [@poe2019tables, p. 3] agrees.\n",
+        "# One\n\nAs @doe2020scaling found, and as [@poe2019tables, p. 3] agrees.^[See [-@doe2020scaling].]\n\n"
+        "::: {.callout-note}\nBoth [see @doe2020scaling; @poe2019tables, ch. 2].\n:::\n\n"
+        "| a |\n|---|\n| @poe2019tables |\n\n: Table after [@doe2020scaling]\n",
         "# Two\n\nNo citation here.\n",
+        "# Three\n\nAgain @doe2020scaling, once more [@doe2020scaling].\n",
         "# References\n\n::: {#refs}\n:::\n")]
     meta = {"nocite": markdown_to_ast("---\nnocite: '@*'\n---\n", what="t")["meta"]["nocite"]}
     api = markdown_to_ast("x", what="t")["pandoc-api-version"]
@@ -129,10 +131,10 @@ def test_the_pdf_typst_of_each_chapter_is_that_of_the_whole_document(tmp_path, m
     monkeypatch.setattr(pandoc, "run_pandoc", lambda args, text, **kw: runs.append(args) or real(args, text, **kw))
     parts = _typst_parts(chapters, meta, api, project, runs)
     assert "\n\n".join(part.rstrip("\n") for part in parts) + "\n" == whole
-    assert "#link(<ref-doe2020scaling>)" in parts[0] and "Poe, Edgar" in parts[2] and "Poe, Edgar" not in parts[0]
+    assert "#link(<ref-doe2020scaling>)" in parts[0] and "Poe, Edgar" in parts[3] and "Poe, Edgar" not in parts[0]
 
     # Without a references chapter the citations are formatted and linked, and no list is printed.
-    without = _typst_parts(chapters[:2], {}, api, project, runs)
+    without = _typst_parts(chapters[:3], {}, api, project, runs)
     assert "#link(<ref-doe2020scaling>)" in without[0] and "Doe" in without[0]
     assert not any("Poe, Edgar" in part or "<refs>" in part for part in without)
     assert without[1] == parts[1]
