@@ -202,11 +202,11 @@ def _with_citations(chapters: list[list], meta: dict, api_version: list, project
     """
     listing = [lists_references(blocks) for blocks in chapters]
     cites = [find_all(blocks, {"Cite"}) for blocks in chapters]
-    if project.bibliography is None or not (any(listing) or any(cites)):
+    listed = any(listing)
+    if project.bibliography is None or not (listed or any(cites)):
         return chapters
     blocks = [element("Div", [attr(classes=[CHAPTER_CLASS]), chapter if lists else [element("Para", found)]])
               for chapter, lists, found in zip(chapters, listing, cites)]
-    listed = any(listing)
     args = ["-M", "link-citations=true", *citeproc_args(project)]
     if not listed:
         blocks.append(element("Div", [attr("refs"), []]))
@@ -217,12 +217,16 @@ def _with_citations(chapters: list[list], meta: dict, api_version: list, project
                  if block["t"] == "Div" and CHAPTER_CLASS in block["c"][0][1]]
     if len(formatted) != len(chapters):
         raise RenderError(f"{what}: citeproc returned {len(formatted)} chapters of {len(chapters)}")
-    return [done if lists else _replace_citations(chapter, find_all(done, {"Cite"}))
-            for chapter, lists, done in zip(chapters, listing, formatted)]
+    return [done if lists else _replace_citations(chapter, found, find_all(done, {"Cite"}), what)
+            for chapter, lists, found, done in zip(chapters, listing, cites, formatted)]
 
 
-def _replace_citations(blocks: list, formatted: list[dict]) -> list:
-    """`blocks` with their citations, in document order, replaced by `formatted`."""
+def _replace_citations(blocks: list, cites: list[dict], formatted: list[dict], what: str) -> list:
+    """`blocks` with their citations `cites` (in document order) replaced by `formatted`."""
+    if len(formatted) != len(cites):
+        raise RenderError(f"{what}: citeproc returned {len(formatted)} citations of {len(cites)}")
+    if not cites:
+        return blocks
     replacements = iter(formatted)
     return walk(blocks, lambda item: next(replacements) if item["t"] == "Cite" else None)
 
