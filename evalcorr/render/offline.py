@@ -191,10 +191,10 @@ def _execute_and_parse(page: Page, project: Project, site_dir: Path, execute, lo
                        kernel_slots: threading.Semaphore):
     """Run one page's cells (own kernel, holding one of `kernel_slots`) and parse the result:
     ``(page, meta, ast, how, seconds)``."""
-    start = time.perf_counter()
     figures_dir = site_dir / page.files_dir
     figures_dir.mkdir(parents=True, exist_ok=True)
     with kernel_slots:
+        start = time.perf_counter()       # the page's own time, not its wait for a kernel
         executed = execute(project.root / page.source, project_root=project.root, figures_dir=figures_dir,
                            defaults={"execute": project.execute}, link_base=site_dir, log=log,
                            figure=project.figure, execute_dir=project.execute_dir)

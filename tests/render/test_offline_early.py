@@ -148,3 +148,20 @@ def test_the_next_page_executes_while_the_last_one_is_parsed_and_kernels_stay_wi
     render_project(root, renderer="offline", log=lambda line: None, execute=execute)
     assert waited == [True]
     assert most_running == [1]
+
+
+def test_a_page_logs_its_own_time_not_its_wait_for_a_kernel(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALCORR_RENDER_JOBS", "1")
+    root = write_fixture_project(tmp_path / "project")
+
+    def execute(source, **kwargs):
+        if source.name == "index.qmd":
+            time.sleep(3)                   # the chapter waits for this kernel slot
+        return execute_page(source, **kwargs)
+
+    lines = []
+    render_project(root, renderer="offline", log=lines.append, execute=execute)
+    logged = {line.split("] ")[1].split(":")[0]: float(line.split(" in ")[1].split(" s")[0])
+              for line in lines if line.startswith("[")}
+    assert logged["index.qmd"] >= 3
+    assert logged["chapters/results.qmd"] < 3
