@@ -388,6 +388,7 @@ class _PageRun:
     def _user_expressions(self, parts: list[InlineExpr]) -> list[dict]:
         """The display data of each inline expression of one Markdown block, evaluated in order as Jupyter
         user expressions (as Quarto does), all in one request: no cell runs between them."""
+        from jupyter_core.utils import run_sync
         from nbclient.exceptions import CellTimeoutError
 
         if not parts:
@@ -397,6 +398,10 @@ class _PageRun:
                             user_expressions={str(i): part.expr for i, part in enumerate(parts)})
         try:
             reply = self._client.wait_for_reply(msg_id)
+            # as nbclient does for a cell: the request is done when the kernel is idle again (the page's
+            # shutdown must not find it still busy with it)
+            if not run_sync(kc.wait_for_idle)(msg_id, self._client.timeout):
+                raise CellTimeoutError
         except CellTimeoutError:
             where = ", ".join(f"`{{python}} {part.expr}` (line {part.line})" for part in parts)
             raise RenderError(f"{self.name}: the inline expressions {where} did not finish within the time "

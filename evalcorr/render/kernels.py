@@ -191,6 +191,10 @@ class PageKernelManager(AsyncKernelManager):
         await super()._async_wait(pollinterval=min(pollinterval, self.SHUTDOWN_POLL_SECONDS))
 
 
+def _is_idle(message: dict) -> bool:
+    return message["msg_type"] == "status" and message["content"].get("execution_state") == "idle"
+
+
 class PageKernelClient(AsyncKernelClient):
     """jupyter_client's kernel client, ready as soon as the kernel has answered on both channels.
 
@@ -211,9 +215,7 @@ class PageKernelClient(AsyncKernelClient):
                                             lambda m: m["msg_type"] == "kernel_info_reply")
             if reply is not None:
                 self._handle_kernel_info_reply(reply)
-                idle = await self._message_for(self.iopub_channel, msg_id, patience,
-                                               lambda m: m["msg_type"] == "status"
-                                               and m["content"].get("execution_state") == "idle")
+                idle = await self._message_for(self.iopub_channel, msg_id, patience, _is_idle)
                 if idle is not None:
                     return
                 patience = min(2 * patience, 1.0)
@@ -223,14 +225,24 @@ class PageKernelClient(AsyncKernelClient):
 
     wait_for_ready = _async_wait_for_ready      # the name nbclient calls (bound to the base's method)
 
+    async def wait_for_idle(self, msg_id: str, timeout: float | None) -> bool:
+        """Wait until the kernel has finished handling request ``msg_id``: its ``idle`` status on IOPub.
+
+        The reply comes earlier, while the kernel's handler still runs with Ctrl-C raising in it. A
+        page's shutdown interrupts the kernel before killing it: landing in the handler, the interrupt
+        makes the kernel log "KeyboardInterrupt caught in kernel" into the render's output. False if the
+        status has not come within ``timeout`` seconds (None: no limit).
+        """
+        return await self._message_for(self.iopub_channel, msg_id, timeout, _is_idle) is not None
+
     @staticmethod
-    async def _message_for(channel, msg_id: str, wait: float, wanted) -> dict | None:
+    async def _message_for(channel, msg_id: str, wait: float | None, wanted) -> dict | None:
         """The first message on ``channel`` answering ``msg_id`` that is ``wanted``, or None after
-        ``wait`` seconds without one (messages answering other requests are dropped)."""
-        until = time.monotonic() + wait
-        while (left := until - time.monotonic()) > 0:
+        ``wait`` seconds without one (None: no limit; messages answering other requests are dropped)."""
+        until = None if wait is None else time.monotonic() + wait
+        while until is None or (left := until - time.monotonic()) > 0:
             try:
-                message = await channel.get_msg(timeout=left)
+                message = await channel.get_msg(timeout=None if until is None else left)
             except Empty:
                 return None
             if message["parent_header"].get("msg_id") == msg_id and wanted(message):

@@ -369,6 +369,27 @@ def test_inline_expressions_of_a_block_run_in_order_between_the_cells_around_the
     assert "A 1, b ab." in page.markdown and r"C a\-b\-cell." in page.markdown
 
 
+def test_a_page_ending_in_inline_expressions_waits_until_the_kernel_is_done_with_them(tmp_path_factory):
+    """The kernel replies to a request before its handler returns; here the handler then lingers for
+    0.5 s and leaves a mark. The page's shutdown (an interrupt, then a kill) must wait for the kernel's
+    idle status: a kernel stopped earlier leaves no mark, and one interrupted in the handler logs
+    "KeyboardInterrupt caught in kernel" into the render's output."""
+    root = _project(tmp_path_factory, "inline-last", "")
+    mark = root / "handled"
+    page_file = root / "chapters" / "page.qmd"
+    page_file.write_text(
+        "```{python}\n#| include: false\nimport inspect, time\n_kernel = get_ipython().kernel\n"
+        "_handle = _kernel.shell_handlers['execute_request']\n"
+        "async def _lingering(*args):\n    result = _handle(*args)\n"
+        "    if inspect.isawaitable(result):\n        await result\n    time.sleep(0.5)\n"
+        f"    open({str(mark)!r}, 'a').write('done')\n"
+        "_kernel.shell_handlers['execute_request'] = _lingering\n```\n\n"
+        "Last `{python} 6 * 7`.\n")
+    page = execute_page(page_file, project_root=root, figures_dir=root / "figs", cache=False, log=lambda _: None)
+    assert "Last 42." in page.markdown
+    assert mark.read_text() == "done"
+
+
 def test_the_first_failing_inline_expression_of_a_block_is_named(tmp_path_factory):
     root = _project(tmp_path_factory, "inline-two", "Fine `{python} 1 + 1`, then `{python} 1 / 0` and "
                                                     "`{python} undefined_name`.\n")
