@@ -184,7 +184,7 @@ def write_pdf(text: str, project: Project, site_dir: Path, output: Path, inputs:
     return True
 
 
-CHAPTER_CLASS = "evalcorr-chapter"     # wraps each chapter while citeproc formats the whole report
+CHAPTER_CLASS = "evalcorr-chapter"     # wraps each chapter's citations in the one citeproc run
 
 
 def _with_citations(chapters: list[list], meta: dict, api_version: list, project: Project, what: str,
