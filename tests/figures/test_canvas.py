@@ -1,9 +1,14 @@
-"""The report's SVG canvas: the same SVG as matplotlib's own, with each font's line metrics read once."""
+"""The report's SVG canvas: matplotlib's drawing, made once for a tight SVG, with each font's line metrics
+read once."""
 
 import io
+import re
 
+import matplotlib as mpl
 import numpy as np
 import pytest
+import typst
+from PIL import Image
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
 
@@ -38,27 +43,101 @@ def _svg(fig: Figure, **kwargs) -> bytes:
     return buffer.getvalue()
 
 
+def _full_size_svg(fig: Figure, **kwargs) -> bytes:
+    """matplotlib's SVG of the whole figure (no tight bounding box)."""
+    buffer = io.BytesIO()
+    with mpl.rc_context({"savefig.bbox": "standard"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None}, **kwargs)
+    return buffer.getvalue()
+
+
+SVG_ELEMENT = re.compile(rb"<svg\b[^>]*>")
+
+
+def _without_svg_element(svg: bytes) -> bytes:
+    return SVG_ELEMENT.sub(b"", svg, count=1)
+
+
+def _attribute(svg: bytes, name: str) -> bytes:
+    return re.search(rb"\s" + name.encode() + rb'="([^"]*)"', SVG_ELEMENT.search(svg).group()).group(1)
+
+
+def _pixels(svg: bytes, tmp_path) -> np.ndarray:
+    """The SVG as Typst draws it into the PDF, rasterised at 150 pixels per inch (RGB, 0-255)."""
+    (tmp_path / "figure.svg").write_bytes(svg)
+    (tmp_path / "page.typ").write_text('#set page(width: auto, height: auto, margin: 0pt)\n#image("figure.svg")\n')
+    png = typst.compile(str(tmp_path / "page.typ"), format="png", ppi=150)
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+
 @pytest.mark.parametrize("layout", [None, "tight", "constrained"])
-def test_the_svg_is_matplotlibs_own_to_the_byte(layout):
+def test_a_tight_svg_is_matplotlibs_full_drawing_shown_through_matplotlibs_tight_box(layout, tmp_path):
     use_house_style()
     engine = "constrained" if layout == "constrained" else None
-    house = _text_heavy(new_figure(figsize=(7, 3), layout=engine), layout)
-    plain = _text_heavy(Figure(figsize=(7, 3), layout=engine), layout)
+    house, plain, whole = (_text_heavy(make(figsize=(7, 3), layout=engine), layout)
+                           for make in (new_figure, Figure, Figure))
     assert isinstance(house.canvas, HouseCanvas) and type(plain.canvas) is FigureCanvasBase
-    ours, theirs = _svg(house), _svg(plain)
-    assert ours.startswith(b"<?xml") and b"<svg" in ours
-    assert ours == theirs
+    ours, theirs, full = _svg(house), _svg(plain), _full_size_svg(whole)
+    assert ours.startswith(b"<?xml") and ours != theirs
+    # the drawing is matplotlib's drawing of the whole figure, to the byte ...
+    assert _without_svg_element(ours) == _without_svg_element(full)
+    # ... in the tight box's size, to the byte, and seen from the box's corner
+    for name in ("width", "height"):
+        assert _attribute(ours, name) == _attribute(theirs, name) != _attribute(full, name)
+    left, top = (float(v) for v in _attribute(ours, "viewBox").split()[:2])
+    assert (left, top) != (0, 0)
+    # so the image is matplotlib's tight one: the two differ only where matplotlib snaps a line or an edge
+    # to whole points, counted from the file's corner (a shift of a fraction of a point)
+    a, b = _pixels(ours, tmp_path), _pixels(theirs, tmp_path)
+    assert a.shape == b.shape
+    differ = np.abs(a - b).max(axis=2) > 64
+    assert np.abs(a - b).mean() < 1.0 and differ.mean() < 0.005
 
 
-def test_the_svg_is_matplotlibs_own_at_another_dpi_with_a_rasterized_part():
+def test_a_drawing_cropped_at_the_wrong_corner_is_seen_by_the_pixel_comparison(tmp_path):
+    use_house_style()
+    ours, theirs = _svg(_text_heavy(new_figure(figsize=(7, 3)), None)), _svg(_text_heavy(Figure(figsize=(7, 3)), None))
+    width, height = (_attribute(ours, name).decode().removesuffix("pt") for name in ("width", "height"))
+    at_origin = ours.replace(b'viewBox="' + _attribute(ours, "viewBox") + b'"', f'viewBox="0 0 {width} {height}"'.encode())
+    a, b = _pixels(at_origin, tmp_path), _pixels(theirs, tmp_path)
+    assert np.abs(a - b).mean() > 5 and (np.abs(a - b).max(axis=2) > 64).mean() > 0.02
+
+
+def test_a_tight_svg_is_drawn_once(monkeypatch):
+    draws = []
+    draw = Figure.draw
+    monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(self) or draw(self, renderer))
+    use_house_style()
+    for make in (new_figure, Figure):
+        _svg(_text_heavy(make(figsize=(7, 3), layout="constrained"), "constrained"))
+        draws.append(None)
+    ours, theirs = " ".join("|" if d is None else "draw" for d in draws).split("|")[:2]
+    assert ours.split() == ["draw"] and theirs.split() == ["draw", "draw"]
+
+
+def test_a_rasterized_part_at_another_dpi_is_drawn_as_matplotlib_draws_it():
     use_house_style()
     figures = []
     for fig in (new_figure(figsize=(7, 3), layout="constrained"), Figure(figsize=(7, 3), layout="constrained")):
         _text_heavy(fig, "constrained").axes[1].plot(range(20), rasterized=True)
         figures.append(fig)
-    ours, theirs = (_svg(fig, dpi=300, facecolor="#f0f0f0") for fig in figures)
+    ours = _svg(figures[0], dpi=300, facecolor="#f0f0f0")
+    full = _full_size_svg(figures[1], dpi=300, facecolor="#f0f0f0")
     assert b"<image" in ours        # the rasterized line is embedded as an image
-    assert ours == theirs
+    assert _without_svg_element(ours) == _without_svg_element(full)
+
+
+@pytest.mark.parametrize("options", [{"bbox_inches": "tight", "pad_inches": "layout"}, {"bbox_inches": None}])
+def test_other_svgs_are_matplotlibs_own_to_the_byte(options):
+    """Without the tight box, or with the layout's padding, the save is matplotlib's."""
+    use_house_style()
+    svgs = []
+    for fig in (new_figure(figsize=(7, 3), layout="constrained"), Figure(figsize=(7, 3), layout="constrained")):
+        buffer = io.BytesIO()
+        with mpl.rc_context({"savefig.bbox": "standard"}):
+            _text_heavy(fig, "constrained").savefig(buffer, format="svg", metadata={"Date": None}, **options)
+        svgs.append(buffer.getvalue())
+    assert svgs[0].startswith(b"<?xml") and svgs[0] == svgs[1]
 
 
 def test_text_measured_after_a_save_measures_as_on_matplotlibs_canvas():
@@ -68,10 +147,15 @@ def test_text_measured_after_a_save_measures_as_on_matplotlibs_canvas():
     for fig in (house, plain):
         _svg(fig)
     assert house.dpi == plain.dpi == 100
-    texts = [(fig._suptitle, fig.axes[1].title, fig.axes[1].xaxis.label, *fig.axes[0].get_yticklabels())
-             for fig in (house, plain)]
-    for ours, theirs in zip(*texts):
+    placed = [(fig._suptitle, fig.axes[1].title, *fig.axes[0].get_yticklabels(), *fig.axes[0].get_xticklabels(),
+               *fig.axes[0].texts) for fig in (house, plain)]
+    for ours, theirs in zip(*placed):
         assert ours.get_text() and ours.get_window_extent().bounds == theirs.get_window_extent().bounds
+    # An axis label is moved by each drawing, in pixels of that drawing's frame: the whole figure's
+    # here, the tight box's in matplotlib's last drawing. Its size is the same.
+    labels = [(fig.axes[1].xaxis.label, fig.axes[0].yaxis.label) for fig in (house, plain)]
+    for ours, theirs in zip(*labels):
+        assert tuple(ours.get_window_extent().size) == tuple(theirs.get_window_extent().size)
 
 
 def test_each_font_is_read_once_per_renderer_although_text_is_laid_out_many_times(monkeypatch):
