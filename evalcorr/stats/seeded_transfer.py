@@ -39,11 +39,15 @@ import pandas as pd
 
 from evalcorr.data.item_outcomes import ItemOutcomes
 from evalcorr.stats import ground_truth as gt
-from evalcorr.stats.resampling import percentile_interval
+from evalcorr.stats.resampling import percentile_interval, resample_counts
 from evalcorr.stats.seed_means import STAGES, SeededTransferError
 from evalcorr.stats.transfer import similarity, similarity_values
 from evalcorr.stats.transfer_cells import (ACCURACY_VIEWS, CELL_VIEWS, IMPROVEMENT_VIEWS, _weighted_mean,
                                            comparison_row, improvement_value, task_resample_weights)
+
+# Item resamples counted per draw (:func:`_item_counts`): a draw's counts, 1,000 x 500 items, fit in cache.
+ITEM_DRAW = 1000
+
 
 @dataclass(frozen=True)
 class OutcomeCube:
@@ -179,11 +183,25 @@ def _pooled(outcomes: np.ndarray, seed_w: np.ndarray | None = None, item_w: list
 def _item_weights(counts: np.ndarray, n_items: int) -> list[np.ndarray]:
     """Each evaluated task's item weights for the products of :func:`_pooled`: ``[items, b]`` float32.
 
-    ``counts`` ``[b, B, items]`` are the multinomial draws. Dividing one task at a time, and once for
+    ``counts`` ``[b, B, items]`` are the resampled items' multiplicities. Dividing one task at a time, and once for
     all four stages, spares a float64 copy of every draw (80 MB for 2,000 replicates of 10 tasks x 500
     items); the weights are the same numbers.
     """
     return [(counts[:, j, :] / n_items).T.astype(np.float32) for j in range(counts.shape[1])]
+
+
+def _item_counts(rng: np.random.Generator, n_boot: int, n_tasks: int, n_items: int) -> np.ndarray:
+    """How often each item is drawn when a task's ``n_items`` items are resampled with replacement:
+    ``[n_boot, n_tasks, n_items]``, one resample per replicate and task.
+
+    The multinomial distribution, counted from uniform draws of items (:func:`resample_counts`) rather
+    than made by ``rng.multinomial``, which draws one binomial per item: 0.1 s instead of 0.4 s for
+    2,000 replicates of 10 tasks x 500 items. ``ITEM_DRAW`` resamples are counted at a time, so that
+    the counts being filled stay in the processor's cache.
+    """
+    items, size = np.arange(n_items), n_boot * n_tasks
+    counts = [resample_counts(items, n_items, min(ITEM_DRAW, size - first), rng) for first in range(0, size, ITEM_DRAW)]
+    return np.concatenate(counts).reshape(n_boot, n_tasks, n_items)
 
 
 def _accuracies(cube: OutcomeCube, seed_w=None, item_w=None) -> Accuracies:
@@ -201,7 +219,7 @@ def bootstrap(cube: OutcomeCube, n_boot: int = 2000, seed: int = 0) -> Replicate
     rng = np.random.default_rng(seed)
     s, k, i = cube.n_seeds, len(cube.tasks), cube.n_items
     seed_w = rng.multinomial(s, np.full(s, 1 / s), size=n_boot) / s
-    item_w = _item_weights(rng.multinomial(i, np.full(i, 1 / i), size=(n_boot, k)), i)
+    item_w = _item_weights(_item_counts(rng, n_boot, k, i), i)
     return Replicates(cube.models, cube.tasks, s, i, _accuracies(cube), _accuracies(cube, seed_w, item_w), seed)
 
 

@@ -89,12 +89,14 @@ def test_bootstrap_variance_matches_its_closed_form(planted):
 
 
 def test_each_replicate_is_the_weighted_mean_under_its_own_draws(planted):
-    """The replicates by hand: the same multinomial draws, weights per task, means in float64."""
+    """The replicates by hand: the same draws, weights per task, means in float64."""
     _, cube, reps = planted
     rng = np.random.default_rng(reps.seed)
     s, k, i = cube.n_seeds, len(cube.tasks), cube.n_items
     seed_w = rng.multinomial(s, np.full(s, 1 / s), size=reps.n_boot) / s
-    item_w = rng.multinomial(i, np.full(i, 1 / i), size=(reps.n_boot, k)) / i
+    # each task's items drawn uniformly with replacement, replicate by replicate, task by task
+    draws = rng.integers(0, i, size=(reps.n_boot * k, i)).reshape(reps.n_boot, k, i)
+    item_w = (draws[..., None] == np.arange(i)).sum(axis=2) / i
     for b in (0, 1, reps.n_boot - 1):
         # after[model, trained on A, evaluated on B, seed, item]: B's own item weights, A's do not matter
         expected = np.einsum("mabsi,s,bi->mab", cube.after.astype(float), seed_w[b], item_w[b])
