@@ -110,8 +110,11 @@ def parallel_analysis(wide: pd.DataFrame, n_iter: int = 100, quantile: float = 0
             size = min(per_batch, n_iter - start)
             x = rng.standard_normal((size, n, k))     # the same draws as one (n, k) data set at a time
             x -= x.mean(axis=1, keepdims=True)
-            x /= x.std(axis=1, ddof=1, keepdims=True)
-            corr = np.matmul(np.swapaxes(x, 1, 2), x) / (n - 1)
+            # the correlations from the cross-products, scaled by their diagonal: the same numbers as
+            # standardising the data first, without a pass over it for the standard deviations
+            cross = np.matmul(np.swapaxes(x, 1, 2), x)
+            scale = 1 / np.sqrt(np.diagonal(cross, axis1=1, axis2=2))
+            corr = cross * scale[:, :, None] * scale[:, None, :]
             random[start:start + size] = np.linalg.eigvalsh(corr)[:, ::-1]
     m = len(observed)
     threshold = np.quantile(random[:, :m], quantile, axis=0)

@@ -55,6 +55,17 @@ def test_parallel_analysis_on_pure_noise_keeps_no_factor_and_is_seeded():
         parallel_analysis(noise, quantile=95)
 
 
+def test_parallel_analysis_thresholds_are_those_of_each_random_data_set_in_turn():
+    """The batched eigenvalues against numpy's correlation matrix of one random data set at a time
+    (the same draws: each data set is the next n x k standard normals of the seed's stream)."""
+    noise = pd.DataFrame(np.random.default_rng(9).normal(size=(300, 12)))
+    result = parallel_analysis(noise, n_iter=40, quantile=0.9, seed=5)
+    rng = np.random.default_rng(5)
+    random = np.array([np.linalg.eigvalsh(np.corrcoef(rng.standard_normal((300, 12)).T))[::-1] for _ in range(40)])
+    assert np.allclose(result.table["random_mean"], random.mean(axis=0), rtol=0, atol=1e-12)
+    assert np.allclose(result.table["random_quantile"], np.quantile(random, 0.9, axis=0), rtol=0, atol=1e-12)
+
+
 def test_varimax_matches_sklearn_and_raises_the_criterion():
     raw = np.random.default_rng(2).normal(size=(12, 3))
     rotated, rotation = varimax(raw, tol=1e-6, max_iter=100)
