@@ -1,7 +1,7 @@
 """The canvas of every report figure: matplotlib's SVG writer, drawing a tight SVG once, with each font's
-line metrics read once.
+line metrics read once and each string's glyphs laid out once.
 
-Why it exists, twice over:
+Why it exists:
 
 - **One drawing for a tight bounding box.** Every figure of the report is saved with
   ``bbox_inches="tight"`` (the house style's, Quarto's and the inline backend's setting). matplotlib
@@ -19,13 +19,15 @@ Why it exists, twice over:
   descent and line gap from the font's tables, every time. matplotlib skips that lookup when the
   renderer supplies the three numbers (``_get_font_height_metrics``, the hook its PDF and PostScript
   renderers implement); the renderer here supplies them, read once per font by each renderer.
+- **Glyphs laid out once** (:class:`GlyphLayouts`): a string drawn again in the same font reuses its
+  glyph layout (the heatmaps repeat a few cell labels hundreds of times).
 
 Quarto and the offline renderer run the same kernel code, so they show the same image whichever
 draws it. Other formats (PNG, PDF), and SVGs saved without the tight box or with
 ``pad_inches="layout"``, use matplotlib's own saving. A figure read back from a pickle has
 matplotlib's plain canvas: matplotlib's SVG, without the saving.
 
-Remove the metrics part when matplotlib caches the metrics itself: the tests say whether the hook is
+Remove the metrics and layout parts when matplotlib caches them itself: the tests say whether they are
 used.
 """
 
@@ -35,6 +37,7 @@ import codecs
 import io
 import os
 import re
+from collections import OrderedDict
 from contextlib import ExitStack
 
 import matplotlib as mpl
@@ -44,6 +47,7 @@ from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG, _short_float_fmt
 from matplotlib.font_manager import fontManager, get_font
+from matplotlib.textpath import TextToPath
 
 # The SVG writer draws in points: the figure is at 72 dots per inch while it draws.
 SVG_DPI = 72
@@ -59,6 +63,7 @@ class FontMetricsRendererSVG(RendererSVG):
         super().__init__(*args, **kwargs)
         self._figure = figure
         self._height_metrics = {}
+        self._text2path = GlyphLayouts()
 
     def _get_font_height_metrics(self, prop):
         """``(ascent, descent, line gap)`` of the font `prop` selects, in pixels at the figure's dpi.
@@ -71,6 +76,31 @@ class FontMetricsRendererSVG(RendererSVG):
         if metrics is None:
             metrics = self._height_metrics[key] = _font_height_metrics(*key)
         return metrics
+
+
+class GlyphLayouts(TextToPath):
+    """matplotlib's conversion of text to glyphs, remembering each string's glyph layout in each font.
+
+    The SVG writer draws text as glyphs (``svg.fonttype: path``), and lays out every string it draws
+    afresh: the report's heatmaps repeat the same few cell labels hundreds of times. A string drawn
+    again in the same font gets its remembered glyphs and positions; its glyphs are already defined
+    in the SVG, which is what matplotlib would find too.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._layouts = {}
+
+    def get_glyphs_with_font(self, font, s, glyph_map=None, return_new_glyphs_only=False, *, features=None,
+                             language=None):
+        key = (id(font), s, None if features is None else tuple(features), language)
+        known = self._layouts.get(key)
+        if known is not None and glyph_map is not None and all(glyph in glyph_map for glyph, *_ in known[1]):
+            return list(known[1]), (OrderedDict() if return_new_glyphs_only else glyph_map), []
+        glyphs, new, rects = super().get_glyphs_with_font(font, s, glyph_map, return_new_glyphs_only,
+                                                          features=features, language=language)
+        self._layouts[key] = (font, glyphs)    # the font is kept, so that its id is not reused
+        return glyphs, new, rects
 
 
 def _font_height_metrics(prop, dpi: float) -> tuple:

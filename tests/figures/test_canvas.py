@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import typst
 from PIL import Image
+from matplotlib import _text_helpers
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.figure import Figure
 
@@ -173,6 +174,29 @@ def test_each_font_is_read_once_per_renderer_although_text_is_laid_out_many_time
     per_renderer = {(id(renderer), font) for renderer, font in asked}
     assert len(reads) == len(per_renderer) < len(asked) / 10
     assert len({font for _, font in asked}) > 5                    # the figure has many fonts
+
+
+def test_a_string_drawn_again_in_the_same_font_is_laid_out_once(monkeypatch):
+    layouts = []
+    layout = _text_helpers.layout
+    monkeypatch.setattr(_text_helpers, "layout", lambda s, font, **kw: layouts.append((s, font.fname)) or layout(s, font, **kw))
+    use_house_style()
+    figures = []
+    for fig in (new_figure(figsize=(4, 3)), Figure(figsize=(4, 3))):
+        ax = fig.subplots()
+        ax.imshow(np.zeros((6, 6)))
+        ax.set_axis_off()
+        for i in range(6):
+            for j in range(6):      # 36 labels, 3 strings, in two weights
+                ax.text(j, i, ["0", "-1", "12"][(i + j) % 3], ha="center", fontweight="bold" if i < 3 else "normal")
+        figures.append(fig)
+    ours = _full_size_svg(figures[0])
+    drawn = len(layouts)
+    theirs = _full_size_svg(figures[1])
+    assert _without_svg_element(ours) == _without_svg_element(theirs)    # the same SVG, to the byte
+    cell_labels = [entry for entry in layouts[:drawn] if entry[0] in ("0", "-1", "12")]
+    assert len(cell_labels) == len(set(cell_labels)) == 6                  # each string once in each font
+    assert len([entry for entry in layouts[drawn:] if entry[0] in ("0", "-1", "12")]) == 36
 
 
 def test_a_font_without_metric_tables_leaves_the_measuring_to_matplotlib(monkeypatch):
