@@ -200,8 +200,10 @@ def _item_counts(rng: np.random.Generator, n_boot: int, n_tasks: int, n_items: i
     the counts being filled stay in the processor's cache.
     """
     items, size = np.arange(n_items), n_boot * n_tasks
-    counts = [resample_counts(items, n_items, min(ITEM_DRAW, size - first), rng) for first in range(0, size, ITEM_DRAW)]
-    return np.concatenate(counts).reshape(n_boot, n_tasks, n_items)
+    counts = np.empty((size, n_items), dtype=np.int64)
+    for first in range(0, size, ITEM_DRAW):
+        counts[first:first + ITEM_DRAW] = resample_counts(items, n_items, min(ITEM_DRAW, size - first), rng)
+    return counts.reshape(n_boot, n_tasks, n_items)
 
 
 def _accuracies(cube: OutcomeCube, seed_w=None, item_w=None) -> Accuracies:
