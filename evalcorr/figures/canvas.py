@@ -41,7 +41,6 @@ from collections import OrderedDict
 from contextlib import ExitStack
 
 import matplotlib as mpl
-
 from matplotlib import cbook
 from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.backends.backend_mixed import MixedModeRenderer

@@ -183,9 +183,9 @@ def _pooled(outcomes: np.ndarray, seed_w: np.ndarray | None = None, item_w: list
 def _item_weights(counts: np.ndarray, n_items: int) -> list[np.ndarray]:
     """Each evaluated task's item weights for the products of :func:`_pooled`: ``[items, b]`` float32.
 
-    ``counts`` ``[b, B, items]`` are the resampled items' multiplicities. Dividing one task at a time, and once for
-    all four stages, spares a float64 copy of every draw (80 MB for 2,000 replicates of 10 tasks x 500
-    items); the weights are the same numbers.
+    ``counts`` ``[b, B, items]`` are the resampled items' multiplicities (:func:`_item_counts`). Dividing
+    one task at a time, and once for all four stages, spares a float64 copy of every draw (80 MB for
+    2,000 replicates of 10 tasks x 500 items); the weights are the same numbers.
     """
     return [(counts[:, j, :] / n_items).T.astype(np.float32) for j in range(counts.shape[1])]
 

@@ -99,7 +99,8 @@ def test_a_drawing_cropped_at_the_wrong_corner_is_seen_by_the_pixel_comparison(t
     use_house_style()
     ours, theirs = _svg(_text_heavy(new_figure(figsize=(7, 3)), None)), _svg(_text_heavy(Figure(figsize=(7, 3)), None))
     width, height = (_attribute(ours, name).decode().removesuffix("pt") for name in ("width", "height"))
-    at_origin = ours.replace(b'viewBox="' + _attribute(ours, "viewBox") + b'"', f'viewBox="0 0 {width} {height}"'.encode())
+    box = b'viewBox="' + _attribute(ours, "viewBox") + b'"'
+    at_origin = ours.replace(box, f'viewBox="0 0 {width} {height}"'.encode())
     a, b = _pixels(at_origin, tmp_path), _pixels(theirs, tmp_path)
     assert np.abs(a - b).mean() > 5 and (np.abs(a - b).max(axis=2) > 64).mean() > 0.02
 
@@ -109,11 +110,12 @@ def test_a_tight_svg_is_drawn_once(monkeypatch):
     draw = Figure.draw
     monkeypatch.setattr(Figure, "draw", lambda self, renderer: draws.append(self) or draw(self, renderer))
     use_house_style()
+    counts = []
     for make in (new_figure, Figure):
+        draws.clear()
         _svg(_text_heavy(make(figsize=(7, 3), layout="constrained"), "constrained"))
-        draws.append(None)
-    ours, theirs = " ".join("|" if d is None else "draw" for d in draws).split("|")[:2]
-    assert ours.split() == ["draw"] and theirs.split() == ["draw", "draw"]
+        counts.append(len(draws))
+    assert counts == [1, 2]         # ours, matplotlib's
 
 
 def test_a_rasterized_part_at_another_dpi_is_drawn_as_matplotlib_draws_it():
@@ -179,7 +181,8 @@ def test_each_font_is_read_once_per_renderer_although_text_is_laid_out_many_time
 def test_a_string_drawn_again_in_the_same_font_is_laid_out_once(monkeypatch):
     layouts = []
     layout = _text_helpers.layout
-    monkeypatch.setattr(_text_helpers, "layout", lambda s, font, **kw: layouts.append((s, font.fname)) or layout(s, font, **kw))
+    monkeypatch.setattr(_text_helpers, "layout",
+                        lambda s, font, **kw: layouts.append((s, font.fname)) or layout(s, font, **kw))
     use_house_style()
     figures = []
     for fig in (new_figure(figsize=(4, 3)), Figure(figsize=(4, 3))):
