@@ -24,6 +24,13 @@ from evalcorr.errors import RenderError
 # Pandoc Markdown as Quarto reads it (pipe tables, fenced divs, attributes, citations are all default).
 MARKDOWN = "markdown"
 
+# Run-time options of pandoc's Haskell runtime. The wheel's binary is built with a suggested heap of
+# 64 MB (-H64m), so every run, however small its input, first fills 64 MB of fresh memory: more than
+# half of a cold render's page faults. A 16 MB allocation area and the smallest suggested heap give the
+# same output with about half the faults and a fifth less CPU time (docs/performance.md). A GHCRTS
+# the user set comes after these, so its options win.
+RTS_OPTIONS = "-A16m -H4k"
+
 
 @cache
 def pandoc_path() -> str:
@@ -99,10 +106,18 @@ def run_pandoc(args: list[str], text: str, *, what: str, cache: PandocCache | No
     """
     if cache is not None:
         return cache.run(args, text, what=what)
-    done = subprocess.run([pandoc_path(), *args], input=text, capture_output=True, text=True)
+    done = subprocess.run([pandoc_path(), *args], input=text, capture_output=True, text=True,
+                          env=pandoc_environment())
     if done.returncode != 0:
         raise RenderError(f"{what}: pandoc {' '.join(args)} failed:\n{done.stderr.strip()}")
     return done.stdout
+
+
+def pandoc_environment() -> dict[str, str]:
+    """The environment pandoc runs in: this process's, with :data:`RTS_OPTIONS` first in ``GHCRTS``."""
+    env = dict(os.environ)
+    env["GHCRTS"] = f"{RTS_OPTIONS} {env.get('GHCRTS', '')}".strip()
+    return env
 
 
 def markdown_to_ast(markdown: str, *, what: str, cache: PandocCache | None = None) -> dict:
