@@ -29,8 +29,8 @@ What a kernel has of its own, as in a new process: the working directory, enviro
 state (reseeded; Python's ``random`` reseeds itself after a fork) and the exit handlers run at its end.
 What it shares with the server by construction: the objects the imports made, set aside from the cyclic
 garbage collector once they are done (``gc.freeze``: a kernel's full collections walk only what the
-kernel made); the hash seed, BLAS thread counts, malloc's settings, NumPy's use of huge pages and
-pydevd's flags, read when a process starts or a module is imported. The server is started with the
+kernel made); the hash seed, BLAS thread counts, malloc's settings, NumPy's use of huge pages, Arrow's
+memory pool and pydevd's flags, read when a process starts or a module is imported. The server is started with the
 kernel spec's values of them and refuses to fork a kernel whose environment asks for others
 (:data:`FIXED_AT_START`). Also read at import, so from the directory the render was started in rather
 than the page's: a ``matplotlibrc`` file in the working directory.
@@ -59,9 +59,11 @@ PRELOAD = ("IPython", "ipykernel.kernelapp", "ipykernel.debugger", "numpy", "pan
 # evalcorr's layers that pages import from (every module of each).
 PRELOAD_PACKAGES = ("evalcorr.data", "evalcorr.stats", "evalcorr.figures", "evalcorr.text", "evalcorr.site")
 # Read when the process starts (the interpreter, BLAS, glibc's malloc) or when a preloaded module is
-# imported (NumPy, the debugger's pydevd): a kernel must ask for what the server was started with.
+# imported (NumPy, Arrow's memory pool, the debugger's pydevd): a kernel must ask for what the server was
+# started with.
 FIXED_AT_START = ("PYTHONHASHSEED", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-                  "PYDEVD_DISABLE_FILE_VALIDATION", "GLIBC_TUNABLES", "NUMPY_MADVISE_HUGEPAGE")
+                  "PYDEVD_DISABLE_FILE_VALIDATION", "GLIBC_TUNABLES", "NUMPY_MADVISE_HUGEPAGE",
+                  "ARROW_DEFAULT_MEMORY_POOL")
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not forkserver.supported(), reason="no fork on t
 
 # What a page could see of the process it runs in.
 PROBE = """
-import json, os, resource, sys, matplotlib, numpy
+import json, os, resource, sys, matplotlib, numpy, pyarrow
 def faults_refilling_freed_memory():   # page faults of a 40 MB array made again after one was freed
     numpy.ones(5_000_000)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -42,11 +42,12 @@ print(json.dumps({
     "blas": os.environ.get("OPENBLAS_NUM_THREADS"), "parent": os.environ.get("JPY_PARENT_PID"),
     "fds": sorted(open_files()),
     "huge_pages": numpy._core.multiarray._get_madvise_hugepage(),
+    "arrow_pool": pyarrow.default_memory_pool().backend_name,
     "memory_reused": faults_refilling_freed_memory() < 1_000,
     "backend": matplotlib.get_backend(), "figures": len(__import__("matplotlib.pyplot").pyplot.get_fignums()),
     "user_names": sorted(k for k in globals() if not k.startswith("_") and k not in
                          {"In", "Out", "exit", "quit", "open", "open_files", "get_ipython", "json", "os", "sys", "matplotlib",
-                          "numpy", "resource", "faults_refilling_freed_memory"}),
+                          "numpy", "pyarrow", "resource", "faults_refilling_freed_memory"}),
 }))
 """
 FIGURE = "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nNone"
@@ -115,9 +116,9 @@ def test_a_forked_kernel_sees_what_a_new_kernel_process_sees(fresh_server, tmp_p
     assert seen["cwd"] == str(tmp_path.resolve()) and seen["hashseed"] == "0" and seen["blas"] == "1"
     assert seen["backend"] == "module://matplotlib_inline.backend_inline" and seen["figures"] == 0
     assert seen["user_names"] == [] and "" in seen["path"] and seen["path"][0] != ""
-    # freed arrays stay with the kernel's malloc (a 40 MB array is ~10,000 faults from the system), and
-    # NumPy does not ask for huge pages
-    assert seen["memory_reused"] and seen["huge_pages"] is False
+    # freed arrays stay with the kernel's malloc (a 40 MB array is ~10,000 faults from the system), NumPy
+    # does not ask for huge pages, and Arrow allocates through the same malloc
+    assert seen["memory_reused"] and seen["huge_pages"] is False and seen["arrow_pool"] == "system"
     assert seen["parent"] == str(os.getpid())
     # a figure left open at the end of a cell is displayed once, as in any kernel
     assert figures == [["image/png", "text/plain"]]
