@@ -195,7 +195,7 @@ def test_stopping_the_server_stops_its_kernels(fresh_server, tmp_path):
 def test_a_kernel_that_asks_for_another_hash_seed_is_refused(fresh_server, tmp_path):
     server = kernels.fork_server()
     env = {**os.environ, "PYTHONHASHSEED": "7"}
-    done = subprocess.run([sys.executable, "-m", "evalcorr.render.forkserver", "launch", server.address, "--",
+    done = subprocess.run([sys.executable, "-I", "-S", str(forkserver.STANDIN), server.address, "--",
                            "-f", str(tmp_path / "kernel.json")], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
     assert "PYTHONHASHSEED=7" in done.stderr and "PYTHONHASHSEED=0" in done.stderr
@@ -218,10 +218,20 @@ def test_the_server_exits_when_its_owner_closes_its_input(fresh_server):
     assert kernels.fork_server() is not server and kernels._server.alive()
 
 
-def test_usage_errors_name_the_two_commands():
+def test_usage_errors_name_the_command():
     done = subprocess.run([sys.executable, "-m", "evalcorr.render.forkserver", "nonsense"], capture_output=True,
                           text=True, timeout=60)
-    assert done.returncode == 2 and "serve ADDRESS" in done.stderr and "launch ADDRESS" in done.stderr
+    assert done.returncode == 2 and "serve ADDRESS" in done.stderr
+    done = subprocess.run([sys.executable, "-I", "-S", str(forkserver.STANDIN), "nonsense"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 2 and "ADDRESS -- ARGS" in done.stderr
+
+
+def test_the_kernel_spec_runs_the_stand_in_without_site_packages(fresh_server):
+    # the stand-in runs without site-packages (the usage test above shows it can): it starts in milliseconds
+    argv = kernels.VenvKernelSpecs().get_kernel_spec(kernels.KERNEL_NAME).argv
+    assert argv == [sys.executable, "-I", "-S", str(forkserver.STANDIN), kernels._server.address, "--",
+                    "-f", "{connection_file}"]
 
 
 def test_a_server_that_cannot_start_leaves_kernels_started_from_scratch(fresh_server, tmp_path, monkeypatch,
