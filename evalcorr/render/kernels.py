@@ -37,6 +37,7 @@ from queue import Empty
 from dataclasses import dataclass
 from pathlib import Path
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
@@ -206,8 +207,18 @@ class PageKernelClient(AsyncKernelClient):
     0.3 s of every page's start spent waiting. Here the proof is exact: the reply to a kernel_info
     request, and the kernel's ``idle`` status for that same request on IOPub (published after the
     reply, so nothing of it is left to flush). A request whose status was lost because IOPub was not
-    connected yet is asked again, after a wait that doubles from 20 ms.
+    connected yet is asked again, after a wait that doubles from 20 ms. Its sockets try to connect
+    every 5 ms until the kernel listens (ZeroMQ's default: every 100 ms).
     """
+
+    RECONNECT_MS = 5
+
+    def _context_default(self):
+        # The client connects before the kernel has made its sockets, and ZeroMQ tries again only every
+        # 100 ms by default: a page's kernel answered 50-100 ms after it was listening.
+        context = super()._context_default()
+        context.setsockopt(zmq.RECONNECT_IVL, self.RECONNECT_MS)     # the default of its sockets
+        return context
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)

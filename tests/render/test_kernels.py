@@ -7,6 +7,7 @@ kernel started in advance, byte-identical); here kernel starts are replaced by s
 import sys
 
 import pytest
+import zmq
 from jupyter_core.utils import run_sync
 
 from evalcorr.render import kernels
@@ -141,6 +142,9 @@ def test_a_ready_client_loses_no_output_of_the_first_cell(monkeypatch, tmp_path,
             kinds = [(m["msg_type"], m["content"].get("execution_state") or m["content"].get("text"))
                      for m in _iopub_of(client, msg_id)]
             assert kinds[0] == ("status", "busy") and ("stream", "first\n") in kinds
+            # the client tried to connect every 5 ms (not ZeroMQ's 100 ms) until the kernel listened
+            sockets = [client.shell_channel.socket, client.iopub_channel.socket, client.stdin_channel.socket]
+            assert [s.getsockopt(zmq.RECONNECT_IVL) for s in sockets] == [kernels.PageKernelClient.RECONNECT_MS] * 3
         finally:
             client.stop_channels()
             kernel.close()
