@@ -57,12 +57,13 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     # the page just executed.
     kernel_slots = threading.BoundedSemaphore(jobs)
     with ThreadPoolExecutor(max_workers=jobs + 1) as pool, ThreadPoolExecutor(max_workers=jobs) as writers:
-        early = {}
+        early, early_chapters = {}, {}
 
-        def write_early(index: int, page: Page, ast: dict, executed: bool) -> None:
+        def write_early(index: int, page: Page, meta: dict, ast: dict, executed: bool) -> None:
             if executed and _self_contained(ast["blocks"]):
                 own = crossref.number_targets([(page.source, page.number, ast["blocks"])])
                 early[index] = writers.submit(page_html, ast, page, project, own, cache=pandoc_cache)
+                early_chapters[index] = writers.submit(_chapter, index, page, meta, ast, project, own, site_dir)
 
         parsed = _execute_pages(project, order, pool, lambda page: _execute_and_parse(
             page, project, site_dir, execute, log, pandoc_cache, kernel_slots), log, write_early)
@@ -76,7 +77,7 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
         start = time.perf_counter()
         # The PDF's Typst needs only the parsed pages and their numbers: it is written while the site's
         # last pages go through pandoc (both threads mostly wait on pandoc).
-        typst = writers.submit(_typst_source, parsed, project, targets, site_dir, pandoc_cache)
+        typst = writers.submit(_typst_source, parsed, project, targets, site_dir, pandoc_cache, early_chapters)
         late = {index: writers.submit(page_html, ast, page, project, targets, cache=pandoc_cache)
                 for index, (page, _, ast) in enumerate(parsed) if index not in early}
         bodies = [(early.get(index) or late[index]).result() for index in range(len(parsed))]
@@ -99,22 +100,30 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     pandoc_cache.sweep()
 
 
-def _typst_source(parsed: list, project: Project, targets, site_dir: Path, cache: PandocCache) -> str:
-    """The PDF's Typst source from the parsed pages (:func:`evalcorr.render.pdf.typst_source`)."""
-    # In the PDF the landing page's first heading is its chapter heading (on the site the book's title
-    # block comes first, and the heading stays in the text).
-    chapters = [pdf.chapter_blocks({**ast, "blocks": _without_first_heading(ast["blocks"])}
-                                   if page.title_from_heading and index == 0 else ast,
-                                   page, _title(page), str(meta.get("subtitle") or ""), project, targets, site_dir)
+def _typst_source(parsed: list, project: Project, targets, site_dir: Path, cache: PandocCache,
+                  early_chapters: dict) -> str:
+    """The PDF's Typst source from the parsed pages (:func:`evalcorr.render.pdf.typst_source`); a chapter
+    already made while other pages executed (``early_chapters``, book index -> future) is taken as made."""
+    chapters = [early_chapters[index].result() if index in early_chapters
+                else _chapter(index, page, meta, ast, project, targets, site_dir)
                 for index, (page, meta, ast) in enumerate(parsed)]
     meta = {key: value for _, _, ast in parsed for key, value in ast["meta"].items()}
     return pdf.typst_source(chapters, meta, parsed[0][2]["pandoc-api-version"], project, cache=cache)
 
 
+def _chapter(index: int, page: Page, meta: dict, ast: dict, project: Project, targets, site_dir: Path) -> list:
+    """The PDF chapter of the page at book index ``index`` (:func:`evalcorr.render.pdf.chapter_blocks`)."""
+    # In the PDF the landing page's first heading is its chapter heading (on the site the book's title
+    # block comes first, and the heading stays in the text).
+    if page.title_from_heading and index == 0:
+        ast = {**ast, "blocks": _without_first_heading(ast["blocks"])}
+    return pdf.chapter_blocks(ast, page, _title(page), str(meta.get("subtitle") or ""), project, targets, site_dir)
+
+
 def _execute_pages(project: Project, order: list[int], pool, run, log, on_parsed) -> list:
     """Execute and parse every page in `pool` (started in `order`): ``(page, meta, ast)`` in book order.
 
-    ``on_parsed(index, page, ast, executed)`` is called for each page as soon as it is parsed (executed:
+    ``on_parsed(index, page, meta, ast, executed)`` is called for each page as soon as it is parsed (executed:
     its cells ran in this render, it was not read from the page cache); the log names the
     pages in book order, each as soon as it and the pages before it are done. The first page (in book
     order) that fails raises its error, and the pages not yet started are cancelled.
@@ -131,8 +140,8 @@ def _execute_pages(project: Project, order: list[int], pool, run, log, on_parsed
                     future.cancel()
                 break                       # the loop below raises the first failure in book order
             for future in done:
-                page, _, ast, how, _ = future.result()
-                on_parsed(index_of[future], page, ast, how == EXECUTED)
+                page, meta, ast, how, _ = future.result()
+                on_parsed(index_of[future], page, meta, ast, how == EXECUTED)
             while logged < len(futures) and futures[logged].done() and futures[logged].exception() is None:
                 _log_page(logged, futures, log)
                 logged += 1

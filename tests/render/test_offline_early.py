@@ -39,7 +39,7 @@ def test_a_self_contained_page_is_written_while_another_page_still_executes(tmp_
     """
     monkeypatch.setenv("EVALCORR_RENDER_JOBS", "2")
     root = write_fixture_project(tmp_path / "project")
-    written, html_of = threading.Event(), offline.page_html
+    written, made, html_of, chapter_of = threading.Event(), threading.Event(), offline.page_html, offline._chapter
 
     def page_html(ast, page, *args, **kwargs):
         body = html_of(ast, page, *args, **kwargs)
@@ -47,17 +47,24 @@ def test_a_self_contained_page_is_written_while_another_page_still_executes(tmp_
             written.set()
         return body
 
+    def chapter(index, page, *args):
+        blocks = chapter_of(index, page, *args)
+        if page.source == "chapters/results.qmd":
+            made.set()
+        return blocks
+
     monkeypatch.setattr(offline, "page_html", page_html)
+    monkeypatch.setattr(offline, "_chapter", chapter)
     waited = []
 
     def execute(source, **kwargs):
-        if source.name == "index.qmd":
-            waited.append(written.wait(timeout=30))
+        if source.name == "index.qmd":     # the chapter's HTML and its PDF chapter are made meanwhile
+            waited.append((written.wait(timeout=30), made.wait(timeout=30)))
         return execute_page(source, **kwargs)
 
     lines = []
     site = render_project(root, renderer="offline", log=lines.append, execute=execute).out_dir
-    assert waited == [True]
+    assert waited == [(True, True)]
     # the landing page still links to the chapter's numbered figure, and the log keeps book order
     assert '<a href="chapters/results.html#fig-line" class="quarto-xref">Figure 1.1</a>' in (site / "index.html").read_text()
     progress = [line.split("]")[0] for line in lines if line.startswith("[")]
@@ -70,7 +77,9 @@ def test_a_page_written_early_is_the_page_written_late(tmp_path, monkeypatch):
         monkeypatch.setattr(offline, "_self_contained", contained)
         root = write_fixture_project(tmp_path / when)
         sites[when] = render_project(root, renderer="offline", log=lambda line: None).out_dir
-    for name in ("chapters/results.html", "index.html", "chapters/references.html"):
+    pdf = [path.name for path in sites["early"].glob("*.pdf")]
+    assert len(pdf) == 1
+    for name in ("chapters/results.html", "index.html", "chapters/references.html", *pdf):
         assert (sites["early"] / name).read_bytes() == (sites["late"] / name).read_bytes(), name
 
 
