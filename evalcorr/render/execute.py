@@ -68,7 +68,7 @@ from pathlib import Path
 
 from evalcorr.errors import RenderError
 from evalcorr.render.figure_options import FIG_FORMATS, FIGURE_KEYS, FigureOptions
-from evalcorr.render.kernels import acquire_kernel
+from evalcorr.render.kernels import acquire_kernel, start_fork_server
 from evalcorr.render.pagecache import PageCache, file_stamps
 from evalcorr.render.qmd import CodeCell, InlineExpr, MarkdownBlock, QmdDocument, parse_qmd
 from evalcorr.render.resources import linked_files
@@ -303,6 +303,7 @@ class _PageRun:
             isinstance(p, InlineExpr) for b in self.doc.blocks if isinstance(b, MarkdownBlock) for p in b.parts)
         if not needs_kernel:
             return outputs
+        start_fork_server()     # meanwhile nbformat and nbclient are imported and the notebook set up
         import nbformat
         from nbclient import NotebookClient
         from nbclient.exceptions import DeadKernelError

@@ -169,6 +169,13 @@ def fork_server() -> ForkServer | None:
         return _server
 
 
+def start_fork_server() -> None:
+    """Have the fork server start in the background (returns at once): its imports take about a second,
+    in which the caller can do its own set-up. A no-op when the server runs or kernels are not forked."""
+    if _server is None or not _server.alive():
+        threading.Thread(target=fork_server, name="evalcorr-fork-server", daemon=True).start()
+
+
 def stop_fork_server() -> None:
     """Stop the fork server and its kernels, if it runs (also registered to run at exit)."""
     global _server

@@ -310,3 +310,20 @@ def test_what_the_server_imported_is_out_of_the_kernels_garbage_collections(fres
         assert frozen > 100_000          # the preloaded libraries' objects, not a handful
         # the server imports with the collector off; its kernels collect as any process does
         assert _output(client, "print(gc.isenabled())").strip() == "True"
+
+
+def test_the_server_can_be_started_in_the_background(fresh_server, monkeypatch):
+    starts, start = [], forkserver.ForkServer.start
+    monkeypatch.setattr(forkserver.ForkServer, "start", lambda self: starts.append(self) or start(self))
+    monkeypatch.setenv("EVALCORR_FORK_KERNELS", "0")
+    kernels.start_fork_server()             # kernels are not forked: nothing starts
+    time.sleep(0.5)
+    assert kernels._server is None
+    monkeypatch.delenv("EVALCORR_FORK_KERNELS")
+    kernels.start_fork_server()             # returns before the server's imports are done
+    assert kernels._server is None
+    server = kernels.fork_server()          # waits for the background start instead of starting another
+    assert server.alive() and kernels._server is server
+    kernels.start_fork_server()             # running: a no-op
+    time.sleep(0.2)
+    assert kernels._server is server and starts == [server]
