@@ -188,7 +188,8 @@ def mantel_test(similarity: pd.DataFrame, reference: pd.DataFrame, control: pd.D
     if np.isnan(_upper(values)).any():
         raise GroundTruthError("the similarity has missing off-diagonal cells")
     perms, exact = permutations(len(tasks), n_perm, seed)
-    permuted = _upper(values[perms[:, :, None], perms[:, None, :]])   # [perms, pairs]
+    rows, cols = np.triu_indices(len(tasks), 1)
+    permuted = values[perms[:, rows], perms[:, cols]]     # [perms, pairs]: each relabelling's upper triangle
     observed = _upper(values)[None, :]
     if control is not None:
         ctrl = _upper(control.loc[tasks, tasks].to_numpy(float))
