@@ -35,6 +35,7 @@ says how much of the common factor model size and training compute explain.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -312,12 +313,19 @@ def permutation_null_rows(score: Callable[[np.ndarray], float], uses: pd.DataFra
     The permutations are the same as :func:`permutation_null`'s for the same seed."""
     truth = uses.to_numpy()
     observed = float(score(truth))
+    rows = _permuted_rows(len(truth), n_perm, seed)
+    return null_summary(observed, np.array([score(truth[order]) for order in rows], dtype=float))
+
+
+@lru_cache(maxsize=8)
+def _permuted_rows(n: int, n_perm: int, seed: int) -> np.ndarray:
+    """The row order of each permuted truth [n_perm, n] (read-only): drawn once for the many scores a
+    chapter tests against the same permutations."""
     rng = np.random.default_rng(seed)
-    null = np.empty(n_perm)
-    for b in range(n_perm):
-        # task uses.index[perm[i]] takes row i, so task j takes row argsort(perm)[j]
-        null[b] = score(truth[np.argsort(rng.permutation(len(truth)))])
-    return null_summary(observed, null)
+    # task uses.index[perm[i]] takes row i, so task j takes row argsort(perm)[j]
+    out = np.array([np.argsort(rng.permutation(n)) for _ in range(n_perm)], dtype=np.intp).reshape(n_perm, n)
+    out.flags.writeable = False
+    return out
 
 
 def null_summary(observed: float, null: np.ndarray) -> dict:
