@@ -1,4 +1,5 @@
-"""The kernel's stand-in: what the kernel spec runs when kernels are forked (:mod:`evalcorr.render.forkserver`).
+"""The kernel's stand-in: what the kernel spec runs when kernels are forked
+(:mod:`evalcorr.render.forkserver`).
 
 jupyter_client starts and stops it like any kernel process. It hands the fork server its arguments,
 working directory, environment and standard streams, forwards the signals it gets (interrupt,
@@ -24,8 +25,12 @@ def launch(address: str, args: list[str]) -> int:
     conn.connect(address)
     body = json.dumps({"args": args, "cwd": os.getcwd(), "env": dict(os.environ)}).encode()
     message = f"{len(body)}\n".encode() + body
-    sent = socket.send_fds(conn, [message[:1 << 15]], [0, 1, 2])
-    conn.sendall(message[sent:])
+    try:
+        sent = socket.send_fds(conn, [message[:1 << 15]], [0, 1, 2])
+        if sent < len(message):
+            conn.sendall(message[sent:])
+    except BrokenPipeError:
+        pass        # the server refused the request and closed the connection: its answer says why
     reader = conn.makefile("r")
     kind, _, value = reader.readline().strip().partition(" ")
     if kind != "pid":
