@@ -63,7 +63,8 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
             if executed and _self_contained(ast["blocks"]):
                 own = crossref.number_targets([(page.source, page.number, ast["blocks"])])
                 early[index] = writers.submit(page_html, ast, page, project, own, cache=pandoc_cache)
-                early_chapters[index] = writers.submit(_chapter, index, page, meta, ast, project, own, site_dir)
+                early_chapters[index] = writers.submit(_chapter, index, page, meta, ast, project, own,
+                                                       site_dir)
 
         parsed = _execute_pages(project, order, pool, lambda page: _execute_and_parse(
             page, project, site_dir, execute, log, pandoc_cache, kernel_slots), log, write_early)
@@ -117,7 +118,8 @@ def _chapter(index: int, page: Page, meta: dict, ast: dict, project: Project, ta
     # block comes first, and the heading stays in the text).
     if page.title_from_heading and index == 0:
         ast = {**ast, "blocks": _without_first_heading(ast["blocks"])}
-    return pdf.chapter_blocks(ast, page, _title(page), str(meta.get("subtitle") or ""), project, targets, site_dir)
+    subtitle = str(meta.get("subtitle") or "")
+    return pdf.chapter_blocks(ast, page, _title(page), subtitle, project, targets, site_dir)
 
 
 def _execute_pages(project: Project, order: list[int], pool, run, log, on_parsed) -> list:

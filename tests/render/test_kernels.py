@@ -144,7 +144,8 @@ def test_a_ready_client_loses_no_output_of_the_first_cell(monkeypatch, tmp_path,
             assert kinds[0] == ("status", "busy") and ("stream", "first\n") in kinds
             # the client tried to connect every 5 ms (not ZeroMQ's 100 ms) until the kernel listened
             sockets = [client.shell_channel.socket, client.iopub_channel.socket, client.stdin_channel.socket]
-            assert [s.getsockopt(zmq.RECONNECT_IVL) for s in sockets] == [kernels.PageKernelClient.RECONNECT_MS] * 3
+            intervals = [s.getsockopt(zmq.RECONNECT_IVL) for s in sockets]
+            assert intervals == [kernels.PageKernelClient.RECONNECT_MS] * 3
         finally:
             client.stop_channels()
             kernel.close()
