@@ -28,7 +28,7 @@ from evalcorr.render.html import page_html
 from evalcorr.render.pagecache import CACHE_DIRNAME, PageCache
 from evalcorr.render.pandoc import PandocCache, element, find_all, markdown_to_ast
 from evalcorr.render.project import Page, Project
-from evalcorr.render.qmd import CodeCell, parse_qmd
+from evalcorr.render.qmd import read_qmd
 from evalcorr.render.resources import copy_page_resources
 from evalcorr.render.site import SitePage, write_site
 
@@ -205,10 +205,9 @@ def longest_first(last_seconds: list[float], code_cells: list[int]) -> list[int]
 def _code_cells(path: Path) -> int:
     """The number of code cells of a page (0 when it cannot be read or parsed: its execution says why)."""
     try:
-        blocks = parse_qmd(path.read_text(encoding="utf-8"), source=path).blocks
+        return len(read_qmd(path).cells)
     except (OSError, UnicodeDecodeError, RenderError):
         return 0
-    return sum(isinstance(block, CodeCell) for block in blocks)
 
 
 def _execute_and_parse(page: Page, project: Project, site_dir: Path, execute, log, pandoc_cache,
