@@ -72,6 +72,7 @@ from evalcorr.render.kernels import acquire_kernel, start_fork_server
 from evalcorr.render.pagecache import PageCache, file_stamps
 from evalcorr.render.qmd import CodeCell, InlineExpr, MarkdownBlock, QmdDocument, parse_qmd
 from evalcorr.render.resources import linked_files
+from evalcorr.stats.results_store import STORE_ENV
 
 # Quarto's defaults for the execution options the renderer honours.
 OPTION_DEFAULTS = {"echo": True, "eval": True, "include": True, "output": True}
@@ -193,6 +194,8 @@ def execute_page(qmd_path, *, project_root, figures_dir, defaults=None, timeout=
     page = _PageRun(doc, name=name, stem=qmd_path.stem, meta=meta, figures_dir=figures_dir,
                     link_prefix=link_prefix, log=log)
     page.environment = page_environment(project_root, qmd_path)
+    if cache:   # analyses another page has run are read from the results store (evalcorr.stats.results_store)
+        page.environment[STORE_ENV] = str(cache.results_dir)
     run_dir = project_root if execute_dir == "project" else qmd_path.parent
     setup = figure.setup_code(project_root if execute_dir == "project" else None)
     outputs = page.run(run_dir, setup, timeout, prestart)

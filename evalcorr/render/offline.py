@@ -31,6 +31,7 @@ from evalcorr.render.project import Page, Project
 from evalcorr.render.qmd import read_qmd
 from evalcorr.render.resources import copy_page_resources
 from evalcorr.render.site import SitePage, write_site
+from evalcorr.stats.results_store import prune
 
 EXECUTED = "executed"     # how a page whose cells ran in this render was obtained (else: from the page cache)
 
@@ -47,6 +48,7 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     pandoc_cache = PandocCache(cache_dir / "pandoc")
     jobs = render_jobs()
     page_cache = PageCache.for_project(project.root)
+    prune(page_cache.results_dir)       # results kept for an older version of the code
     order = longest_first([page_cache.last_seconds(Path(page.source).as_posix()) for page in project.pages],
                           [_code_cells(project.root / page.source) for page in project.pages])
     # A page executed in its kernel whose cross-references all point into itself is written as HTML as

@@ -38,6 +38,8 @@ from pathlib import Path
 import evalcorr
 
 CACHE_DIRNAME = ".render-cache"
+# Under the cache: the analyses' results kept by content for the kernels (evalcorr.stats.results_store).
+RESULTS_DIRNAME = "results"
 # Bump when the layout of a stored entry changes.
 ENTRY_FORMAT = 3
 # Libraries whose version changes what an executed page looks like.
@@ -92,6 +94,11 @@ class PageCache:
         if not data_cache.is_absolute():
             data_cache = root / data_cache
         return cls(root / CACHE_DIRNAME, data_cache_dir=data_cache, data_dir=root / "data")
+
+    @property
+    def results_dir(self) -> Path:
+        """Where the kernels keep analysis results by content (``EVALCORR_RESULT_STORE``)."""
+        return self.directory / RESULTS_DIRNAME
 
     def key(self, page_text: str, *, defaults=None, extra: str = "") -> str:
         """The content hash of a page under the current sources, data cache and defaults."""

@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from evalcorr.stats.proportions import combine_differences
+from evalcorr.stats.results_store import stored
 from evalcorr.stats.transfer import (asymmetric_pairs, cell_matrix, cluster_labels_of, cluster_tasks,
                                      count_asymmetries, similarity, similarity_values, transfer_matrix)
 from evalcorr.stats.transfer_cells import (SCALE_NAMES, cell_intervals, difference_of_improvements,
@@ -247,6 +248,7 @@ def _headline_rows(head: pd.DataFrame, items: str):
     return rows
 
 
+@stored
 def check_claims(df: pd.DataFrame, threshold: float = ASYMMETRY_THRESHOLD, n_redraws: int = N_REDRAWS,
                  n_boot: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Every claim of the post with its point-estimate reading and its noise-aware verdict.

@@ -27,6 +27,7 @@ from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.pca import complete_rows, orient_columns, principal_components
+from evalcorr.stats.results_store import stored
 
 
 def scree(wide: pd.DataFrame, standardize: bool = True) -> pd.DataFrame:
@@ -73,6 +74,7 @@ class ParallelAnalysis:
     seed: int
 
 
+@stored
 def parallel_analysis(wide: pd.DataFrame, n_iter: int = 100, quantile: float = 0.95,
                       seed: int = 0) -> ParallelAnalysis:
     """Number of factors by Horn's parallel analysis on the correlation matrix.

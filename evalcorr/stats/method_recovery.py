@@ -26,6 +26,7 @@ from evalcorr.stats import recovery as R
 from evalcorr.stats.clustering import cluster_labels
 from evalcorr.stats.correlation import correlation_matrix
 from evalcorr.stats.factors import factor_loadings, parallel_analysis
+from evalcorr.stats.results_store import stored
 from evalcorr.stats.weighted import ResampledMoments
 
 # label -> control of evalcorr.stats.partial (None: the plain correlation matrix)
@@ -211,6 +212,7 @@ def block_by_regime(wides: Mapping[str, pd.DataFrame], uses: pd.DataFrame, surfa
     return pd.DataFrame(rows)
 
 
+@stored
 def paired_block_difference(wides: Mapping[str, pd.DataFrame], pairs: pd.Series, uses: pd.DataFrame,
                             surface: pd.Series, groups: pd.Series, control: str | None = None,
                             n_boot: int = 1000, seed: int = 0, min_periods: int = 30) -> dict:

@@ -40,6 +40,7 @@ import pandas as pd
 from evalcorr.data.item_outcomes import ItemOutcomes
 from evalcorr.stats import ground_truth as gt
 from evalcorr.stats.resampling import percentile_interval, resample_counts
+from evalcorr.stats.results_store import stored
 from evalcorr.stats.seed_means import STAGES, SeededTransferError
 from evalcorr.stats.transfer import similarity, similarity_values
 from evalcorr.stats.transfer_cells import (ACCURACY_VIEWS, CELL_VIEWS, IMPROVEMENT_VIEWS, _weighted_mean,
@@ -210,6 +211,7 @@ def _accuracies(cube: OutcomeCube, seed_w=None, item_w=None) -> Accuracies:
     return Accuracies(*(_pooled(getattr(cube, name), seed_w, item_w) for name in ("raw", "after", "baseline", "untuned")))
 
 
+@stored
 def bootstrap(cube: OutcomeCube, n_boot: int = 2000, seed: int = 0) -> Replicates:
     """Pooled accuracies and ``n_boot`` replicates of them, seeds and items resampled (module docstring).
 

@@ -36,6 +36,7 @@ from threadpoolctl import threadpool_limits
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.inputs import duplicated_models
 from evalcorr.stats.resampling import group_codes
+from evalcorr.stats.results_store import stored
 
 STOP_RULES = ("cv-r2-gain", "max-features")
 FOLDS = 5
@@ -599,6 +600,7 @@ def candidate_features(wide: pd.DataFrame, target: str, *, families: pd.Series |
     return table
 
 
+@stored
 def signatures(wide: pd.DataFrame, *, targets: list[str] | None = None, families: pd.Series | None = None,
                features: str = "tasks", metadata: pd.DataFrame | None = None,
                **select_kwargs) -> dict[str, SignatureResult]:

@@ -28,6 +28,7 @@ from scipy import stats
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.clustering import maxclust_labels
 from evalcorr.stats.release_order import RELEASE_ORDER
+from evalcorr.stats.results_store import stored
 
 # Released (stage, metric) behind each view of a source; None matches any value.
 VIEWS: dict[str, dict[str, tuple[str | None, str | None]]] = {
@@ -524,6 +525,7 @@ def configuration_stability(df: pd.DataFrame, reference: str, settings: list[str
 # Similarity of the matrices of different settings (TaskWeb)
 
 
+@stored
 def setting_similarity(df: pd.DataFrame, source: str = "taskweb", view: str = "raw",
                        settings: list[str] | None = None) -> pd.DataFrame:
     """Correlation of the off-diagonal cells of every pair of settings' transfer matrices.

@@ -37,6 +37,7 @@ from evalcorr.errors import EvalcorrError
 from evalcorr.stats.release_order import RELEASE_ORDER
 from evalcorr.stats.proportions import (combine_differences, difference_interval, log_odds_ratio, ratio_interval,
                                        wilson_interval)
+from evalcorr.stats.results_store import stored
 
 SOURCE = "transfer-scaling"
 ACCURACY_VIEWS = {"raw": "after_A", "after": "after_A_then_B"}
@@ -250,6 +251,7 @@ def comparison_row(view: str, cube: np.ndarray, means: np.ndarray, models, pair=
             "n_cells": int(off.sum()), "n_tasks": cube.shape[-1], "n_boot": len(means), "favours": favours}
 
 
+@stored
 def headline_table(df: pd.DataFrame, views=IMPROVEMENT_VIEWS, models=("babbage-002", "davinci-002"),
                    n_boot: int = 2000, seed: int = 0, ci: float = 0.95) -> pd.DataFrame:
     """Mean off-diagonal transfer of two models on several scales, with bootstrap intervals over tasks.

@@ -36,6 +36,7 @@ from evalcorr.stats.inputs import family_series, score_matrix
 from evalcorr.stats.pairwise import PearsonKernel, pairwise_pearson
 from evalcorr.stats.resampling import (
     check_interval_resamples, default_batch, group_codes, percentile_interval, resample_batches)
+from evalcorr.stats.results_store import stored
 
 NAIVE = "models (naive)"
 STATISTICS = ("within - between", "PC1 share")
@@ -113,6 +114,7 @@ def _bootstrap_draws(kernel, complete, codes, n_groups, n_boot, seed, min_period
     return r_out, gap_out, pc1_out
 
 
+@stored
 def interval_comparison(wide: pd.DataFrame, families, groupings: Mapping[str, pd.Series], *, n_boot: int = 1000,
                         ci: float = 0.95, seed: int = 0, min_periods: int = 30, pca_tasks=None,
                         dense_share: float = 0.5) -> IntervalComparison:
