@@ -34,6 +34,10 @@ from evalcorr.stats.robustness import (
     DUPLICATE_TOLERANCE, PARAM_BUCKETS, architecture_size_labels, deduplicate_models, model_metadata)
 
 LINEAGE_RULES = ("architecture-size", "base-name", "near-duplicates", "base-model")
+# The groupings the report compares (label -> rule), and the one its headline intervals use.
+REPORT_GROUPINGS = {"architecture x size": "architecture-size", "base model in the id": "base-name",
+                    "near-duplicate scores": "near-duplicates"}
+HEADLINE_GROUPING = "architecture x size"
 
 # Base models recognisable in model ids, most specific first (the first match wins). Patterns are
 # matched against the lower-cased id; a derived model usually keeps its base's name (Llama-3.1-8B-...,
@@ -145,6 +149,14 @@ def lineage_groups(metadata: pd.DataFrame, wide: pd.DataFrame | None = None, rul
         labels = pd.Series(("near-duplicates " + report["group"].astype(str)).to_numpy(),
                            index=pd.Index(report["model"].astype(str))).reindex(models.astype(str)).set_axis(models)
     return labels.astype("string").rename("group")
+
+
+def lineage_groupings(metadata: pd.DataFrame, wide: pd.DataFrame, rules=None) -> dict[str, pd.Series]:
+    """Label -> :func:`lineage_groups` of the models of `wide` under each rule of `rules`
+    (default :data:`REPORT_GROUPINGS`), in order: the `groupings` of
+    :func:`evalcorr.stats.uncertainty.interval_comparison`."""
+    rules = REPORT_GROUPINGS if rules is None else rules
+    return {label: lineage_groups(metadata, wide, rule) for label, rule in rules.items()}
 
 
 def group_summary(groups: pd.Series) -> dict:

@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.lineage import base_model_name, group_summary, lineage_groups
+from evalcorr.stats.lineage import (
+    HEADLINE_GROUPING, REPORT_GROUPINGS, base_model_name, group_summary, lineage_groupings, lineage_groups)
 from evalcorr.stats.robustness import deduplicate_models
 
 
@@ -66,3 +67,13 @@ def test_base_model_groups_follow_the_declared_base(metadata):
     assert lineage_groups(scores, rule="base-model").tolist() == groups.tolist()
     with pytest.raises(EvalcorrError, match="base_model"):
         lineage_groups(metadata, rule="base-model")
+
+
+def test_report_groupings_are_each_rule_in_order(metadata):
+    wide = pd.DataFrame(np.arange(10.0).reshape(5, 2), index=metadata.index, columns=["t1", "t2"])
+    groupings = lineage_groupings(metadata, wide)
+    assert list(groupings) == list(REPORT_GROUPINGS) and HEADLINE_GROUPING in groupings
+    for label, rule in REPORT_GROUPINGS.items():
+        pd.testing.assert_series_equal(groupings[label], lineage_groups(metadata, wide, rule))
+    only = lineage_groupings(metadata, wide, {"size": "architecture-size"})
+    assert list(only) == ["size"]
