@@ -91,10 +91,10 @@ def meets_requirement(version: tuple[int, ...] | None, required: str | None) -> 
 def render_with_quarto(quarto: str, root: Path, out_dir: Path) -> None:
     """Run ``quarto render`` on the project at `root`, writing the site and the PDF into `out_dir`."""
     from evalcorr.errors import RenderError
-    from evalcorr.render.pagecache import CACHE_DIRNAME, RESULTS_DIRNAME
+    from evalcorr.render.pagecache import PageCache
     from evalcorr.stats.results_store import STORE_ENV, prune
 
-    results = root / CACHE_DIRNAME / RESULTS_DIRNAME     # as the offline renderer's kernels
+    results = PageCache.for_project(root).results_dir     # as the offline renderer's kernels
     prune(results)
     done = subprocess.run([quarto, "render", "--output-dir", str(out_dir)], cwd=root,
                           env={**os.environ, "QUARTO_PYTHON": sys.executable, STORE_ENV: str(results)})

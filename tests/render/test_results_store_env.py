@@ -44,6 +44,7 @@ def test_quarto_kernels_get_the_same_store_and_old_entries_are_pruned(tmp_path, 
 
     results = tmp_path / CACHE_DIRNAME / RESULTS_DIRNAME
     (results / "0123456789abcdef").mkdir(parents=True)
+    (results / code_digest()[:16]).mkdir()
     seen = {}
 
     def fake_run(argv, cwd, env):
@@ -55,4 +56,4 @@ def test_quarto_kernels_get_the_same_store_and_old_entries_are_pruned(tmp_path, 
     assert seen["argv"][:2] == ["quarto", "render"]
     assert seen["env"][STORE_ENV] == str(results)
     assert not (results / "0123456789abcdef").exists()
-    assert code_digest()  # the current code's folder is what later renders keep
+    assert (results / code_digest()[:16]).is_dir()      # the current code's entries are kept

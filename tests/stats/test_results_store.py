@@ -52,7 +52,7 @@ def test_series_arrays_and_containers_are_told_apart():
     assert content_digest([1, 2]) != content_digest((1, 2))
     assert content_digest({"a": 1, "b": 2}) != content_digest({"b": 2, "a": 1})   # order can order a result
     assert content_digest({1, 2, 3}) == content_digest({3, 2, 1})
-    assert content_digest(1) != content_digest(1.0) != content_digest("1")
+    assert len({content_digest(1), content_digest(1.0), content_digest("1"), content_digest(True)}) == 4
     assert content_digest(pd.NA) != content_digest(None)
     assert content_digest(pd.Series(["x", None], dtype=object)) != content_digest(pd.Series(["x", np.nan], dtype=object))
 
@@ -71,8 +71,34 @@ def test_multiindex_missing_strings_and_dataclasses_are_digested():
     assert content_digest(Cube(("m",), np.ones(2))) != content_digest(Cube(("m",), np.zeros(2)))
 
 
-@pytest.mark.parametrize("value", [lambda: 1, object(), {"f": print}, [1, open]])
-def test_values_without_content_raise_nodigest(value):
+def test_what_a_printed_form_would_hide_is_digested():
+    # 200 categories: the dtype's printed form elides the middle ones, the digest reads them all
+    names = [f"c{i}" for i in range(200)]
+    swapped = names[:100] + [names[101], names[100]] + names[102:]
+    assert content_digest(pd.Series(pd.Categorical(["c0"], categories=names))) != \
+        content_digest(pd.Series(pd.Categorical(["c0"], categories=swapped)))
+    # a missing Float64 value against a present NaN; Int64 values beyond float precision
+    missing = pd.Series(pd.array([1.0, None], dtype="Float64"))
+    not_a_number = pd.Series(pd.arrays.FloatingArray(np.array([1.0, np.nan]), np.array([False, False])))
+    assert content_digest(missing) != content_digest(not_a_number)
+    big = 2**53
+    assert content_digest(pd.Series(pd.array([big, None], dtype="Int64"))) != \
+        content_digest(pd.Series(pd.array([big + 1, None], dtype="Int64")))
+    # a MultiIndex's level dtypes
+    index = pd.MultiIndex.from_arrays([np.array([1, 2], dtype="int64"), ["a", "b"]])
+    narrow = pd.MultiIndex.from_arrays([np.array([1, 2], dtype="int32"), ["a", "b"]])
+    assert content_digest(index) != content_digest(narrow)
+
+
+@pytest.mark.parametrize("value", [
+    lambda: 1, object(), {"f": print}, [1, open],
+    np.ma.masked_array([1.0, 2.0], mask=[True, False]),                 # a subclass: its mask
+    np.zeros(2, dtype=[("a", "i4"), ("b", "f8")]),                      # a structured array
+    __import__("collections").defaultdict(list),                        # a dict subclass
+    pd.Series([1], name=object()),                                      # a name without content
+    pd.Series(pd.period_range("2020", periods=2, freq="Y")),            # values of another kind
+])
+def test_values_without_exact_content_raise_nodigest(value):
     with pytest.raises(NoDigest):
         content_digest(value)
 
@@ -122,7 +148,7 @@ def test_a_call_with_the_same_content_reads_the_stored_result(tmp_path, monkeypa
     assert analysis(frame=_frame(), seed=0) == first
     assert calls == [0]
     assert analysis(_frame(), seed=1) == first + 1          # another seed: another key
-    assert analysis(_frame(), scale=2.0) == 2 * (first)     # another keyword value
+    assert analysis(_frame(), scale=2.0) == 2 * first       # another keyword value
     assert calls == [0, 1, 0]
     assert len(list(tmp_path.glob("*/analysis-*.pickle"))) == 3
 
@@ -152,6 +178,23 @@ def test_a_damaged_entry_is_computed_again_and_replaced(tmp_path, monkeypatch):
     assert pickle.loads(entry.read_bytes()) == expected
 
 
+def test_a_call_that_raises_keeps_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv(STORE_ENV, str(tmp_path))
+
+    @stored
+    def fails(n):
+        raise ValueError(f"no result for {n}")
+
+    with pytest.raises(ValueError, match="no result for 1"):
+        fails(1)
+    assert not list(tmp_path.rglob("*.pickle")) and not list(tmp_path.rglob("*.tmp"))
+
+
+class _RefusesPickling:
+    def __reduce__(self):
+        raise ValueError("not picklable")
+
+
 def test_a_result_that_cannot_be_pickled_is_returned_not_kept(tmp_path, monkeypatch):
     monkeypatch.setenv(STORE_ENV, str(tmp_path))
 
@@ -159,7 +202,12 @@ def test_a_result_that_cannot_be_pickled_is_returned_not_kept(tmp_path, monkeypa
     def make_function(n):
         return lambda: n
 
+    @stored
+    def make_refusing(n):
+        return [n, _RefusesPickling()]
+
     assert make_function(3)() == 3
+    assert make_refusing(4)[0] == 4
     assert not list(tmp_path.rglob("*.pickle")) and not list(tmp_path.rglob("*.tmp"))
 
 
