@@ -180,7 +180,7 @@ def stored(function):
         directory = os.environ.get(STORE_ENV)
         if not directory:
             return function(*args, **kwargs)
-        # Keyed by every parameter's value, defaults included, however the call spelled them.
+        # Keyed by every parameter's value, defaults included, passed by position or by keyword.
         call = signature.bind(*args, **kwargs)
         call.apply_defaults()
         try:
