@@ -5,7 +5,8 @@ Python (cross-references, callouts, format-specific content) and writes it back 
 An AST element is a dict ``{"t": type, "c": content}``; :func:`walk` visits them all.
 
 A :class:`PandocCache` keeps pandoc's outputs keyed by their inputs, so that a render runs pandoc only
-on what changed (a page whose text changed, the PDF chapter of that page).
+on what changed (a page whose text changed, the PDF chapter of that page). What does run goes to a
+long-lived pandoc where it can (:mod:`evalcorr.render.pandoc_workers`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from evalcorr.errors import RenderError
+from evalcorr.render import pandoc_workers
 
 # Pandoc Markdown as Quarto reads it (pipe tables, fenced divs, attributes, citations are all default).
 MARKDOWN = "markdown"
@@ -102,10 +104,15 @@ class PandocCache:
 def run_pandoc(args: list[str], text: str, *, what: str, cache: PandocCache | None = None) -> str:
     """Run pandoc with `args` on `text`; a failure raises RenderError naming `what` (a page or the PDF).
 
-    With a `cache`, an output stored for the same inputs is returned without running pandoc.
+    With a `cache`, an output stored for the same inputs is returned without running pandoc. Otherwise
+    a pandoc worker converts it (:mod:`evalcorr.render.pandoc_workers`: the same output), or, where a
+    worker cannot, pandoc's own process.
     """
     if cache is not None:
         return cache.run(args, text, what=what)
+    output = pandoc_workers.convert(pandoc_path(), args, text, pandoc_environment())
+    if output is not None:
+        return output
     done = subprocess.run([pandoc_path(), *args], input=text, capture_output=True, text=True,
                           env=pandoc_environment())
     if done.returncode != 0:
