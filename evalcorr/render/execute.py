@@ -68,7 +68,8 @@ from pathlib import Path
 
 from evalcorr.errors import RenderError
 from evalcorr.render.figure_options import FIG_FORMATS, FIGURE_KEYS, FigureOptions
-from evalcorr.render.kernels import acquire_kernel, start_fork_server
+from evalcorr.render.forkserver import start_fork_server
+from evalcorr.render.kernels import acquire_kernel
 from evalcorr.render.pagecache import PageCache, file_stamps
 from evalcorr.render.qmd import CodeCell, InlineExpr, MarkdownBlock, QmdDocument, parse_qmd
 from evalcorr.render.resources import linked_files

@@ -24,6 +24,7 @@ from evalcorr.render import crossref, pdf
 from evalcorr.render.citations import bib_keys, check_citations, lists_references, report_citation
 from evalcorr.render.crossref import is_crossref
 from evalcorr.render.filters import html_figures, images, subfigures
+from evalcorr.render.forkserver import start_fork_server
 from evalcorr.render.html import page_html
 from evalcorr.render.pagecache import CACHE_DIRNAME, PageCache
 from evalcorr.render.pandoc import PandocCache, element, find_all, markdown_to_ast
@@ -39,7 +40,12 @@ EXECUTED = "executed"     # how a page whose cells ran in this render was obtain
 def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], None] = print,
                    execute=None) -> None:
     """Render all pages of `project` into the (empty) folder `site_dir`."""
+    page_cache = PageCache.for_project(project.root)
     if execute is None:
+        if not all(page_cache.has_entry(Path(page.source).as_posix()) for page in project.pages):
+            # A page never executed will need a kernel: the fork server's imports (over a second) run
+            # meanwhile, instead of after this set-up and the first page's cache key.
+            start_fork_server()
         from evalcorr.render.execute import execute_page as execute
 
     # Pandoc outputs and the last PDF are kept by the content of their inputs: a render runs pandoc and
@@ -47,7 +53,6 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     cache_dir = project.root / CACHE_DIRNAME
     pandoc_cache = PandocCache(cache_dir / "pandoc")
     jobs = render_jobs()
-    page_cache = PageCache.for_project(project.root)
     prune(page_cache.results_dir)       # results kept for an older version of the code
     order = longest_first([page_cache.last_seconds(Path(page.source).as_posix()) for page in project.pages],
                           [_code_cells(project.root / page.source) for page in project.pages])

@@ -154,6 +154,10 @@ class PageCache:
                           cells_executed=stored.get("cells_executed", 0),
                           warnings=stored.get("warnings", []))
 
+    def has_entry(self, page: str) -> bool:
+        """Whether anything is stored for ``page`` (whatever its key)."""
+        return (self._entry_dir(page) / "entry.json").is_file()
+
     def last_seconds(self, page: str) -> float:
         """How long the last execution of ``page`` took, whatever its key (0.0 when nothing is stored)."""
         try:

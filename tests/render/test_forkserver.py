@@ -99,17 +99,17 @@ def _probe(tmp_path, setup):
 @pytest.fixture()
 def fresh_server(monkeypatch):
     """A fork server of this test's own, stopped after it."""
-    monkeypatch.setattr(kernels, "_server", None)
-    monkeypatch.setattr(kernels, "_server_failed", False)
+    monkeypatch.setattr(forkserver, "_server", None)
+    monkeypatch.setattr(forkserver, "_server_failed", False)
     monkeypatch.delenv("EVALCORR_FORK_KERNELS", raising=False)
     yield
-    kernels.stop_fork_server()
+    forkserver.stop_fork_server()
 
 
 def test_a_forked_kernel_sees_what_a_new_kernel_process_sees(fresh_server, tmp_path, monkeypatch):
     setup = "import matplotlib\n"
     forked = _probe(tmp_path, setup)
-    assert kernels._server is not None and kernels._server.alive()
+    assert forkserver._server is not None and forkserver._server.alive()
     monkeypatch.setenv("EVALCORR_FORK_KERNELS", "0")
     plain = _probe(tmp_path, setup)
     (seen, figures), (seen_plain, figures_plain) = forked, plain
@@ -187,13 +187,13 @@ def test_a_kernel_that_ends_takes_its_stand_in_with_it(fresh_server, tmp_path):
 def test_stopping_the_server_stops_its_kernels(fresh_server, tmp_path):
     kernel = kernels.start_kernel(tmp_path, "pass\n")
     pid = _kernel_pid(kernel)
-    kernels.stop_fork_server()
+    forkserver.stop_fork_server()
     assert _gone(pid)
     kernel.close()
 
 
 def test_a_kernel_that_asks_for_another_hash_seed_is_refused(fresh_server, tmp_path):
-    server = kernels.fork_server()
+    server = forkserver.fork_server()
     env = {**os.environ, "PYTHONHASHSEED": "7"}
     done = subprocess.run([sys.executable, "-I", "-S", str(forkserver.STANDIN), server.address, "--",
                            "-f", str(tmp_path / "kernel.json")], env=env, capture_output=True, text=True, timeout=60)
@@ -203,19 +203,19 @@ def test_a_kernel_that_asks_for_another_hash_seed_is_refused(fresh_server, tmp_p
 
 def test_without_fork_kernels_are_new_processes(monkeypatch):
     monkeypatch.setenv("EVALCORR_FORK_KERNELS", "0")
-    monkeypatch.setattr(kernels, "_server", None)
+    monkeypatch.setattr(forkserver, "_server", None)
     spec = kernels.VenvKernelSpecs().get_kernel_spec(kernels.KERNEL_NAME)
-    assert spec.argv[:3] == [sys.executable, "-m", "ipykernel_launcher"] and kernels._server is None
+    assert spec.argv[:3] == [sys.executable, "-m", "ipykernel_launcher"] and forkserver._server is None
 
 
 def test_the_server_exits_when_its_owner_closes_its_input(fresh_server):
-    server = kernels.fork_server()
+    server = forkserver.fork_server()
     process = server.process
     process.stdin.close()
     assert process.wait(timeout=10) == 0
     assert not server.alive()
     # the next kernel start notices and starts a new server
-    assert kernels.fork_server() is not server and kernels._server.alive()
+    assert forkserver.fork_server() is not server and forkserver._server.alive()
 
 
 def test_usage_errors_name_the_command():
@@ -230,7 +230,7 @@ def test_usage_errors_name_the_command():
 def test_the_kernel_spec_runs_the_stand_in_without_site_packages(fresh_server):
     # the stand-in runs without site-packages (the usage test above shows it can): it starts in milliseconds
     argv = kernels.VenvKernelSpecs().get_kernel_spec(kernels.KERNEL_NAME).argv
-    assert argv == [sys.executable, "-I", "-S", str(forkserver.STANDIN), kernels._server.address, "--",
+    assert argv == [sys.executable, "-I", "-S", str(forkserver.STANDIN), forkserver._server.address, "--",
                     "-f", "{connection_file}"]
 
 
@@ -243,7 +243,7 @@ def test_a_server_that_cannot_start_leaves_kernels_started_from_scratch(fresh_se
         patch.setattr(tempfile, "tempdir", str(deep))
         spec = kernels.VenvKernelSpecs().get_kernel_spec(kernels.KERNEL_NAME)
     assert spec.argv[:3] == [sys.executable, "-m", "ipykernel_launcher"]
-    assert kernels._server is None and kernels._server_failed
+    assert forkserver._server is None and forkserver._server_failed
     assert "kernels are started without the fork server" in capfd.readouterr().err
     kernel = kernels.start_kernel(tmp_path, "pass\n")         # the failure is remembered: no second try
     try:
@@ -281,7 +281,7 @@ def test_forked_kernels_do_not_share_numpy_random_state(fresh_server, tmp_path):
 
 
 def test_the_server_outlives_a_stand_in_that_dies_before_its_kernel_is_named(fresh_server, tmp_path):
-    server = kernels.fork_server()
+    server = forkserver.fork_server()
     body = json.dumps({"args": ["-f", str(tmp_path / "k.json")], "cwd": str(tmp_path),
                        "env": dict(os.environ)}).encode()
     with open(os.devnull, "r+b") as null:
@@ -316,14 +316,14 @@ def test_the_server_can_be_started_in_the_background(fresh_server, monkeypatch):
     starts, start = [], forkserver.ForkServer.start
     monkeypatch.setattr(forkserver.ForkServer, "start", lambda self: starts.append(self) or start(self))
     monkeypatch.setenv("EVALCORR_FORK_KERNELS", "0")
-    kernels.start_fork_server()             # kernels are not forked: nothing starts
+    forkserver.start_fork_server()             # kernels are not forked: nothing starts
     time.sleep(0.5)
-    assert kernels._server is None
+    assert forkserver._server is None
     monkeypatch.delenv("EVALCORR_FORK_KERNELS")
-    kernels.start_fork_server()             # returns before the server's imports are done
-    assert kernels._server is None
-    server = kernels.fork_server()          # waits for the background start instead of starting another
-    assert server.alive() and kernels._server is server
-    kernels.start_fork_server()             # running: a no-op
+    forkserver.start_fork_server()             # returns before the server's imports are done
+    assert forkserver._server is None
+    server = forkserver.fork_server()          # waits for the background start instead of starting another
+    assert server.alive() and forkserver._server is server
+    forkserver.start_fork_server()             # running: a no-op
     time.sleep(0.2)
-    assert kernels._server is server and starts == [server]
+    assert forkserver._server is server and starts == [server]

@@ -1,5 +1,10 @@
-"""The order in which the offline renderer starts the pages (offline.longest_first)."""
+"""How the offline renderer starts the pages: in which order (offline.longest_first), and with the
+kernels' fork server already starting when a page will execute."""
 
+from tests._renderfixture import write_fixture_project
+
+from evalcorr.render import offline, render_project
+from evalcorr.render.execute import execute_page
 from evalcorr.render.offline import _code_cells, longest_first
 
 CELL = "```{python}\nx = 1\n```\n"
@@ -19,3 +24,20 @@ def test_code_cells_are_counted_and_an_unreadable_page_counts_none(tmp_path):
     broken = tmp_path / "broken.qmd"
     broken.write_text("```{python}\nx = 1\n", encoding="utf-8")      # never closed: its execution says so
     assert _code_cells(broken) == 0
+
+
+def test_the_fork_server_starts_first_only_when_a_page_has_never_executed(tmp_path, monkeypatch):
+    root = write_fixture_project(tmp_path / "project")
+    started = []
+    monkeypatch.setattr(offline, "start_fork_server", lambda: started.append(True))
+    render_project(root, renderer="offline", log=lambda line: None)
+    assert started == [True]                # a cold render: every page will need a kernel
+    page = root / "chapters" / "results.qmd"
+    page.write_text(page.read_text() + "\nOne more sentence of prose.\n")
+    lines = []
+    render_project(root, renderer="offline", log=lines.append)
+    assert started == [True]                # every page was executed before: none may need a kernel
+    assert any("cache hit" in line for line in lines)
+    other = write_fixture_project(tmp_path / "other")   # never executed, but by an executor of the caller's
+    render_project(other, renderer="offline", log=lambda line: None, execute=execute_page)
+    assert started == [True]
