@@ -10,8 +10,10 @@ cold render the outputs are the command line's, byte for byte, in 1.1 s of pando
 
 :func:`convert` lends each calling thread an idle worker started with the same pandoc and environment
 (or starts one); threads never share one.
-A command line with an option not translated here, a failed conversion and a worker that died all
-return None, and the caller runs pandoc as its own process, which then gives pandoc's own error.
+A command line with an option not translated here, a text with tabs or carriage returns (which the
+command line changes before reading), a failed conversion and a worker that died all return None, and
+the caller runs pandoc as its own process, which then gives pandoc's own error. A pandoc whose first
+worker dies unanswered (one without ``pandoc lua``) gets no other worker in that environment.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from pathlib import Path
 SCRIPT = Path(__file__).with_name("templates") / "pandoc-worker.lua"
 # The command line's defaults that pandoc's Lua API does not share (its readers default to 80 columns).
 COLUMNS = 72
+# Writers without citations of their own (the command line turns those off under --citeproc; Lua does not).
+CITEPROC_WRITERS = ("json", "html", "html4", "html5")
 
 
 def request_options(args: list[str]) -> dict | None:
@@ -60,6 +64,8 @@ def request_options(args: list[str]) -> dict | None:
             return None
     if "from" not in options or "to" not in options:
         return None
+    if options["citeproc"] and options["to"] not in CITEPROC_WRITERS:
+        return None         # with --citeproc the command line turns off a writer's own citations
     if bibliographies:
         meta["bibliography"] = bibliographies[0] if len(bibliographies) == 1 else bibliographies
     return options
@@ -69,7 +75,8 @@ class PandocWorker:
     """One ``pandoc lua`` process serving requests (:data:`SCRIPT`); ``env`` is pandoc's environment."""
 
     def __init__(self, pandoc: str, env: dict[str, str]):
-        self.pandoc, self.env = pandoc, env
+        # relative paths (a bibliography, a style) are read from the directory the worker started in
+        self.pandoc, self.env, self.cwd = pandoc, env, os.getcwd()
         self.process = subprocess.Popen([pandoc, "lua", str(SCRIPT)], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
 
@@ -88,8 +95,9 @@ class PandocWorker:
             raise EOFError("the pandoc worker stopped")
         if status == "error":
             return None
-        output = output.decode()
-        # the command line ends its output with a newline (an empty one too); pandoc.write does not
+        # read as the command line's output was read (universal newlines); the command line ends its
+        # output with a newline (an empty one too), pandoc.write does not
+        output = output.decode().replace("\r\n", "\n").replace("\r", "\n")
         return output if output.endswith("\n") else output + "\n"
 
     def close(self) -> None:
@@ -104,25 +112,35 @@ class PandocWorker:
 
 _idle: list[PandocWorker] = []
 _lock = threading.Lock()
+_unavailable: set = set()       # (pandoc, environment) whose first worker died unanswered
 
 
 def convert(pandoc: str, args: list[str], text: str, env: dict[str, str]) -> str | None:
     """Pandoc's output for the command line ``pandoc args`` on `text`, from a worker; None when a worker
     cannot give it (see the module docstring): run the command line instead."""
     options = request_options(args)
-    if options is None or os.name != "posix":     # POSIX: the byte counts are not touched by text mode
+    # The command line expands tabs and drops carriage returns before reading, pandoc.read does not:
+    # such a text goes to the command line (JSON never has either outside its escapes).
+    started_as = (pandoc, frozenset(env.items()))
+    if options is None or "\t" in text or "\r" in text or os.name != "posix" or started_as in _unavailable:
         return None
     with _lock:     # an idle worker started the same way (GHCRTS is read when pandoc starts)
-        worker = next((w for w in reversed(_idle) if w.pandoc == pandoc and w.env == env), None)
+        worker = next((w for w in reversed(_idle)
+                       if w.pandoc == pandoc and w.env == env and w.cwd == os.getcwd()), None)
         if worker is not None:
             _idle.remove(worker)
+    fresh = worker is None
     try:
-        if worker is None:
+        if fresh:
             worker = PandocWorker(pandoc, env)
         output = worker.convert(options, text)
-    except (OSError, EOFError, ValueError):
+    except BaseException as error:
         if worker is not None:
             worker.close()
+        if not isinstance(error, (OSError, EOFError, ValueError)):
+            raise
+        if fresh and isinstance(error, (EOFError, BrokenPipeError)):
+            _unavailable.add(started_as)     # e.g. a pandoc without `pandoc lua`: not tried again
         return None
     with _lock:
         _idle.append(worker)

@@ -81,6 +81,7 @@ def test_command_lines_are_translated_or_refused():
                        "meta": {"link-citations": True, "bibliography": ["a.bib", "b.bib"], "csl": "s.csl"}}
     assert request_options(["--from=markdown", "--to=json"])["to"] == "json"
     for refused in (["-f", "json", "-t", "typst", "--lua-filter=x.lua"], ["-f", "markdown", "-t", "html5", "-s"],
+                    ["-f", "json", "-t", "typst", "--citeproc"], ["-f", "json", "-t", "markdown", "--citeproc"],
                     ["-f", "markdown", "-t", "html5", "-M", "title=A title"], ["-f", "markdown"],
                     ["-f", "markdown", "-t"], ["-f", "markdown", "-t", "html5", "--wrap=sometimes"]):
         assert request_options(refused) is None, refused
@@ -137,3 +138,46 @@ def test_threads_convert_at_once_each_with_its_own_worker():
     for i, text in enumerate(texts):
         assert json.loads(results[i]) == json.loads(_command_line(["-f", "markdown", "-t", "json"], text))
     assert 2 <= len(pandoc_workers._idle) <= len(texts)
+
+
+def test_texts_the_command_line_changes_before_reading_go_to_the_command_line():
+    # pandoc's command line expands tabs (to 4 columns) and drops carriage returns; pandoc.read does not
+    for text in ("```\na\tb\n```\n", "line\r\nnext\r\n"):
+        args = ["-f", "markdown", "-t", "json"]
+        assert convert(pandoc_path(), args, text, pandoc_environment()) is None
+        assert run_pandoc(args, text, what="a test") == _command_line(args, text)
+    assert '"a   b"' in run_pandoc(["-f", "markdown", "-t", "json"], "```\na\tb\n```\n", what="a test")
+
+
+def test_a_carriage_return_in_the_output_reads_as_the_command_lines_did():
+    ast = json.loads(_command_line(["-f", "markdown", "-t", "json"], "placeholder"))
+    ast["blocks"][0]["c"] = [{"t": "Str", "c": "a\rb\r\nc"}]
+    args, text = ["-f", "json", "-t", "html5"], json.dumps(ast)
+    assert convert(pandoc_path(), args, text, pandoc_environment()) == _command_line(args, text) == "<p>a\nb\nc</p>\n"
+
+
+def test_relative_paths_are_read_from_the_current_directory(tmp_path, monkeypatch):
+    key = _key()
+    args = ["-f", "markdown", "-t", "html5", "--citeproc", "--bibliography=refs.bib", f"--csl={CSL}"]
+    outputs = []
+    for title in ("Alpha", "Omega"):
+        folder = tmp_path / title
+        folder.mkdir()
+        (folder / "refs.bib").write_text(f"@misc{{{key},\n  title = {{{title}}},\n  year = {{2020}}\n}}\n")
+        monkeypatch.chdir(folder)
+        outputs.append(run_pandoc(args, f"See [@{key}].", what="a test"))
+        assert outputs[-1] == _command_line(args, f"See [@{key}].")
+    assert "Alpha" in outputs[0] and "Omega" in outputs[1]
+
+
+def test_a_pandoc_without_workers_is_not_asked_again(tmp_path, monkeypatch):
+    close_workers()
+    monkeypatch.setattr(pandoc_workers, "_unavailable", set())
+    monkeypatch.setattr(pandoc_workers, "SCRIPT", tmp_path / "missing.lua")    # the worker dies at once
+    started = []
+    real = pandoc_workers.PandocWorker.__init__
+    monkeypatch.setattr(pandoc_workers.PandocWorker, "__init__",
+                        lambda self, *args: started.append(1) or real(self, *args))
+    for _ in range(3):
+        assert run_pandoc(["-f", "markdown", "-t", "html5"], "*text*", what="a test") == "<p><em>text</em></p>\n"
+    assert started == [1] and pandoc_workers._idle == []
