@@ -29,7 +29,7 @@ What a kernel has of its own, as in a new process: the working directory, enviro
 state (reseeded; Python's ``random`` reseeds itself after a fork) and the exit handlers run at its end.
 What it shares with the server by construction: the objects the imports made, set aside from the cyclic
 garbage collector once they are done (``gc.freeze``: a kernel's full collections walk only what the
-kernel made); the hash seed, BLAS thread counts, malloc's settings, NumPy's use of huge pages, Arrow's
+kernel made), and the collector's thresholds (:data:`KERNEL_GC_THRESHOLD`: rarer collections); the hash seed, BLAS thread counts, malloc's settings, NumPy's use of huge pages, Arrow's
 memory pool and pydevd's flags, read when a process starts or a module is imported. The server is
 started with the kernel spec's values of them and refuses to fork a kernel whose environment asks for
 others (:data:`FIXED_AT_START`). Also read at import, so from the directory the render was started in rather
@@ -207,6 +207,8 @@ def _preload() -> None:
     importlib.import_module("evalcorr.stats.results_store").code_digest()
 
 
+# The cyclic garbage collector's thresholds in kernels (Python's default: 700, 10, 10).
+KERNEL_GC_THRESHOLD = (50_000, 50, 1_000)
 SERVER_DIRECTORY = os.getcwd()
 SERVER_PID = os.getpid()    # in a kernel: the process it was forked from
 PR_SET_PDEATHSIG = 1        # linux/prctl.h
@@ -230,6 +232,11 @@ def serve(address: str) -> None:
     # copy the memory pages they touch.
     gc.collect()
     gc.freeze()
+    # A page makes millions of objects, most freed by their reference counts; at Python's default
+    # thresholds the collector still runs a few hundred times a page (about 3% of its time) for the few
+    # cycles (matplotlib's artists, pandas' caches). Kernels inherit rarer collections: a young
+    # generation of 50,000 objects, a full collection after 50,000 of those.
+    gc.set_threshold(*KERNEL_GC_THRESHOLD)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(address)
     listener.listen()

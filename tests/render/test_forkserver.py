@@ -308,8 +308,14 @@ def test_what_the_server_imported_is_out_of_the_kernels_garbage_collections(fres
     with _connected(tmp_path) as (_, client):
         frozen = int(_output(client, "import gc; print(gc.get_freeze_count())"))
         assert frozen > 100_000          # the preloaded libraries' objects, not a handful
-        # the server imports with the collector off; its kernels collect as any process does
+        # the server imports with the collector off; its kernels collect, less often than by default
         assert _output(client, "print(gc.isenabled())").strip() == "True"
+        assert _output(client, "print(gc.get_threshold())").strip() == str(forkserver.KERNEL_GC_THRESHOLD)
+        assert forkserver.KERNEL_GC_THRESHOLD[0] > 700
+        # and still collect a cycle once enough objects were made
+        found = _output(client, "class Node: pass\na = Node(); a.me = a; import weakref; w = weakref.ref(a); del a\n"
+                                "junk = [[] for _ in range(200_000)]; del junk; print(w() is None)")
+        assert found.strip() == "True"
 
 
 def test_the_server_can_be_started_in_the_background(fresh_server, monkeypatch):
