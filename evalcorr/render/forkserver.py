@@ -29,8 +29,9 @@ What a kernel has of its own, as in a new process: the working directory, enviro
 state (reseeded; Python's ``random`` reseeds itself after a fork) and the exit handlers run at its end.
 What it shares with the server by construction: the objects the imports made, set aside from the cyclic
 garbage collector once they are done (``gc.freeze``: a kernel's full collections walk only what the
-kernel made), and the collector's thresholds (:data:`KERNEL_GC_THRESHOLD`: rarer collections); the hash seed, BLAS thread counts, malloc's settings, NumPy's use of huge pages, Arrow's
-memory pool and pydevd's flags, read when a process starts or a module is imported. The server is
+kernel made), and the collector's thresholds (:data:`KERNEL_GC_THRESHOLD`: rarer collections); the hash
+seed, BLAS thread counts, malloc's settings, NumPy's use of huge pages, Arrow's memory pool and pydevd's
+flags, read when a process starts or a module is imported. The server is
 started with the kernel spec's values of them and refuses to fork a kernel whose environment asks for
 others (:data:`FIXED_AT_START`). Also read at import, so from the directory the render was started in rather
 than the page's: a ``matplotlibrc`` file in the working directory.

@@ -41,8 +41,9 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
                    execute=None) -> None:
     """Render all pages of `project` into the (empty) folder `site_dir`."""
     page_cache = PageCache.for_project(project.root)
+    names = [Path(page.source).as_posix() for page in project.pages]      # as the page cache names them
     if execute is None:
-        if not all(page_cache.has_entry(Path(page.source).as_posix()) for page in project.pages):
+        if not all(page_cache.has_entry(name) for name in names):
             # A page never executed will need a kernel: the fork server's imports (over a second) run
             # meanwhile, instead of after this set-up and the first page's cache key.
             start_fork_server()
@@ -54,7 +55,7 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
     pandoc_cache = PandocCache(cache_dir / "pandoc")
     jobs = render_jobs()
     prune(page_cache.results_dir)       # results kept for an older version of the code
-    order = longest_first([page_cache.last_seconds(Path(page.source).as_posix()) for page in project.pages],
+    order = longest_first([page_cache.last_seconds(name) for name in names],
                           [_code_cells(project.root / page.source) for page in project.pages])
     # A page executed in its kernel whose cross-references all point into itself is written as HTML as
     # soon as it is parsed, while other pages still execute (at the end one kernel often runs alone); the

@@ -75,8 +75,7 @@ class PandocWorker:
     """One ``pandoc lua`` process serving requests (:data:`SCRIPT`); ``env`` is pandoc's environment."""
 
     def __init__(self, pandoc: str, env: dict[str, str]):
-        # relative paths (a bibliography, a style) are read from the directory the worker started in
-        self.pandoc, self.env, self.cwd = pandoc, env, os.getcwd()
+        self.env, self.key = env, _worker_key(pandoc, env)
         self.process = subprocess.Popen([pandoc, "lua", str(SCRIPT)], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
 
@@ -112,7 +111,13 @@ class PandocWorker:
 
 _idle: list[PandocWorker] = []
 _lock = threading.Lock()
-_unavailable: set = set()       # (pandoc, environment) whose first worker died unanswered
+_unavailable: set = set()       # worker keys whose first worker died unanswered
+
+
+def _worker_key(pandoc: str, env: dict[str, str]) -> tuple:
+    """What a worker serves: its pandoc, its environment (GHCRTS is read when pandoc starts) and its
+    working directory (relative paths, a bibliography or a style, are read from it)."""
+    return pandoc, frozenset(env.items()), os.getcwd()
 
 
 def convert(pandoc: str, args: list[str], text: str, env: dict[str, str]) -> str | None:
@@ -121,12 +126,11 @@ def convert(pandoc: str, args: list[str], text: str, env: dict[str, str]) -> str
     options = request_options(args)
     # The command line expands tabs and drops carriage returns before reading, pandoc.read does not:
     # such a text goes to the command line (JSON never has either outside its escapes).
-    started_as = (pandoc, frozenset(env.items()))
-    if options is None or "\t" in text or "\r" in text or os.name != "posix" or started_as in _unavailable:
+    key = _worker_key(pandoc, env)
+    if options is None or "\t" in text or "\r" in text or os.name != "posix" or key in _unavailable:
         return None
-    with _lock:     # an idle worker started the same way (GHCRTS is read when pandoc starts)
-        worker = next((w for w in reversed(_idle)
-                       if w.pandoc == pandoc and w.env == env and w.cwd == os.getcwd()), None)
+    with _lock:
+        worker = next((w for w in reversed(_idle) if w.key == key), None)
         if worker is not None:
             _idle.remove(worker)
     fresh = worker is None
@@ -140,7 +144,7 @@ def convert(pandoc: str, args: list[str], text: str, env: dict[str, str]) -> str
         if not isinstance(error, (OSError, EOFError, ValueError)):
             raise
         if fresh and isinstance(error, (EOFError, BrokenPipeError)):
-            _unavailable.add(started_as)     # e.g. a pandoc without `pandoc lua`: not tried again
+            _unavailable.add(key)     # e.g. a pandoc without `pandoc lua`: not tried again
         return None
     with _lock:
         _idle.append(worker)
