@@ -1,5 +1,5 @@
 """The canvas of every report figure: matplotlib's SVG writer, drawing a tight SVG once, with each font's
-line metrics read once and each string's glyphs laid out once.
+line metrics read once and each string measured and laid out once.
 
 Why it exists:
 
@@ -19,8 +19,9 @@ Why it exists:
   descent and line gap from the font's tables, every time. matplotlib skips that lookup when the
   renderer supplies the three numbers (``_get_font_height_metrics``, the hook its PDF and PostScript
   renderers implement); the renderer here supplies them, read once per font by each renderer.
-- **Glyphs laid out once** (:class:`GlyphLayouts`): a string drawn again in the same font reuses its
-  glyph layout (the heatmaps repeat a few cell labels hundreds of times).
+- **Text measured and laid out once** (:class:`GlyphLayouts`): a string measured or drawn again in the
+  same font, in this figure or a later one, reuses its size and glyph layout (the heatmaps repeat a
+  few cell labels hundreds of times, and a page's figures share their tick labels).
 
 Quarto and the offline renderer run the same kernel code, so they show the same image whichever
 draws it. Other formats (PNG, PDF), and SVGs saved without the tight box or with
@@ -46,6 +47,7 @@ from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG, _short_float_fmt
 from matplotlib.font_manager import fontManager, get_font
+from matplotlib.ft2font import LoadFlags
 from matplotlib.textpath import TextToPath
 
 # The SVG writer draws in points: the figure is at 72 dots per inch while it draws.
@@ -77,29 +79,70 @@ class FontMetricsRendererSVG(RendererSVG):
         return metrics
 
 
-class GlyphLayouts(TextToPath):
-    """matplotlib's conversion of text to glyphs, remembering each string's glyph layout in each font.
+# Text measured and laid out by the SVG writer, kept for every later figure of the process (a page draws
+# many figures with the same labels): (font's id, string) -> (font, width, height, descent) at the
+# converter's fixed size, and (font's id, string, features, language) -> (font, glyphs, glyph paths).
+# Each entry keeps its font, so that the id is not reused; both are emptied when they grow past
+# TEXT_CACHE_ENTRIES.
+TEXT_CACHE_ENTRIES = 100_000
+_extents: dict = {}
+_layouts: dict = {}
 
-    The SVG writer draws text as glyphs (``svg.fonttype: path``), and lays out every string it draws
-    afresh: the report's heatmaps repeat the same few cell labels hundreds of times. A string drawn
-    again in the same font gets its remembered glyphs and positions; its glyphs are already defined
-    in the SVG, which is what matplotlib would find too.
+
+def clear_text_caches() -> None:
+    """Forget every string measured and laid out by :class:`GlyphLayouts`."""
+    _extents.clear()
+    _layouts.clear()
+
+
+def _kept(cache: dict, key, value):
+    if len(cache) >= TEXT_CACHE_ENTRIES:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+class GlyphLayouts(TextToPath):
+    """matplotlib's conversion of text to glyphs, remembering each string's size and glyph layout in each
+    font for the rest of the process.
+
+    The SVG writer draws text as glyphs (``svg.fonttype: path``); matplotlib measures and lays out every
+    string afresh in every figure, and the report's heatmaps repeat the same labels hundreds of times.
+    Both depend only on the font and the string: the converter works at one fixed size
+    (``FONT_SCALE``) and scales the result. A string seen before gets its remembered extents, glyphs,
+    positions and glyph outlines; only the glyphs the SVG does not define yet are added to it, as
+    matplotlib adds them.
     """
 
-    def __init__(self):
-        super().__init__()
-        self._layouts = {}
+    def get_text_width_height_descent(self, s, prop, ismath):
+        if ismath:
+            return super().get_text_width_height_descent(s, prop, ismath)
+        font = self._get_font(prop)
+        known = _extents.get((id(font), s))
+        if known is None:
+            # matplotlib's measurement (TextToPath.get_text_width_height_descent), kept unscaled
+            font.set_text(s, 0.0, flags=LoadFlags.NO_HINTING)
+            width, height = font.get_width_height()
+            known = _kept(_extents, (id(font), s), (font, width / 64.0, height / 64.0, font.get_descent() / 64.0))
+        scale = prop.get_size_in_points() / self.FONT_SCALE
+        return known[1] * scale, known[2] * scale, known[3] * scale
 
     def get_glyphs_with_font(self, font, s, glyph_map=None, return_new_glyphs_only=False, *, features=None,
                              language=None):
         key = (id(font), s, None if features is None else tuple(features), language)
-        known = self._layouts.get(key)
-        if known is not None and glyph_map is not None and all(glyph in glyph_map for glyph, *_ in known[1]):
-            return list(known[1]), (OrderedDict() if return_new_glyphs_only else glyph_map), []
-        glyphs, new, rects = super().get_glyphs_with_font(font, s, glyph_map, return_new_glyphs_only,
-                                                          features=features, language=language)
-        self._layouts[key] = (font, glyphs)    # the font is kept, so that its id is not reused
-        return glyphs, new, rects
+        known = _layouts.get(key)
+        if known is None:
+            outlines = OrderedDict()    # every glyph of the string, as a first drawing defines them
+            glyphs, _, _ = super().get_glyphs_with_font(font, s, outlines, features=features, language=language)
+            known = _kept(_layouts, key, (font, glyphs, outlines))
+        _, glyphs, outlines = known
+        if glyph_map is None:
+            glyph_map = OrderedDict()
+        new = OrderedDict() if return_new_glyphs_only else glyph_map
+        for glyph in outlines:          # in the order of their first use in the string
+            if glyph not in glyph_map:
+                new[glyph] = outlines[glyph]
+        return list(glyphs), new, []
 
 
 def _font_height_metrics(prop, dpi: float) -> tuple:

@@ -178,28 +178,70 @@ def test_each_font_is_read_once_per_renderer_although_text_is_laid_out_many_time
     assert len({font for _, font in asked}) > 5                    # the figure has many fonts
 
 
+def _cell_labels(fig: Figure) -> Figure:
+    """36 cell labels over an image: 3 strings, in two weights."""
+    ax = fig.subplots()
+    ax.imshow(np.zeros((6, 6)))
+    ax.set_axis_off()
+    for i in range(6):
+        for j in range(6):
+            ax.text(j, i, ["0", "-1", "12"][(i + j) % 3], ha="center", fontweight="bold" if i < 3 else "normal")
+    return fig
+
+
 def test_a_string_drawn_again_in_the_same_font_is_laid_out_once(monkeypatch):
     layouts = []
     layout = _text_helpers.layout
     monkeypatch.setattr(_text_helpers, "layout",
                         lambda s, font, **kw: layouts.append((s, font.fname)) or layout(s, font, **kw))
+    canvas.clear_text_caches()
     use_house_style()
-    figures = []
-    for fig in (new_figure(figsize=(4, 3)), Figure(figsize=(4, 3))):
-        ax = fig.subplots()
-        ax.imshow(np.zeros((6, 6)))
-        ax.set_axis_off()
-        for i in range(6):
-            for j in range(6):      # 36 labels, 3 strings, in two weights
-                ax.text(j, i, ["0", "-1", "12"][(i + j) % 3], ha="center", fontweight="bold" if i < 3 else "normal")
-        figures.append(fig)
-    ours = _full_size_svg(figures[0])
-    drawn = len(layouts)
-    theirs = _full_size_svg(figures[1])
-    assert _without_svg_element(ours) == _without_svg_element(theirs)    # the same SVG, to the byte
-    cell_labels = [entry for entry in layouts[:drawn] if entry[0] in ("0", "-1", "12")]
+    first, second, plain = (_cell_labels(fig) for fig in (new_figure(figsize=(4, 3)), new_figure(figsize=(4, 3)),
+                                                          Figure(figsize=(4, 3))))
+    ours = _full_size_svg(first)
+    drawn_first = len(layouts)
+    again = _full_size_svg(second)      # a later figure: its SVG defines the glyphs anew, from the cache
+    drawn_second = len(layouts)
+    theirs = _full_size_svg(plain)
+    # the same SVG as matplotlib's, to the byte, for the first figure and for the later one
+    assert _without_svg_element(ours) == _without_svg_element(again) == _without_svg_element(theirs)
+    cells = ("0", "-1", "12")
+    cell_labels = [entry for entry in layouts[:drawn_first] if entry[0] in cells]
     assert len(cell_labels) == len(set(cell_labels)) == 6                  # each string once in each font
-    assert len([entry for entry in layouts[drawn:] if entry[0] in ("0", "-1", "12")]) == 36
+    assert not [entry for entry in layouts[drawn_first:drawn_second] if entry[0] in cells]   # none again
+    assert len([entry for entry in layouts[drawn_second:] if entry[0] in cells]) == 36      # matplotlib: each
+
+
+def test_text_is_measured_as_matplotlib_measures_it():
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    canvas.clear_text_caches()
+    ours, theirs = canvas.GlyphLayouts(), TextToPath()
+    strings = ["0", "-1", "long task name", "Ünïcode ± é", "", "two words, (1)", r"$\sqrt{n}$ models"]
+    fonts = [FontProperties(size=size, weight=weight, family=family)
+             for size in (5, 7.5, 11) for weight in ("normal", "bold") for family in ("sans-serif", "serif")]
+    for _ in range(2):           # the second time from the cache
+        for prop in fonts:
+            for s in strings:
+                ismath = s.startswith("$")
+                assert ours.get_text_width_height_descent(s, prop, ismath) == \
+                    theirs.get_text_width_height_descent(s, prop, ismath)
+    # one entry per font file and string, whatever the size: mathematical text is left to matplotlib
+    assert len(canvas._extents) == len({(id(ours._get_font(prop)), s) for prop in fonts for s in strings[:-1]})
+
+
+def test_the_text_caches_are_bounded(monkeypatch):
+    from matplotlib.font_manager import FontProperties
+
+    monkeypatch.setattr(canvas, "TEXT_CACHE_ENTRIES", 3)
+    canvas.clear_text_caches()
+    layouts, prop = canvas.GlyphLayouts(), FontProperties(size=8)
+    for s in ("a", "b", "c", "d", "e"):
+        layouts.get_text_width_height_descent(s, prop, False)
+        layouts.get_glyphs_with_font(layouts._get_font(prop), s)
+        assert len(canvas._extents) <= 3 and len(canvas._layouts) <= 3
+    assert ("e" in {key[1] for key in canvas._extents}) and ("e" in {key[1] for key in canvas._layouts})
 
 
 def test_a_font_without_metric_tables_leaves_the_measuring_to_matplotlib(monkeypatch):
