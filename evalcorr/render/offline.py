@@ -85,26 +85,26 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
 
         start = time.perf_counter()
         # The PDF's Typst needs only the parsed pages and their numbers: it is written while the site's
-        # last pages go through pandoc (both threads mostly wait on pandoc).
+        # last pages go through pandoc (both threads mostly wait on pandoc). Typst compiles it outside
+        # the GIL, on a thread of `pool` (its pages are all done), while the site is written.
         typst = writers.submit(_typst_source, parsed, project, targets, site_dir, pandoc_cache, early_chapters)
+        citation = report_citation(project.root, project.title, project.author)
+        inputs = {"title": project.title, "subtitle": project.subtitle, "author": project.author,
+                  "edition": _edition(project.root), "note": citation.text}
+        compiling = pool.submit(_compile_pdf, typst, project, site_dir, inputs, cache_dir, start)
         late = {index: writers.submit(page_html, ast, page, project, targets, cache=pandoc_cache)
                 for index, (page, _, ast) in enumerate(parsed) if index not in early}
         bodies = [(early.get(index) or late[index]).result() for index in range(len(parsed))]
         site_pages = [SitePage(page, _title(page), str(meta.get("subtitle") or ""),
                                str(meta.get("description") or ""), body)
                       for (page, meta, _), body in zip(parsed, bodies)]
-        citation = report_citation(project.root, project.title, project.author)
         write_site(site_pages, project, citation, site_dir)
         copied = sum(len(copy_page_resources(site_page.html.body, site_page.page, project.root, site_dir))
                      for site_page in site_pages)
         log(f"site: {len(site_pages)} pages and {copied} linked files written in {time.perf_counter() - start:.1f} s")
-        text = typst.result()
-
-    inputs = {"title": project.title, "subtitle": project.subtitle, "author": project.author,
-              "edition": _edition(project.root), "note": citation.text}
-    compiled = pdf.write_pdf(text, project, site_dir, site_dir / project.pdf_file, inputs, cache_dir=cache_dir / "pdf")
-    how = "compiled" if compiled else "unchanged: copied from the cache"
-    log(f"pdf: {project.pdf_file} written in {time.perf_counter() - start:.1f} s ({how})")
+        compiled, seconds = compiling.result()
+        how = "compiled" if compiled else "unchanged: copied from the cache"
+        log(f"pdf: {project.pdf_file} written in {seconds:.1f} s ({how})")
     _remove_empty_dirs(site_dir)
     pandoc_cache.sweep()
 
@@ -118,6 +118,14 @@ def _typst_source(parsed: list, project: Project, targets, site_dir: Path, cache
                 for index, (page, meta, ast) in enumerate(parsed)]
     meta = {key: value for _, _, ast in parsed for key, value in ast["meta"].items()}
     return pdf.typst_source(chapters, meta, parsed[0][2]["pandoc-api-version"], project, cache=cache)
+
+
+def _compile_pdf(typst, project: Project, site_dir: Path, inputs: dict, cache_dir: Path, start: float):
+    """Write the PDF from the future of its Typst source (:func:`evalcorr.render.pdf.write_pdf`):
+    ``(compiled, seconds since start)``."""
+    compiled = pdf.write_pdf(typst.result(), project, site_dir, site_dir / project.pdf_file, inputs,
+                             cache_dir=cache_dir / "pdf")
+    return compiled, time.perf_counter() - start
 
 
 def _chapter(index: int, page: Page, meta: dict, ast: dict, project: Project, targets, site_dir: Path) -> list:
