@@ -217,12 +217,26 @@ def _walk_children(item: dict, visit: Visitor) -> dict:
 
 
 def find_all(node, kinds: set[str]) -> list[dict]:
-    """Every element of a type in `kinds` under `node`, in document order."""
+    """Every element of a type in `kinds` under `node`, in document order: the elements :func:`walk`
+    would visit, found without building the tree again."""
     found = []
-
-    def visit(item):
-        if item["t"] in kinds:
-            found.append(item)
-
-    walk(node, visit)
+    _collect(node, kinds, found)
     return found
+
+
+def _collect(node, kinds: set[str], found: list) -> None:
+    # walk's order: an element, then the elements of its list content; other lists and dicts are
+    # searched through.
+    if isinstance(node, list):
+        for item in node:
+            if isinstance(item, dict) and "t" in item:
+                if item["t"] in kinds:
+                    found.append(item)
+                content = item.get("c")
+                if isinstance(content, list):
+                    _collect(content, kinds, found)
+            else:
+                _collect(item, kinds, found)
+    elif isinstance(node, dict):
+        for value in node.values():
+            _collect(value, kinds, found)

@@ -108,3 +108,50 @@ def test_several_images_of_one_cell_become_one_figure_of_subfigures():
     assert crossref.labels(blocks) == ["fig-two"]
     html = pandoc.write_ast({"pandoc-api-version": [1, 23, 1], "meta": {}, "blocks": blocks}, "html5", [], what="t")
     assert html.count("<figure") == 3 and "Two panels." in html
+
+
+WALKED = """---
+title: A page
+keywords: [one, "*two*"]
+---
+
+# Heading {#sec-a}
+
+Text with a [link](a.html), a citation [@doe2020; @roe2021, p. 3], `code` and a note.[^1]
+
+[^1]: The note cites @doe2020 and links [b](b.html).
+
+::: {#fig-a}
+![A caption with [a link](c.html)](a.svg)
+
+The figure's caption.
+:::
+
+| a | b |
+|---|---|
+| [x](x.html) | *y* |
+
+: A table {#tbl-a}
+
+- item [z](z.html)
+  - nested ![img](b.svg)
+"""
+
+
+def test_find_all_finds_what_walk_visits_in_the_same_order():
+    from evalcorr.render.pandoc import walk
+
+    def by_walk(node, kinds):
+        found = []
+        walk(node, lambda item: found.append(item) if item["t"] in kinds else None)
+        return found
+
+    document = markdown_to_ast(WALKED, what="test")
+    kinds = [{"Link"}, {"Image"}, {"Cite"}, {"Str"}, {"Para", "Plain"}, {"Figure", "Table", "Note"},
+             {"MetaInlines", "MetaList", "Emph"}, {"Header", "BulletList", "Code"}]
+    for node in (document, document["blocks"], document["meta"]):
+        for wanted in kinds:
+            ours, reference = find_all(node, wanted), by_walk(node, wanted)
+            assert len(ours) == len(reference) and all(a is b for a, b in zip(ours, reference))
+    # six links (an implicit figure's caption is also its image's description) and the emphasis in the metadata
+    assert len(find_all(document, {"Link"})) == 6 and len(find_all(document["meta"], {"Emph"})) == 1
