@@ -72,9 +72,9 @@ class FontMetricsRendererSVG(RendererSVG):
         The dpi is 72 (points, the SVG's unit) while the SVG is drawn; a text keeps its last renderer,
         and measured later (``get_window_extent()``) it is at the figure's own dpi again.
         """
-        key = (prop.copy(), self._figure.dpi)     # a text's font properties can change after it was measured
-        metrics = self._height_metrics.get(key)
+        metrics = self._height_metrics.get((prop, self._figure.dpi))     # looked up by value
         if metrics is None:
+            key = (prop.copy(), self._figure.dpi)     # kept as a copy: a text's font properties can change
             metrics = self._height_metrics[key] = _font_height_metrics(*key)
         return metrics
 

@@ -273,3 +273,20 @@ def test_other_formats_are_written_by_matplotlibs_canvases():
 def test_every_figure_of_the_house_style_gets_the_canvas():
     fig, _ = subplots(figsize=(2, 1))
     assert isinstance(fig.canvas, HouseCanvas) and fig.canvas.figure is fig
+
+
+def test_font_metrics_follow_a_font_changed_after_it_was_measured(monkeypatch):
+    from matplotlib.font_manager import FontProperties
+
+    reads = []
+    read = canvas._font_height_metrics
+    monkeypatch.setattr(canvas, "_font_height_metrics", lambda prop, dpi: reads.append(prop.get_size()) or read(prop, dpi))
+    fig, _ = subplots(figsize=(2, 1))
+    renderer = canvas.FontMetricsRendererSVG(144, 72, io.StringIO(), figure=fig)
+    prop = FontProperties(size=8)
+    small = renderer._get_font_height_metrics(prop)
+    prop.set_size(16)                   # the same object, now another font size
+    large = renderer._get_font_height_metrics(prop)
+    assert large == read(prop, fig.dpi) and large[0] == 2 * small[0]
+    assert renderer._get_font_height_metrics(FontProperties(size=8)) == small     # equal properties: read once
+    assert reads == [8, 16]
