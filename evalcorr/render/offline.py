@@ -86,7 +86,8 @@ def render_offline(project: Project, site_dir: Path, *, log: Callable[[str], Non
         start = time.perf_counter()
         # The PDF's Typst needs only the parsed pages and their numbers: it is written while the site's
         # last pages go through pandoc (both threads mostly wait on pandoc). Typst compiles it outside
-        # the GIL, on a thread of `pool` (its pages are all done), while the site is written.
+        # the GIL, on a thread of `pool` (its pages are all done), while the site is written: the site
+        # adds pages and linked files, none of the figure files (``*_files``) the PDF reads.
         typst = writers.submit(_typst_source, parsed, project, targets, site_dir, pandoc_cache, early_chapters)
         citation = report_citation(project.root, project.title, project.author)
         inputs = {"title": project.title, "subtitle": project.subtitle, "author": project.author,
