@@ -47,7 +47,6 @@ from matplotlib.backend_bases import FigureCanvasBase
 from matplotlib.backends.backend_mixed import MixedModeRenderer
 from matplotlib.backends.backend_svg import FigureCanvasSVG, RendererSVG, _short_float_fmt
 from matplotlib.font_manager import fontManager, get_font
-from matplotlib.ft2font import LoadFlags
 from matplotlib.textpath import TextToPath
 
 # The SVG writer draws in points: the figure is at 72 dots per inch while it draws.
@@ -119,11 +118,10 @@ class GlyphLayouts(TextToPath):
             return super().get_text_width_height_descent(s, prop, ismath)
         font = self._get_font(prop)
         known = _extents.get((id(font), s))
-        if known is None:
-            # matplotlib's measurement (TextToPath.get_text_width_height_descent), kept unscaled
-            font.set_text(s, 0.0, flags=LoadFlags.NO_HINTING)
-            width, height = font.get_width_height()
-            known = _kept(_extents, (id(font), s), (font, width / 64.0, height / 64.0, font.get_descent() / 64.0))
+        if known is None:       # matplotlib's measurement at the converter's own size, where it scales by 1
+            unscaled = prop.copy()
+            unscaled.set_size(self.FONT_SCALE)
+            known = _kept(_extents, (id(font), s), (font, *super().get_text_width_height_descent(s, unscaled, False)))
         scale = prop.get_size_in_points() / self.FONT_SCALE
         return known[1] * scale, known[2] * scale, known[3] * scale
 
