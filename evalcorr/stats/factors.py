@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
-from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.blas import one_blas_thread
 from evalcorr.stats.pca import complete_rows, orient_columns, principal_components
 from evalcorr.stats.results_store import stored
 
@@ -107,7 +107,7 @@ def parallel_analysis(wide: pd.DataFrame, n_iter: int = 100, quantile: float = 0
     # synchronisation (on a busy 2-core machine they made this loop over 10x slower), so one thread.
     random = np.empty((n_iter, k))
     per_batch = max(1, 4_000_000 // (n * k))
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread:
         for start in range(0, n_iter, per_batch):
             size = min(per_batch, n_iter - start)
             x = rng.standard_normal((size, n, k))     # the same draws as one (n, k) data set at a time
@@ -168,7 +168,7 @@ def factor_count_stability(wide: pd.DataFrame, parallel: ParallelAnalysis, n_boo
             pass
         return rows
 
-    with threadpool_limits(limits=1, user_api="blas"):  # small decompositions: see parallel_analysis
+    with one_blas_thread:  # small decompositions: see parallel_analysis
         null = np.stack([eigenvalues(rng.standard_normal((n, k))[resample()]) for _ in range(parallel.n_iter)])
         threshold = np.quantile(null, parallel.quantile, axis=0)
         counts = []
@@ -344,7 +344,7 @@ def bootstrap_congruence(wide: pd.DataFrame, n_factors: int, n_boot: int = 200, 
     rng = np.random.default_rng(seed)
     n = len(data)
     rows = []
-    with threadpool_limits(limits=1, user_api="blas"):  # small decompositions: see parallel_analysis
+    with one_blas_thread:  # small decompositions: see parallel_analysis
         for b in range(n_boot):
             sample = data.iloc[rng.integers(0, n, size=n)]
             if (sample.std(axis=0) == 0).any():   # a small table's resample can repeat one score: skip it

@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.blas import one_blas_thread
 from evalcorr.stats.factors import varimax
 from evalcorr.stats.pca import complete_rows
 
@@ -181,7 +181,7 @@ def schmid_leiman_matrix(r: np.ndarray, n_factors: int) -> tuple[np.ndarray, ...
 
 
 # Many small decompositions: BLAS threads only add synchronisation (see factors.parallel_analysis).
-@threadpool_limits.wrap(limits=1, user_api="blas")
+@one_blas_thread
 def schmid_leiman_corr(corr: pd.DataFrame, n_factors: int, n_models: int = 0) -> SchmidLeiman:
     """The Schmid-Leiman solution of a task correlation matrix (module docstring).
 

@@ -47,9 +47,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import stats
-from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.blas import one_blas_thread
 from evalcorr.stats.correlation import (check_min_periods, correlation_matrix, correlation_pairs, fisher_ci,
                                         t_test_p)
 from evalcorr.stats.factors import parallel_analysis
@@ -292,7 +292,7 @@ def block_structure(corr: pd.DataFrame, families) -> pd.DataFrame:
 
 
 # One PCA or factor model per control: BLAS threads only add synchronisation on a busy machine.
-@threadpool_limits.wrap(limits=1, user_api="blas")
+@one_blas_thread
 def block_survival(wide: pd.DataFrame, families, controls, covariate: pd.Series | None = None,
                    method: str = "pearson", min_periods: int = 30) -> pd.DataFrame:
     """How much of each family block survives each control: a sensitivity table.

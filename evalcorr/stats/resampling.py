@@ -24,9 +24,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.blas import one_blas_thread
 from evalcorr.stats.inputs import family_series, score_matrix
 from evalcorr.stats.pairwise import PearsonKernel, check_method, pairwise_correlations, pairwise_pearson
 
@@ -159,7 +159,7 @@ def bootstrap_correlations(wide: pd.DataFrame, n_boot: int = 1000, seed: int = 0
     batch = kernel.batch_size if kernel is not None else draw
     # One BLAS thread: on a busy machine threads made the leaderboard bootstrap several times slower,
     # and a fixed thread count keeps the float sums, and so the draws' digits, the same on every machine.
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread:
         for start, counts in resample_batches(codes, n_groups, n_boot, seed, batch, draw=draw):
             if kernel is not None:
                 out[start:start + len(counts)] = kernel.correlations(counts, min_periods)

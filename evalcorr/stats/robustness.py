@@ -40,14 +40,14 @@ from typing import Mapping
 
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
-from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.blas import one_blas_thread
 from evalcorr.stats.clustering import cluster_family_agreement
 from evalcorr.stats.correlation import correlation_matrix, correlation_pairs
 from evalcorr.stats.inputs import family_series, score_matrix
 from evalcorr.stats.pca import principal_components
-from evalcorr.stats.summary import correlation_summary
+from evalcorr.stats.summary import summarise_pairs
 
 INSTRUCT_PATTERN = r"(?i)(?:instruct|chat|(?:^|[-_./])it(?:$|[-_.])|sft|dpo|orpo|rlhf|kto|simpo)"
 PARAM_BUCKETS = (0, 1, 2, 4, 8, 16, 32, 64, 128, np.inf)
@@ -172,7 +172,7 @@ HEADLINE_COLUMNS = ["rule", "subset", "n_models", "n_tasks", "n_pairs", "share_p
 
 # Small decompositions, often in loops over subsets: BLAS threads only add synchronisation (on a busy
 # two-core machine they made these functions over ten times slower), so they run single-threaded.
-@threadpool_limits.wrap(limits=1, user_api="blas")
+@one_blas_thread
 def headline_statistics(wide: pd.DataFrame, families, method: str = "pearson", min_periods: int = 30,
                         min_coverage: float = 0.5) -> dict:
     """The headline statistics of one models x tasks matrix.
@@ -180,7 +180,7 @@ def headline_statistics(wide: pd.DataFrame, families, method: str = "pearson", m
     Tasks scored for fewer than ``min_periods`` models, or for less than ``min_coverage`` of the
     models (e.g. the leaderboard's arc_challenge, 85 of 1,860), are dropped first, so that every
     subset's PCA has most of its models as complete rows; the note names the dropped tasks. Returns n_models, n_tasks, n_pairs,
-    share_positive, median_r, median_within, median_between (from :func:`correlation_summary`),
+    share_positive, median_r, median_within, median_between (as :func:`evalcorr.stats.summary.correlation_summary` gives them),
     pc1_share (variance share of PC1 of the complete-case PCA, on pc1_models complete rows) and ari
     (:func:`cluster_family_agreement` at k = number of families).
     """
@@ -192,7 +192,13 @@ def headline_statistics(wide: pd.DataFrame, families, method: str = "pearson", m
     notes = [f"dropped sparse tasks: {', '.join(map(str, sparse))}"] if sparse else []
     if wide.shape[1] < 2:
         return out | {"note": "; ".join(notes + [f"fewer than 2 tasks with {min_periods} models"])}
-    summary = correlation_summary(correlation_pairs(wide, method=method, min_periods=min_periods, families=families))
+    # One correlation matrix for the summary and the clustering: the pairs are its upper triangle, with
+    # the r values correlation_pairs gives (a loop over draws computes it hundreds of times).
+    corr = correlation_matrix(wide, method=method, min_periods=min_periods)
+    upper = np.triu_indices(wide.shape[1], 1)
+    family = pd.array(family_series(families, wide.columns).loc[wide.columns].to_numpy(), dtype="string")
+    same = (family[upper[0]] == family[upper[1]]).to_numpy(dtype=float, na_value=np.nan)
+    summary = summarise_pairs(corr.to_numpy()[upper], same)
     out |= {key: summary[key] for key in ("n_pairs", "share_positive", "median_r", "median_within", "median_between")}
     out["n_pairs"] = int(out["n_pairs"])
     complete = wide.dropna()
@@ -201,7 +207,6 @@ def headline_statistics(wide: pd.DataFrame, families, method: str = "pearson", m
         out |= {"pc1_share": float(pca.explained_variance_ratio["PC1"]), "pc1_models": pca.n_models}
     else:
         notes.append("too few complete rows for PCA")
-    corr = correlation_matrix(wide, method=method, min_periods=min_periods)
     if corr.notna().all().all():
         out["ari"] = cluster_family_agreement(corr, families)
     else:
@@ -311,7 +316,7 @@ def representative_draws(wide: pd.DataFrame, groups: pd.Series, families, n_draw
     return pd.DataFrame(rows)
 
 
-@threadpool_limits.wrap(limits=1, user_api="blas")
+@one_blas_thread
 def block_above_floor(wide: pd.DataFrame, families, family: str, floors=(0.0, 0.02, 0.05, 0.10),
                       control: str | None = "pc1", min_periods: int = 30) -> pd.DataFrame:
     """One family's block on the models whose mean score on that family reaches each floor.

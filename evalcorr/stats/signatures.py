@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.blas import one_blas_thread
 from evalcorr.stats.inputs import duplicated_models
 from evalcorr.stats.resampling import group_codes
 from evalcorr.stats.results_store import stored
@@ -278,7 +278,7 @@ def _select(x: np.ndarray, y: np.ndarray, fold: np.ndarray, cv: int, max_feature
 
 
 # Many tiny solves: BLAS threads only add synchronisation (and slow down badly on a busy machine).
-@threadpool_limits.wrap(limits=1, user_api="blas")
+@one_blas_thread
 def forward_select(X: pd.DataFrame, y: pd.Series, max_features: int | None = None, cv: int = 5,
                    seed: int = 0, stop: str = "cv-r2-gain", min_gain: float = 0.005,
                    groups: pd.Series | None = None) -> SignatureResult:
@@ -436,7 +436,7 @@ def selection_stability(X: pd.DataFrame, y: pd.Series, n_resamples: int = 100, f
     x, yv = Xc.to_numpy(), yc.to_numpy()
     rng = np.random.default_rng(seed)
     counts = np.zeros(x.shape[1], dtype="int64")
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread:
         for _ in range(n_resamples):
             rows = np.isin(codes, rng.choice(n_groups, size=keep, replace=False))
             sub_codes = None if groups is None else codes[rows]

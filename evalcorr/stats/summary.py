@@ -38,19 +38,31 @@ def correlation_summary(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
     missing = {"r", "same_family"} - set(pairs.columns)
     if missing:
         raise EvalcorrError(f"`pairs` lacks columns {sorted(missing)}; pass the table correlation_pairs returns")
-    finite = pairs[np.isfinite(pairs["r"].to_numpy(dtype=float, na_value=np.nan))]
-    if finite.empty:
+    r = pairs["r"].to_numpy(dtype=float, na_value=np.nan)
+    same = pairs["same_family"].astype("boolean").to_numpy(dtype=float, na_value=np.nan)
+    p = pairs["p"].to_numpy(dtype=float, na_value=np.nan) if "p" in pairs else None
+    return summarise_pairs(r, same, p, alpha)
+
+
+def summarise_pairs(r: np.ndarray, same: np.ndarray, p: np.ndarray | None = None, alpha: float = 0.05) -> pd.Series:
+    """:func:`correlation_summary` of pairs given as arrays, one entry per pair.
+
+    ``r`` is NaN for a pair without a correlation; ``same`` is 1 for a pair within one family, 0 for a
+    pair across two, NaN where a family is unknown; ``p`` (optional) is the pairs' p-values. A loop over
+    subsets or draws that has the correlation matrix already reads its upper triangle here instead of
+    building a pairs table.
+    """
+    finite = np.isfinite(r)
+    if not finite.any():
         raise EvalcorrError("`pairs` has no pair with a finite r; lower min_periods or check the data")
-    r = finite["r"].to_numpy(dtype=float)
-    same = finite["same_family"].astype("boolean")
-    known = same.notna().to_numpy()
-    within = r[known & same.fillna(False).to_numpy()]
-    between = r[known & ~same.fillna(True).to_numpy()]
+    r, same = r[finite], same[finite]
+    within = r[same == 1]
+    between = r[same == 0]
 
     def stat(values, fn):
         return float(fn(values)) if len(values) else np.nan
 
-    p = finite["p"].to_numpy(dtype=float, na_value=np.nan) if "p" in finite else np.full(len(r), np.nan)
+    p = p[finite] if p is not None else np.full(len(r), np.nan)
     out = {
         "n_pairs": len(r),
         "share_positive": float(np.mean(r > 0)),

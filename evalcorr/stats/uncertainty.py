@@ -29,9 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from evalcorr.errors import EvalcorrError
+from evalcorr.stats.blas import one_blas_thread
 from evalcorr.stats.inputs import family_series, score_matrix
 from evalcorr.stats.pairwise import PearsonKernel, pairwise_pearson
 from evalcorr.stats.resampling import (
@@ -101,7 +101,7 @@ def _bootstrap_draws(kernel, complete, codes, n_groups, n_boot, seed, min_period
     gap_out = np.empty(n_boot)
     pc1_out = np.full(n_boot, np.nan)     # stays NaN without complete rows for a PCA
     pca_kernel = complete[1] if complete is not None else None
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_blas_thread:
         for start, counts in resample_batches(codes, n_groups, n_boot, seed, kernel.batch_size,
                                               draw=default_batch(*kernel.shape)):
             stop = start + len(counts)

@@ -86,11 +86,23 @@ def test_headline_statistics_match_their_parts():
     dense = wide.drop(columns="sparse")
     summary = correlation_summary(correlation_pairs(dense, families=families))
     assert out["n_tasks"] == 10 and "sparse" in out["note"]
-    assert out["share_positive"] == summary["share_positive"]
-    assert out["median_within"] == summary["median_within"]
+    for key in ("n_pairs", "share_positive", "median_r", "median_within", "median_between"):
+        assert out[key] == summary[key], key          # the same numbers as the pairs table gives, exactly
     assert out["pc1_share"] == pytest.approx(principal_components(dense).explained_variance_ratio["PC1"])
     assert out["pc1_models"] == len(dense.dropna())
     assert out["ari"] == cluster_family_agreement(correlation_matrix(dense), families)
+
+
+def test_headline_statistics_pair_summary_with_unknown_families_and_short_pairs():
+    # Pairs below min_periods and tasks without a family: counted as correlation_summary counts them.
+    wide, families = latent_factor_matrix(n_models=120, missing=0.3, seed=32)
+    families = families.astype(object)
+    families[["a_1", "b_0"]] = None
+    out = headline_statistics(wide, families, min_periods=60, min_coverage=0.0)
+    summary = correlation_summary(correlation_pairs(wide, min_periods=60, families=families))
+    assert summary["n_pairs"] < 45                    # some pairs have fewer than 60 common models
+    for key in ("n_pairs", "share_positive", "median_r", "median_within", "median_between"):
+        assert out[key] == summary[key], key
 
 
 def test_robustness_table_side_by_side():

@@ -8,7 +8,7 @@ from tests._synthetic import latent_factor_matrix
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.correlation import correlation_pairs
 from evalcorr.stats.summary import (
-    INTERVAL_FIELDS, SUMMARY_FIELDS, correlation_summary, interval_summary, mean_cross_correlation,
+    INTERVAL_FIELDS, SUMMARY_FIELDS, correlation_summary, interval_summary, mean_cross_correlation, summarise_pairs,
 )
 
 
@@ -43,6 +43,19 @@ def test_on_correlation_pairs_with_and_without_families():
     plain = correlation_summary(correlation_pairs(wide))
     assert np.isnan(plain["median_within"]) and plain["n_within"] == 0
     assert plain["median_r"] == s["median_r"]
+
+
+def test_summarise_pairs_reads_arrays_as_the_table():
+    pairs = pd.DataFrame({
+        "r": [0.9, 0.7, -0.1, 0.3, 0.2, np.nan, 0.5],
+        "p": [0.001, 0.01, 0.5, 0.04, 0.2, np.nan, 0.03],
+        "same_family": pd.array([True, True, False, False, pd.NA, True, pd.NA], dtype="boolean"),
+    })
+    same = np.array([1, 1, 0, 0, np.nan, 1, np.nan])
+    from_arrays = summarise_pairs(pairs["r"].to_numpy(), same, pairs["p"].to_numpy())
+    pd.testing.assert_series_equal(from_arrays, correlation_summary(pairs))
+    assert from_arrays["n_within"] == 2 and from_arrays["n_between"] == 2   # unknown families in neither
+    assert np.isnan(summarise_pairs(pairs["r"].to_numpy(), same)["share_significant"])     # no p given
 
 
 def test_errors():
