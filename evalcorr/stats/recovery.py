@@ -111,6 +111,18 @@ def single_primitive(uses: pd.DataFrame) -> pd.Series:
 # Scores of a task x task matrix
 
 
+class BatchScorer:
+    """A score of a truth array, ``scorer(truth)``, that also scores a stack of truths at once,
+    ``scorer.many(truths)`` (truths x tasks x primitives -> one score per truth), with the same numbers:
+    :func:`permutation_null_rows` scores its permutations in one call."""
+
+    def __init__(self, one: Callable[[np.ndarray], float], many: Callable[[np.ndarray], np.ndarray]):
+        self._one, self.many = one, many
+
+    def __call__(self, truth: np.ndarray) -> float:
+        return self._one(truth)
+
+
 def pair_auc(corr: pd.DataFrame, uses: pd.DataFrame) -> float:
     """P(r of a pair sharing a primitive > r of a pair sharing none), ties counted half.
 
@@ -122,7 +134,7 @@ def pair_auc(corr: pd.DataFrame, uses: pd.DataFrame) -> float:
     return pair_auc_scorer(corr, uses)(uses.to_numpy(int))
 
 
-def pair_auc_scorer(corr: pd.DataFrame, uses: pd.DataFrame) -> Callable[[np.ndarray], float]:
+def pair_auc_scorer(corr: pd.DataFrame, uses: pd.DataFrame) -> BatchScorer:
     """:func:`pair_auc` of ``corr`` as a function of a truth array (the rows of ``uses``, in its task
     order, or a relabelling of them): the matrix is read once, each truth costs microseconds."""
     where = _positions(uses.index, corr.index, "matrix")
@@ -132,7 +144,29 @@ def pair_auc_scorer(corr: pd.DataFrame, uses: pd.DataFrame) -> Callable[[np.ndar
     def score(truth: np.ndarray) -> float:
         shared = _shared(truth[where])
         return _auc(values[upper & shared], values[upper & ~shared])
-    return score
+
+    # Many truths at once: the pairs' values are sorted once; for each truth, the count of non-sharing
+    # pairs below (and level with) each sharing pair comes from running counts of the sharing pairs in
+    # that order. The same integer counts as _auc's comparisons, and the same arithmetic on them.
+    a, b = np.nonzero(upper)
+    order = np.argsort(values[a, b], kind="stable")
+    ranked = values[a, b][order]
+    below = np.searchsorted(ranked, ranked, "left")        # pairs with a smaller value than each
+    level = np.searchsorted(ranked, ranked, "right")       # ... with a smaller or equal value
+
+    def many(truths: np.ndarray) -> np.ndarray:
+        t = truths[:, where]
+        inside = np.einsum("pim,pim->pi", t[:, a[order]], t[:, b[order]]) > 0     # (truths, pairs) sorted
+        running = np.zeros((len(t), len(ranked) + 1), dtype=np.int64)
+        np.cumsum(inside, axis=1, out=running[:, 1:])
+        greater = np.where(inside, below - running[:, below], 0).sum(axis=1)
+        ties = np.where(inside, (level - below) - (running[:, level] - running[:, below]), 0).sum(axis=1)
+        n_inside = inside.sum(axis=1)
+        pairs = n_inside * (len(ranked) - n_inside)
+        if (pairs == 0).any():
+            raise RecoveryError("pair_auc needs pairs that share a primitive and pairs that share none")
+        return greater / pairs + 0.5 * (ties / pairs)
+    return BatchScorer(score, many)
 
 
 def _auc(inside: np.ndarray, outside: np.ndarray) -> float:
@@ -152,14 +186,37 @@ def labels_ari(labels: pd.Series, uses: pd.DataFrame) -> float:
     return adjusted_rand_index(values[single].argmax(axis=1), clusters)
 
 
-def labels_ari_scorer(labels: pd.Series, uses: pd.DataFrame) -> Callable[[np.ndarray], float]:
+def labels_ari_scorer(labels: pd.Series, uses: pd.DataFrame) -> BatchScorer:
     """:func:`labels_ari` as a function of a truth array in the task order of ``uses`` (``labels``
     must cover every task of ``uses``: a relabelled truth may make any of them single-primitive)."""
     clusters = labels.to_numpy()[_positions(labels.index, uses.index, "truth table")]
 
     def score(truth: np.ndarray) -> float:
         return _labels_ari(truth, clusters)
-    return score
+
+    # Many truths at once: adjusted_rand_index's integer pair counts from one contingency table per
+    # truth (single-primitive tasks x clusters), then its formula.
+    codes = pd.factorize(clusters)[0]
+    in_cluster = np.eye(codes.max() + 1, dtype=np.int64)[codes]                  # tasks x clusters
+
+    def many(truths: np.ndarray) -> np.ndarray:
+        truths = np.asarray(truths, dtype=np.int64)
+        single = truths.sum(axis=2) == 1
+        primitive = truths * single[:, :, None]                  # the single-primitive rows only
+        joint = np.einsum("ptm,tc->pmc", primitive, in_cluster)
+        n = single.sum(axis=1)
+        same_both = (joint ** 2).sum(axis=(1, 2))
+        same_a = (primitive.sum(axis=1) ** 2).sum(axis=1)
+        same_b = ((single.astype(np.int64) @ in_cluster) ** 2).sum(axis=1)
+        tp, fp, fn = same_both - n, same_b - same_both, same_a - same_both
+        tn = n * n - fp - fn - same_both
+        denominator = (tp + fn) * (fn + tn) + (tp + fp) * (fp + tn)
+        identical = (fn == 0) & (fp == 0)
+        if (denominator[~identical] == 0).any():
+            raise ZeroDivisionError("adjusted Rand index of a degenerate labelling")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(identical, 1.0, 2.0 * (tp * tn - fn * fp) / denominator)
+    return BatchScorer(score, many)
 
 
 def cluster_ari(corr: pd.DataFrame, uses: pd.DataFrame, k: int | None = None, method: str = "average") -> float:
@@ -314,7 +371,10 @@ def permutation_null_rows(score: Callable[[np.ndarray], float], uses: pd.DataFra
     truth = uses.to_numpy()
     observed = float(score(truth))
     rows = _permuted_rows(len(truth), n_perm, seed)
+    if isinstance(score, BatchScorer):
+        return null_summary(observed, np.asarray(score.many(truth[rows]), dtype=float))
     return null_summary(observed, np.array([score(truth[order]) for order in rows], dtype=float))
+
 
 
 @lru_cache(maxsize=8)

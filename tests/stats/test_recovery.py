@@ -284,3 +284,35 @@ def test_truth_scores_on_arrays_are_the_scores_of_the_frames(seed):
     assert scores.pair_auc(corr.to_numpy()) == R.pair_auc(corr, uses)
     assert scores.cluster_ari(corr.to_numpy()) == R.cluster_ari(corr, uses)
     assert scores.mean_congruence(loadings.to_numpy()) == R.mean_congruence(loadings, uses)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_scorers_score_many_truths_as_one_at_a_time(seed):
+    """BatchScorer.many (the permutation null's path) gives each truth's score exactly, with tied and
+    NaN correlations, tasks of several primitives and the matrix in another task order."""
+    rng = np.random.default_rng(seed)
+    tasks = [f"t{i}" for i in range(12)]
+    uses = pd.DataFrame(rng.integers(0, 2, size=(12, 4)), index=tasks, columns=list("pqrs"))
+    uses.iloc[0], uses.iloc[1], uses.iloc[2] = [1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]
+    order = list(rng.permutation(tasks))
+    x = rng.normal(size=(50, 12)) + rng.normal(size=(50, 1))
+    values = np.round(np.corrcoef(x.T), 1)             # rounded: many tied pairs
+    values[3, 5] = values[5, 3] = np.nan
+    corr = pd.DataFrame(values, index=order, columns=order)
+    from evalcorr.stats.clustering import cluster_labels
+    labels = cluster_labels(pd.DataFrame(np.corrcoef(x.T), index=order, columns=order), 4)
+    truth = uses.to_numpy()
+    truths = np.stack([truth[rng.permutation(12)] for _ in range(200)])
+    truths = truths[[(R._shared(t) & ~np.eye(12, dtype=bool)).any() and not R._shared(t)[np.triu_indices(12, 1)].all()
+                     for t in truths]]       # each with sharing and non-sharing pairs
+    for scorer in (R.pair_auc_scorer(corr, uses), R.labels_ari_scorer(labels, uses)):
+        one_at_a_time = np.array([scorer(t) for t in truths])
+        assert np.array_equal(scorer.many(truths), one_at_a_time)
+    assert len(np.unique(R.pair_auc_scorer(corr, uses).many(truths))) > 10      # the truths do differ
+
+
+def test_pair_auc_of_many_truths_needs_both_kinds_of_pair():
+    uses = pd.DataFrame({"p": [1, 1, 1]}, index=list("abc"))
+    scorer = R.pair_auc_scorer(_corr(np.eye(3), list("abc")), uses)
+    with pytest.raises(R.RecoveryError, match="share none"):
+        scorer.many(np.stack([uses.to_numpy()] * 2))
