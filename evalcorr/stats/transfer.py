@@ -348,11 +348,11 @@ def settings_table(df: pd.DataFrame, source: str = "massive-sft", stage: str = "
     DataFrame: setting, one column per factor of the setting string, n_models, n_train_tasks.
     """
     rows = df[(df["source"] == source) & (df["stage"] == stage)]
-    out = []
-    for setting, part in rows.groupby("setting", sort=False):
-        out.append({"setting": setting, **parse_setting(setting), "n_models": part["model"].nunique(),
-                    "n_train_tasks": part["train_task"].nunique()})
-    return pd.DataFrame(out)
+    counts = rows.groupby("setting", sort=False).agg(n_models=("model", "nunique"),
+                                                      n_train_tasks=("train_task", "nunique"))
+    return pd.DataFrame([{"setting": setting, **parse_setting(setting), "n_models": n_models,
+                          "n_train_tasks": n_train_tasks}
+                         for setting, n_models, n_train_tasks in counts.itertuples()])
 
 
 def find_setting(df: pd.DataFrame, source: str = "massive-sft", **factors) -> str:
