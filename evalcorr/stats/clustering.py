@@ -111,11 +111,24 @@ def adjusted_rand_index(labels_a, labels_b) -> float:
     same_both = int((joint.astype(np.int64) ** 2).sum())
     same_a = int((np.bincount(a).astype(np.int64) ** 2).sum())
     same_b = int((np.bincount(b).astype(np.int64) ** 2).sum())
+    return ari_from_counts(n, same_both, same_a, same_b)
+
+
+def ari_from_counts(n, same_both, same_a, same_b):
+    """The adjusted Rand index from ``n`` items and the sums of squared group sizes: of the joint groups
+    (``same_both``), of labelling a's groups and of labelling b's. 1 where the partitions are identical.
+
+    Python integers give a float (exact integer arithmetic, as scikit-learn's); int64 arrays, one entry
+    per pair of labellings, give an array (their products stay exact up to tens of thousands of items).
+    """
     tp, fp, fn = same_both - n, same_b - same_both, same_a - same_both
     tn = n * n - fp - fn - same_both
-    if fn == 0 and fp == 0:
-        return 1.0
-    return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
+    identical = (fn == 0) & (fp == 0)
+    numerator, denominator = 2.0 * (tp * tn - fn * fp), (tp + fn) * (fn + tn) + (tp + fp) * (fp + tn)
+    if np.ndim(identical) == 0:
+        return 1.0 if identical else numerator / denominator
+    with np.errstate(divide="ignore", invalid="ignore"):      # 0 / 0 for some identical partitions only
+        return np.where(identical, 1.0, numerator / denominator)
 
 
 def _codes(labels) -> np.ndarray:

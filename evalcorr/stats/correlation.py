@@ -148,10 +148,7 @@ def correlation_pairs(wide: pd.DataFrame, method: str = "pearson", min_periods: 
     # Each task's name and family looked up once, then taken for every pair (a bootstrap or a loop
     # over subsets builds this table many times).
     names = pd.array(tasks, dtype="string")
-    if families is None:
-        family = pd.array([pd.NA] * len(tasks), dtype="string")
-    else:
-        family = pd.array(family_series(families, tasks).loc[tasks].to_numpy(), dtype="string")
+    family = task_families(families, tasks)
     family_a, family_b = family.take(ia), family.take(ib)
     return pd.DataFrame({
         "task_a": names.take(ia), "task_b": names.take(ib),
@@ -159,6 +156,15 @@ def correlation_pairs(wide: pd.DataFrame, method: str = "pearson", min_periods: 
         "n": n.astype("int64"), "r": r, "ci_low": low, "ci_high": high, "p": p,
     }, columns=PAIR_COLUMNS)
 
+
+
+def task_families(families, tasks) -> pd.api.extensions.ExtensionArray:
+    """The family of each task in ``tasks`` order as a string array, NA where unknown (all NA for
+    ``families`` None). Two tasks are in one family where their entries are equal; a pair with an NA
+    entry is neither within nor between families."""
+    if families is None:
+        return pd.array([pd.NA] * len(tasks), dtype="string")
+    return pd.array(family_series(families, tasks).loc[tasks].to_numpy(), dtype="string")
 
 class PairValues(Mapping):
     """One column of a pairs table indexed by an unordered pair of tasks: ``values[a, b] == values[b, a]``."""

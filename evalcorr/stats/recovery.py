@@ -42,9 +42,10 @@ import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
 from evalcorr.errors import EvalcorrError
-from evalcorr.stats.clustering import adjusted_rand_index, cluster_labels, cut_labels
+from evalcorr.stats.clustering import adjusted_rand_index, ari_from_counts, cluster_labels, cut_labels
 from evalcorr.stats.correlation import correlation_matrix
 from evalcorr.stats.factors import tucker_congruence
+from evalcorr.stats.pairwise import BATCH_ELEMENTS
 from evalcorr.stats.pca import principal_components
 from evalcorr.stats.resampling import group_codes, percentile_interval, resample_counts
 
@@ -150,13 +151,15 @@ def pair_auc_scorer(corr: pd.DataFrame, uses: pd.DataFrame) -> BatchScorer:
     # that order. The same integer counts as _auc's comparisons, and the same arithmetic on them.
     a, b = np.nonzero(upper)
     order = np.argsort(values[a, b], kind="stable")
-    ranked = values[a, b][order]
+    a, b, ranked = a[order], b[order], values[a, b][order]
     below = np.searchsorted(ranked, ranked, "left")        # pairs with a smaller value than each
     level = np.searchsorted(ranked, ranked, "right")       # ... with a smaller or equal value
 
     def many(truths: np.ndarray) -> np.ndarray:
-        t = truths[:, where]
-        inside = np.einsum("pim,pim->pi", t[:, a[order]], t[:, b[order]]) > 0     # (truths, pairs) sorted
+        t = np.asarray(truths, dtype=np.int64)[:, where]
+        batch = max(1, BATCH_ELEMENTS // max(1, len(where)) ** 2)     # truths whose task x task products fit
+        inside = np.concatenate([(t[i:i + batch] @ t[i:i + batch].transpose(0, 2, 1))[:, a, b] > 0
+                                 for i in range(0, len(t), batch)])      # (truths, pairs), sorted pairs
         running = np.zeros((len(t), len(ranked) + 1), dtype=np.int64)
         np.cumsum(inside, axis=1, out=running[:, 1:])
         greater = np.where(inside, below - running[:, below], 0).sum(axis=1)
@@ -195,27 +198,23 @@ def labels_ari_scorer(labels: pd.Series, uses: pd.DataFrame) -> BatchScorer:
         return _labels_ari(truth, clusters)
 
     # Many truths at once: adjusted_rand_index's integer pair counts from one contingency table per
-    # truth (single-primitive tasks x clusters), then its formula.
+    # truth (single-primitive tasks x clusters), then its formula. A task without a cluster label
+    # makes adjusted_rand_index refuse the labelling: those truths are scored one at a time, so that
+    # they fail as they would alone.
     codes = pd.factorize(clusters)[0]
-    in_cluster = np.eye(codes.max() + 1, dtype=np.int64)[codes]                  # tasks x clusters
+    in_cluster = np.eye(codes.max(initial=-1) + 1, dtype=np.int64)[codes]         # tasks x clusters
 
     def many(truths: np.ndarray) -> np.ndarray:
         truths = np.asarray(truths, dtype=np.int64)
         single = truths.sum(axis=2) == 1
+        if (single & (codes < 0)).any():
+            return np.array([score(truth) for truth in truths], dtype=float)
         primitive = truths * single[:, :, None]                  # the single-primitive rows only
         joint = np.einsum("ptm,tc->pmc", primitive, in_cluster)
-        n = single.sum(axis=1)
         same_both = (joint ** 2).sum(axis=(1, 2))
         same_a = (primitive.sum(axis=1) ** 2).sum(axis=1)
         same_b = ((single.astype(np.int64) @ in_cluster) ** 2).sum(axis=1)
-        tp, fp, fn = same_both - n, same_b - same_both, same_a - same_both
-        tn = n * n - fp - fn - same_both
-        denominator = (tp + fn) * (fn + tn) + (tp + fp) * (fp + tn)
-        identical = (fn == 0) & (fp == 0)
-        if (denominator[~identical] == 0).any():
-            raise ZeroDivisionError("adjusted Rand index of a degenerate labelling")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(identical, 1.0, 2.0 * (tp * tn - fn * fp) / denominator)
+        return ari_from_counts(single.sum(axis=1), same_both, same_a, same_b)
     return BatchScorer(score, many)
 
 
@@ -374,7 +373,6 @@ def permutation_null_rows(score: Callable[[np.ndarray], float], uses: pd.DataFra
     if isinstance(score, BatchScorer):
         return null_summary(observed, np.asarray(score.many(truth[rows]), dtype=float))
     return null_summary(observed, np.array([score(truth[order]) for order in rows], dtype=float))
-
 
 
 @lru_cache(maxsize=8)

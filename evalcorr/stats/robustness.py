@@ -44,7 +44,7 @@ from scipy.sparse.csgraph import connected_components
 from evalcorr.errors import EvalcorrError
 from evalcorr.stats.blas import one_blas_thread
 from evalcorr.stats.clustering import cluster_family_agreement
-from evalcorr.stats.correlation import correlation_matrix, correlation_pairs
+from evalcorr.stats.correlation import correlation_matrix, correlation_pairs, task_families
 from evalcorr.stats.inputs import family_series, score_matrix
 from evalcorr.stats.pca import principal_components
 from evalcorr.stats.summary import summarise_pairs
@@ -180,7 +180,8 @@ def headline_statistics(wide: pd.DataFrame, families, method: str = "pearson", m
     Tasks scored for fewer than ``min_periods`` models, or for less than ``min_coverage`` of the
     models (e.g. the leaderboard's arc_challenge, 85 of 1,860), are dropped first, so that every
     subset's PCA has most of its models as complete rows; the note names the dropped tasks. Returns n_models, n_tasks, n_pairs,
-    share_positive, median_r, median_within, median_between (as :func:`evalcorr.stats.summary.correlation_summary` gives them),
+    share_positive, median_r, median_within, median_between (as
+    :func:`evalcorr.stats.summary.correlation_summary` gives them),
     pc1_share (variance share of PC1 of the complete-case PCA, on pc1_models complete rows) and ari
     (:func:`cluster_family_agreement` at k = number of families).
     """
@@ -196,8 +197,8 @@ def headline_statistics(wide: pd.DataFrame, families, method: str = "pearson", m
     # the r values correlation_pairs gives (a loop over draws computes it hundreds of times).
     corr = correlation_matrix(wide, method=method, min_periods=min_periods)
     upper = np.triu_indices(wide.shape[1], 1)
-    family = pd.array(family_series(families, wide.columns).loc[wide.columns].to_numpy(), dtype="string")
-    same = (family[upper[0]] == family[upper[1]]).to_numpy(dtype=float, na_value=np.nan)
+    family = task_families(families, wide.columns)
+    same = (family.take(upper[0]) == family.take(upper[1])).to_numpy(dtype=float, na_value=np.nan)
     summary = summarise_pairs(corr.to_numpy()[upper], same)
     out |= {key: summary[key] for key in ("n_pairs", "share_positive", "median_r", "median_within", "median_between")}
     out["n_pairs"] = int(out["n_pairs"])

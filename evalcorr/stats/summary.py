@@ -38,9 +38,12 @@ def correlation_summary(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.Series:
     missing = {"r", "same_family"} - set(pairs.columns)
     if missing:
         raise EvalcorrError(f"`pairs` lacks columns {sorted(missing)}; pass the table correlation_pairs returns")
-    r = pairs["r"].to_numpy(dtype=float, na_value=np.nan)
-    same = pairs["same_family"].astype("boolean").to_numpy(dtype=float, na_value=np.nan)
-    p = pairs["p"].to_numpy(dtype=float, na_value=np.nan) if "p" in pairs else None
+    finite = pairs[np.isfinite(pairs["r"].to_numpy(dtype=float, na_value=np.nan))]
+    if finite.empty:
+        raise EvalcorrError("`pairs` has no pair with a finite r; lower min_periods or check the data")
+    r = finite["r"].to_numpy(dtype=float)
+    same = finite["same_family"].astype("boolean").to_numpy(dtype=float, na_value=np.nan)
+    p = finite["p"].to_numpy(dtype=float, na_value=np.nan) if "p" in finite else None
     return summarise_pairs(r, same, p, alpha)
 
 
@@ -52,17 +55,21 @@ def summarise_pairs(r: np.ndarray, same: np.ndarray, p: np.ndarray | None = None
     subsets or draws that has the correlation matrix already reads its upper triangle here instead of
     building a pairs table.
     """
+    r, same = np.asarray(r, dtype=float), np.asarray(same, dtype=float)
+    p = np.full(len(r), np.nan) if p is None else np.asarray(p, dtype=float)
+    if not len(r) == len(same) == len(p):
+        raise EvalcorrError(f"summarise_pairs: r, same and p must have one entry per pair, got {len(r)}, "
+                            f"{len(same)} and {len(p)}")
     finite = np.isfinite(r)
     if not finite.any():
-        raise EvalcorrError("`pairs` has no pair with a finite r; lower min_periods or check the data")
-    r, same = r[finite], same[finite]
+        raise EvalcorrError("no pair has a finite r; lower min_periods or check the data")
+    r, same, p = r[finite], same[finite], p[finite]
     within = r[same == 1]
     between = r[same == 0]
 
     def stat(values, fn):
         return float(fn(values)) if len(values) else np.nan
 
-    p = p[finite] if p is not None else np.full(len(r), np.nan)
     out = {
         "n_pairs": len(r),
         "share_positive": float(np.mean(r > 0)),

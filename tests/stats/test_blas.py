@@ -16,6 +16,8 @@ def two_blas_threads():
     if not blas_threads():
         pytest.fail("no BLAS library is loaded: NumPy should have loaded one")
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        if set(blas_threads()) != {2}:
+            pytest.fail(f"BLAS did not take 2 threads ({blas_threads()}): the tests would test nothing")
         yield
 
 

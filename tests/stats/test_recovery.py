@@ -303,7 +303,7 @@ def test_scorers_score_many_truths_as_one_at_a_time(seed):
     labels = cluster_labels(pd.DataFrame(np.corrcoef(x.T), index=order, columns=order), 4)
     truth = uses.to_numpy()
     truths = np.stack([truth[rng.permutation(12)] for _ in range(200)])
-    truths = truths[[(R._shared(t) & ~np.eye(12, dtype=bool)).any() and not R._shared(t)[np.triu_indices(12, 1)].all()
+    truths = truths[[R._shared(t).any() and not R._shared(t)[np.triu_indices(12, 1)].all()
                      for t in truths]]       # each with sharing and non-sharing pairs
     for scorer in (R.pair_auc_scorer(corr, uses), R.labels_ari_scorer(labels, uses)):
         one_at_a_time = np.array([scorer(t) for t in truths])
@@ -316,3 +316,35 @@ def test_pair_auc_of_many_truths_needs_both_kinds_of_pair():
     scorer = R.pair_auc_scorer(_corr(np.eye(3), list("abc")), uses)
     with pytest.raises(R.RecoveryError, match="share none"):
         scorer.many(np.stack([uses.to_numpy()] * 2))
+
+
+def test_pair_auc_of_many_truths_needs_a_sharing_pair():
+    uses = pd.DataFrame({"p": [1, 0, 0], "q": [0, 1, 0]}, index=list("abc"))      # no two tasks share
+    scorer = R.pair_auc_scorer(_random_corr(2, k=3).set_axis(list("abc"), axis=0).set_axis(list("abc"), axis=1), uses)
+    with pytest.raises(R.RecoveryError, match="share none"):
+        scorer.many(np.stack([uses.to_numpy()] * 2))
+
+
+@pytest.mark.parametrize("labels", [["x", "x", "y", "y", "z", "z"], [10, 10, 500, 500, -3, -3], [1.5, 1.5, 2.0, 2.0, 7.0, 7.0]])
+def test_ari_of_many_truths_with_any_cluster_names(labels):
+    """Cluster labels that are strings, large or negative numbers: the same scores as one at a time."""
+    clusters = pd.Series(labels, index=TASKS)
+    scorer = R.labels_ari_scorer(clusters, USES)
+    rng = np.random.default_rng(1)
+    truths = np.stack([USES.to_numpy()[rng.permutation(6)] for _ in range(50)])
+    assert np.array_equal(scorer.many(truths), [scorer(t) for t in truths])
+    none_single = np.ones((3, 6, 3), dtype=int)              # no single-primitive task: ARI of nothing is 1
+    assert np.array_equal(scorer.many(none_single), [1.0, 1.0, 1.0])
+
+
+def test_ari_of_many_truths_refuses_a_task_without_a_cluster_as_one_truth_does():
+    clusters = pd.Series([1, 1, 2, 2, 3, np.nan], index=TASKS)
+    scorer = R.labels_ari_scorer(clusters, USES)
+    truth = USES.to_numpy()                                  # task f uses one primitive and has no cluster
+    with pytest.raises(ValueError):
+        scorer(truth)
+    with pytest.raises(ValueError):
+        scorer.many(np.stack([truth, truth]))
+    both = truth.copy()
+    both[5] = [1, 1, 0]                                      # f uses two primitives: it is not scored
+    assert np.array_equal(scorer.many(np.stack([both, both])), [scorer(both)] * 2)

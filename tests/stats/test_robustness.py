@@ -103,6 +103,9 @@ def test_headline_statistics_pair_summary_with_unknown_families_and_short_pairs(
     assert summary["n_pairs"] < 45                    # some pairs have fewer than 60 common models
     for key in ("n_pairs", "share_positive", "median_r", "median_within", "median_between"):
         assert out[key] == summary[key], key
+    spearman = headline_statistics(wide, families, method="spearman", min_periods=60, min_coverage=0.0)
+    expected = correlation_summary(correlation_pairs(wide, method="spearman", min_periods=60, families=families))
+    assert spearman["median_within"] == expected["median_within"] != out["median_within"]
 
 
 def test_robustness_table_side_by_side():

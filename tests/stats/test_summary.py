@@ -46,16 +46,21 @@ def test_on_correlation_pairs_with_and_without_families():
 
 
 def test_summarise_pairs_reads_arrays_as_the_table():
-    pairs = pd.DataFrame({
-        "r": [0.9, 0.7, -0.1, 0.3, 0.2, np.nan, 0.5],
-        "p": [0.001, 0.01, 0.5, 0.04, 0.2, np.nan, 0.03],
-        "same_family": pd.array([True, True, False, False, pd.NA, True, pd.NA], dtype="boolean"),
-    })
-    same = np.array([1, 1, 0, 0, np.nan, 1, np.nan])
-    from_arrays = summarise_pairs(pairs["r"].to_numpy(), same, pairs["p"].to_numpy())
-    pd.testing.assert_series_equal(from_arrays, correlation_summary(pairs))
-    assert from_arrays["n_within"] == 2 and from_arrays["n_between"] == 2   # unknown families in neither
-    assert np.isnan(summarise_pairs(pairs["r"].to_numpy(), same)["share_significant"])     # no p given
+    r = np.array([0.9, 0.7, -0.1, 0.3, 0.2, np.nan, 0.5])
+    p = np.array([0.001, 0.01, 0.5, 0.04, 0.2, np.nan, 0.03])
+    same = np.array([1, 1, 0, 0, np.nan, 1, np.nan])       # NaN: a family unknown, neither within nor between
+    s = summarise_pairs(r, same, p)
+    assert s["n_pairs"] == 6                              # the NaN r is left out
+    assert s["n_within"] == 2 and s["n_between"] == 2
+    assert s["median_within"] == pytest.approx(0.8) and s["median_between"] == pytest.approx(0.1)
+    assert s["share_significant"] == pytest.approx(4 / 6)
+    assert s["median_r"] == pytest.approx(0.4)
+    assert np.isnan(summarise_pairs(r, same)["share_significant"])     # no p given
+    table = pd.DataFrame({"r": r, "p": p, "same_family": pd.array([True, True, False, False, pd.NA, True, pd.NA],
+                                                                  dtype="boolean")})
+    pd.testing.assert_series_equal(s, correlation_summary(table))
+    with pytest.raises(EvalcorrError, match="one entry per pair"):
+        summarise_pairs(r, same[:-1])
 
 
 def test_errors():
