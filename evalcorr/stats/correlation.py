@@ -157,7 +157,6 @@ def correlation_pairs(wide: pd.DataFrame, method: str = "pearson", min_periods: 
     }, columns=PAIR_COLUMNS)
 
 
-
 def task_families(families, tasks) -> pd.api.extensions.ExtensionArray:
     """The family of each task in ``tasks`` order as a string array, NA where unknown (all NA for
     ``families`` None). Two tasks are in one family where their entries are equal; a pair with an NA
@@ -165,6 +164,7 @@ def task_families(families, tasks) -> pd.api.extensions.ExtensionArray:
     if families is None:
         return pd.array([pd.NA] * len(tasks), dtype="string")
     return pd.array(family_series(families, tasks).loc[tasks].to_numpy(), dtype="string")
+
 
 class PairValues(Mapping):
     """One column of a pairs table indexed by an unordered pair of tasks: ``values[a, b] == values[b, a]``."""
