@@ -58,7 +58,10 @@ from pathlib import Path
 # Imported by the server before any fork. matplotlib_inline's backend is *not* among them: importing it
 # hooks matplotlib into the running IPython shell, which only exists in the kernel.
 PRELOAD = ("IPython", "ipykernel.kernelapp", "ipykernel.debugger", "numpy", "pandas", "pyarrow.parquet",
-           "matplotlib.pyplot", "scipy.stats", "scipy.optimize", "scipy.cluster.hierarchy")
+           "matplotlib.pyplot", "scipy.stats", "scipy.optimize", "scipy.cluster.hierarchy",
+           # imported on first use by every page, about 40 ms a kernel: by reading a parquet file
+           # (pyarrow.dataset, pyarrow.pandas_compat) and by a Markdown table (tabulate)
+           "pyarrow.dataset", "pyarrow.pandas_compat", "tabulate")
 # evalcorr's layers that pages import from (every module of each).
 PRELOAD_PACKAGES = ("evalcorr.data", "evalcorr.stats", "evalcorr.figures", "evalcorr.text", "evalcorr.site")
 # Read when the process starts (the interpreter, BLAS, glibc's malloc) or when a preloaded module is
@@ -206,6 +209,8 @@ def _preload() -> None:
             importlib.import_module(module.name)
     # Read once here rather than in every kernel (17 ms): the code version keying stored results.
     importlib.import_module("evalcorr.stats.results_store").code_digest()
+    # Pillow's image formats, which it imports when it first writes an image (the heatmaps' pixels in an SVG).
+    importlib.import_module("PIL.Image").preinit()
 
 
 # The cyclic garbage collector's thresholds in kernels (Python's default: 700, 10, 10).

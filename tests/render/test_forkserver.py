@@ -318,6 +318,24 @@ def test_what_the_server_imported_is_out_of_the_kernels_garbage_collections(fres
         assert found.strip() == "True"
 
 
+def test_a_pages_first_parquet_table_and_image_import_nothing_new(fresh_server, tmp_path):
+    # What every page does early (read a parquet file, print a Markdown table, draw a heatmap's pixels
+    # into an SVG) imports its modules in the server, once, not in each kernel.
+    code = ("import sys, io, numpy as np, pandas as pd, matplotlib.pyplot as plt\n"
+            "from evalcorr.text import markdown_table\n"
+            "path = r'%s'\n"
+            "pd.DataFrame({'task': ['a', 'b'], 'score': [0.5, 0.25]}).to_parquet(path)\n"
+            "fig, ax = plt.subplots()\n"        # the kernel's backend, which a page's set-up loads first
+            "before = set(sys.modules)\n"
+            "table = pd.read_parquet(path)\n"
+            "text = markdown_table(table)\n"
+            "ax.imshow(np.eye(3)); fig.savefig(io.BytesIO(), format='svg')\n"
+            "print(sorted(set(sys.modules) - before))") % (tmp_path / "table.parquet")
+    with _connected(tmp_path) as (_, client):
+        new = _output(client, code).strip()
+    assert new == "[]"
+
+
 def test_the_server_can_be_started_in_the_background(fresh_server, monkeypatch):
     starts, start = [], forkserver.ForkServer.start
     monkeypatch.setattr(forkserver.ForkServer, "start", lambda self: starts.append(self) or start(self))
