@@ -46,6 +46,19 @@ ENTRY_FORMAT = 3
 _LIBRARIES = ("matplotlib", "pandas", "numpy", "scipy", "seaborn", "tabulate", "ipykernel", "IPython")
 
 
+@functools.cache
+def library_versions() -> tuple[tuple[str, str], ...]:
+    """``(name, version)`` of each of :data:`_LIBRARIES` ("absent" when not installed), read once a
+    process: reading one scans the installed packages' metadata again (3 ms each, for every page's key)."""
+    versions = []
+    for name in _LIBRARIES:
+        try:
+            versions.append((name, metadata.version(name)))
+        except metadata.PackageNotFoundError:
+            versions.append((name, "absent"))
+    return tuple(versions)
+
+
 @dataclass
 class CacheEntry:
     """A stored page: the outputs of its cells and inline expressions, and the figure files copied back
@@ -109,11 +122,8 @@ class PageCache:
         add("defaults", json.dumps(defaults or {}, sort_keys=True, default=str))
         add("extra", extra)
         add("python", sys.version)
-        for name in _LIBRARIES:
-            try:
-                add(name, metadata.version(name))
-            except metadata.PackageNotFoundError:
-                add(name, "absent")
+        for name, version in library_versions():
+            add(name, version)
         for path in sorted(self.package_dir.rglob("*")):
             if "__pycache__" in path.parts or not path.is_file():
                 continue

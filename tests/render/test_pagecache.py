@@ -142,6 +142,24 @@ def test_key_covers_page_sources_data_defaults_and_extra(project, package_copy):
     assert key() != new_inputs
 
 
+def test_library_versions_are_read_once_and_key_every_page(project, package_copy, monkeypatch):
+    import evalcorr.render.pagecache as pagecache
+
+    cache = _cache(project, package_copy)
+    pagecache.library_versions.cache_clear()
+    read = []
+    real = pagecache.metadata.version
+    monkeypatch.setattr(pagecache.metadata, "version", lambda name: read.append(name) or real(name))
+    base = cache.key(PAGE)
+    assert cache.key(PAGE + " ") != base
+    assert sorted(read) == sorted(pagecache._LIBRARIES)       # once each, for both keys
+    # another version of a library (a new process reads it again) gives another key
+    pagecache.library_versions.cache_clear()
+    monkeypatch.setattr(pagecache.metadata, "version", lambda name: "0.0" if name == "matplotlib" else real(name))
+    assert cache.key(PAGE) != base
+    pagecache.library_versions.cache_clear()
+
+
 def test_data_cache_stamps(tmp_path):
     assert data_cache_stamps(tmp_path / "missing") == []
     (tmp_path / "bench").mkdir()
