@@ -48,11 +48,11 @@ def pair_category_map(pairs: pd.DataFrame, tasks, ax=None):
     ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=-0.5, vmax=len(categories) - 0.5, aspect="equal",
               interpolation="nearest")
     names = [_label(t) for t in tasks]
+    ax.tick_params(length=0)    # before the ticks are made: each is then made without tick marks
     ax.set_xticks(range(len(tasks)), names, rotation=45, ha="right", rotation_mode="anchor")
     ax.set_yticks(range(len(tasks)), names)
     ax.set_xlabel("evaluated on")
     ax.set_ylabel("trained on")
-    ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
     ax.legend(handles=[Patch(color=CATEGORY_COLORS[c], label=c) for c in categories], loc="upper left",
@@ -116,7 +116,7 @@ def seed_strip(per_seed: pd.DataFrame, sizes: Mapping[str, str] | None = None, a
         labels.append(f"{_label(cell['train_task'])} → {_label(cell['eval_task'])} "
                       f"({(sizes or {}).get(cell['model'], cell['model'])})")
     ax.axvline(0, color="#999999", linewidth=0.8)
+    ax.tick_params(axis="y", length=0)    # before the ticks are made: each is then made without a mark
     ax.set_yticks(range(len(cells)), labels[::-1], fontsize=8)
     ax.set_xlabel("improvement of one seed over its baseline (.10 = 10 points); bar: mean over seeds")
-    ax.tick_params(axis="y", length=0)
     return ax.figure

@@ -401,9 +401,9 @@ def clustered_heatmap(corr: pd.DataFrame, families, order=None, *, title: str | 
     heat = fig.add_axes((left + nbars * bar, bottom, size, size * width / height), label="heatmap")
     norm = diverging_norm(limit)
     image = heat.imshow(matrix, cmap=DIVERGING_CMAP, norm=norm, interpolation="nearest", aspect="auto")
+    heat.tick_params(length=1.5, pad=1)   # before the ticks are made: each is then made so
     heat.set_xticks(range(k), [names[t] for t in tasks], rotation=90, fontsize=fontsize)
     heat.set_yticks([])
-    heat.tick_params(length=1.5, pad=1)
     for side in heat.spines.values():
         side.set_visible(False)
     pos = heat.get_position()
@@ -435,8 +435,8 @@ def clustered_heatmap(corr: pd.DataFrame, families, order=None, *, title: str | 
             for side in a.spines.values():
                 side.set_visible(False)
         if j == 0:
-            row_ax.set_yticks(range(k), [names[t] for t in tasks], fontsize=fontsize)
             row_ax.tick_params(length=1.5, pad=1)
+            row_ax.set_yticks(range(k), [names[t] for t in tasks], fontsize=fontsize)
 
     cax = fig.add_axes((pos.x1 + 0.02, pos.y0 + pos.height * 0.45, 0.018, pos.height * 0.55),
                        label="colorbar")

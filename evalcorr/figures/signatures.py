@@ -114,14 +114,14 @@ def coefficient_heatmap(table: pd.DataFrame, families, *, title: str | None = No
     image = ax.imshow(np.where(matrix == 0, np.nan, matrix), cmap=DIVERGING_CMAP,
                       norm=diverging_norm(limit), aspect="auto", interpolation="nearest")
     ax.set_facecolor("#F4F4F4")
+    ax.tick_params(length=1.5, pad=1)     # before the ticks are made: each is then made so
     ax.set_xticks(range(len(cols)), [names[c] for c in cols], rotation=90, fontsize=fontsize)
     ax.set_yticks([])
-    ax.tick_params(length=1.5, pad=1)
     colours = _colours(fam, rows + cols)
     strip = _colour_strip(ax, [fam.get(t, METADATA_FAMILY) for t in rows], colours, vertical=True,
                           size=0.02, label="target-families")
-    strip.set_yticks(range(len(rows)), [names[t] for t in rows], fontsize=fontsize)
     strip.tick_params(length=1.5, pad=1)
+    strip.set_yticks(range(len(rows)), [names[t] for t in rows], fontsize=fontsize)
     _colour_strip(ax, [fam.get(c, METADATA_FAMILY) for c in cols], colours, vertical=False,
                   size=0.015, label="feature-families")
     ax.set_xlabel("selected feature")
@@ -181,8 +181,8 @@ def cv_r2_plot(summaries: Mapping[str, pd.DataFrame], families, *, title: str | 
     ax.set_xlabel("cross-validated $R^2$")
     strip = _colour_strip(ax, [fam[t] for t in rows], _colours(fam, rows), vertical=True, size=0.025,
                           label="target-families")
-    strip.set_yticks(range(len(rows)), [names[t] for t in rows], fontsize=fontsize)
     strip.tick_params(length=1.5, pad=1)
+    strip.set_yticks(range(len(rows)), [names[t] for t in rows], fontsize=fontsize)
     if legend:
         ax.legend(frameon=False, loc="lower left", title="candidate features", title_fontsize=7)
     if title:

@@ -116,6 +116,7 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
                  row_names=[name(r) for r in matrix.index], column_names=[name(c) for c in matrix.columns],
                  diverging=diverging, vmin=float(norm.vmin), vmax=float(norm.vmax), row_label=ylabel,
                  column_label=xlabel, colorbar_label=colorbar_label, annotations=texts)
+    ax.tick_params(length=0)       # before the ticks are made: each is then made without tick marks
     if xticklabels:
         ax.set_xticks(range(values.shape[1]), [name(c) for c in matrix.columns], rotation=45, ha="right",
                       rotation_mode="anchor")
@@ -124,7 +125,6 @@ def heatmap(matrix: pd.DataFrame, ax=None, *, diverging: bool = True, limit: flo
     ax.set_yticks(range(values.shape[0]), [name(r) for r in matrix.index])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.tick_params(length=0)
     for spine in ax.spines.values():
         spine.set_visible(False)
     if mark is not None:
