@@ -401,7 +401,7 @@ def clustered_heatmap(corr: pd.DataFrame, families, order=None, *, title: str | 
     heat = fig.add_axes((left + nbars * bar, bottom, size, size * width / height), label="heatmap")
     norm = diverging_norm(limit)
     image = heat.imshow(matrix, cmap=DIVERGING_CMAP, norm=norm, interpolation="nearest", aspect="auto")
-    heat.tick_params(length=1.5, pad=1)   # before the ticks are made: each is then made so
+    heat.tick_params(length=1.5, pad=1)   # before the ticks are made: each is made with this length and pad
     heat.set_xticks(range(k), [names[t] for t in tasks], rotation=90, fontsize=fontsize)
     heat.set_yticks([])
     for side in heat.spines.values():

@@ -170,7 +170,7 @@ def loadings_heatmap(loadings: pd.DataFrame, families, *, title: str | None = No
         side.set_visible(False)
     colour_of = family_colors(family_order)
     bar = _family_bar(ax, [groups.loc[t, "family"] for t in order], colour_of)
-    bar.tick_params(length=1.5, pad=1)    # before the ticks are made: each is then made so
+    bar.tick_params(length=1.5, pad=1)    # before the ticks are made: each is made with this length and pad
     bar.set_yticks(range(len(order)), [names[t] for t in order], fontsize=fontsize)
     cbar = fig.colorbar(image, ax=ax, fraction=0.05, pad=0.03, shrink=0.5, anchor=(0.0, 1.0))
     cbar.set_label("loading", fontsize=7)

@@ -114,7 +114,7 @@ def coefficient_heatmap(table: pd.DataFrame, families, *, title: str | None = No
     image = ax.imshow(np.where(matrix == 0, np.nan, matrix), cmap=DIVERGING_CMAP,
                       norm=diverging_norm(limit), aspect="auto", interpolation="nearest")
     ax.set_facecolor("#F4F4F4")
-    ax.tick_params(length=1.5, pad=1)     # before the ticks are made: each is then made so
+    ax.tick_params(length=1.5, pad=1)     # before the ticks are made: each is made with this length and pad
     ax.set_xticks(range(len(cols)), [names[c] for c in cols], rotation=90, fontsize=fontsize)
     ax.set_yticks([])
     colours = _colours(fam, rows + cols)
