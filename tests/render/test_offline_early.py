@@ -1,5 +1,6 @@
 """The offline renderer writes a page's HTML as soon as the page can be written alone."""
 
+import sys
 import threading
 import time
 
@@ -174,3 +175,20 @@ def test_a_page_logs_its_own_time_not_its_wait_for_a_kernel(tmp_path, monkeypatc
               for line in lines if line.startswith("[")}
     assert logged["index.qmd"] >= 3
     assert logged["chapters/results.qmd"] < 3
+
+
+def test_the_render_hands_the_gil_over_sooner_and_restores_the_interval(tmp_path):
+    root = write_fixture_project(tmp_path / "project")
+    before, seen = sys.getswitchinterval(), []
+
+    def execute(source, **kwargs):
+        seen.append(sys.getswitchinterval())
+        return execute_page(source, **kwargs)
+
+    render_project(root, renderer="offline", log=lambda line: None, execute=execute)
+    assert seen and set(seen) == {offline.SWITCH_INTERVAL_S} and offline.SWITCH_INTERVAL_S < before
+    assert sys.getswitchinterval() == before
+    with pytest.raises(RenderError):        # restored when the render fails too
+        render_project(root, renderer="offline", log=lambda line: None,
+                       execute=lambda source, **kwargs: (_ for _ in ()).throw(RenderError("a page failed")))
+    assert sys.getswitchinterval() == before
