@@ -40,7 +40,7 @@ EXECUTED = "executed"     # how a page whose cells ran in this render was obtain
 # How long a thread of the renderer may hold the GIL while another waits for it (Python's default: 5 ms).
 # The threads that send the kernels their cells wait for it while other threads parse pages and write
 # HTML, and meanwhile a kernel that finished a cell waits idle for the next: handed over sooner, a cold
-# render on two cores took about 2-3% less time (three sets of six paired renders).
+# render on two cores took 1.6 to 2.9% less time (three sets of six paired renders).
 SWITCH_INTERVAL_S = 0.0005
 
 
